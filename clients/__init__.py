@@ -1,0 +1,4 @@
+"""HTTP clients (requests) for Moka and Jurnal: auth, paging, retries, rate limiting, typed errors.
+
+Import nothing from Flask, RQ or the gateway; Redis only for the shared rate limiter.
+"""

@@ -1,0 +1,6 @@
+"""The Flask gateway: the app factory, webhook and API blueprints, admin pages, marshmallow schemas
+at the edge, and auth.
+
+Views are thin: parse, call one use case, map the result to a status code. May import `domain`,
+`projections` and the application shell's container; never performs I/O at import time.
+"""

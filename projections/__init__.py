@@ -1,0 +1,5 @@
+"""Read models that follow the event log from their own tracking position: sync history, open
+errors, settings overview, reconciliation. Derived data, dropped and rebuilt from the log on demand.
+
+May import `domain`; never calls Moka or Jurnal.
+"""

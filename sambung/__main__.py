@@ -1,0 +1,5 @@
+"""`python -m sambung` is the `sambung` console script; the process tree uses it."""
+
+from sambung.cli import main
+
+main()

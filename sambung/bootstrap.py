@@ -1,0 +1,104 @@
+"""The composition root: the one place that builds adapters from the configuration.
+
+Everything that talks to the outside (Redis, the event store, the Moka and Jurnal clients) is
+created here, lazily and once per process, because RQ and gunicorn fork. Tests build a
+`Container` from their own `Config` and swap adapters through its constructor, never by
+monkeypatching.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import cached_property
+
+import redis
+from rq import Queue
+
+from sambung.config import Config
+from sambung.embedded import ensure_redis
+
+QUEUE_NAMES = ("postings", "sync", "default")
+
+
+class Container:
+    def __init__(self, config: Config, *, redis_connection: redis.Redis | None = None) -> None:
+        self.config = config
+        if redis_connection is not None:
+            self.__dict__["redis"] = redis_connection
+
+    @classmethod
+    def from_env(cls) -> Container:
+        return cls(Config.from_env())
+
+    @cached_property
+    def redis_url(self) -> str:
+        return self.config.redis_url or ensure_redis(self.config.data_dir)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url, health_check_interval=30)
+
+    def queue(self, name: str = "default") -> Queue:
+        if name not in QUEUE_NAMES:
+            raise ValueError(f"unknown queue {name!r}; known: {', '.join(QUEUE_NAMES)}")
+        return Queue(name, connection=self.redis)
+
+    # -- health -----------------------------------------------------------------------------
+
+    def check_redis(self) -> None:
+        """Raise if Redis does not answer."""
+        self.redis.ping()
+
+    def check_event_store(self) -> None:
+        """Raise if the event store cannot be reached."""
+        if self.config.uses_postgres:
+            import psycopg
+
+            env = self.config.event_store_env()
+            with psycopg.connect(
+                dbname=env["POSTGRES_DBNAME"],
+                host=env["POSTGRES_HOST"],
+                port=env.get("POSTGRES_PORT", "5432"),
+                user=env.get("POSTGRES_USER") or None,
+                password=env.get("POSTGRES_PASSWORD") or None,
+                connect_timeout=3,
+            ) as connection:
+                connection.execute("SELECT 1")
+        else:
+            self.config.data_dir.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.config.sqlite_path, timeout=3)
+            try:
+                connection.execute("SELECT 1")
+            finally:
+                connection.close()
+
+    def readiness(self) -> dict[str, str]:
+        """Name each dependency and say whether it is up, with the reason when it is not."""
+        report: dict[str, str] = {}
+        for name, check in (("event_store", self.check_event_store), ("redis", self.check_redis)):
+            try:
+                check()
+            except Exception as exc:  # any failure means "down"; the reason is reported
+                report[name] = f"down: {type(exc).__name__}: {exc}"
+            else:
+                report[name] = "up"
+        return report
+
+
+# -- the process's container ------------------------------------------------------------------
+# RQ jobs are module-level functions taking string ids; they reach their adapters through this
+# per-process getter. Tests and the CLI install the container they built.
+
+_process_container: Container | None = None
+
+
+def current() -> Container:
+    global _process_container
+    if _process_container is None:
+        _process_container = Container.from_env()
+    return _process_container
+
+
+def install(container: Container | None) -> None:
+    global _process_container
+    _process_container = container

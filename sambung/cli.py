@@ -1,0 +1,87 @@
+"""The `sambung` console script. Each command builds the container, then calls one use case."""
+
+from __future__ import annotations
+
+import click
+
+from sambung import bootstrap
+
+
+@click.group()
+def main() -> None:
+    """Sambung keeps Jurnal's books in step with MokaPOS."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the gateway with Flask's server (use gunicorn `wsgi:app` in production)."""
+    from werkzeug.serving import run_simple
+
+    from gateway.app import create_app
+
+    container = bootstrap.current()
+    app = create_app(container=container)
+    click.echo(f"gateway: http://{host}:{port}")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--name", default=None, help="Worker name (defaults to RQ's).")
+def worker(burst: bool, name: str | None) -> None:
+    """Run one RQ worker on Sambung's queues."""
+    from rq import Worker
+
+    from sambung.bootstrap import QUEUE_NAMES
+
+    container = bootstrap.current()
+    queues = [container.queue(q) for q in QUEUE_NAMES]
+    Worker(queues, connection=container.redis, name=name).work(burst=burst, with_scheduler=True)
+
+
+@main.command()
+@click.option("--sandbox", "with_sandbox", is_flag=True, help="Also run the Moka and Jurnal fakes.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--moka-port", default=8101, show_default=True, type=int)
+@click.option("--jurnal-port", default=8102, show_default=True, type=int)
+def up(
+    with_sandbox: bool, host: str, port: int, workers: int, moka_port: int, jurnal_port: int
+) -> None:
+    """Run the gateway, workers and scheduler as one process tree on the embedded default."""
+    import os
+
+    from sambung.supervisor import Child, ProcessTree, child_env
+
+    container = bootstrap.current()
+    overrides = {
+        "REDIS_URL": container.redis_url,
+        "SAMBUNG_DATA_DIR": str(container.config.data_dir),
+    }
+    children = [Child("gateway", ["serve", "--host", host, "--port", str(port)])]
+    children += [Child(f"worker-{i + 1}", ["worker"]) for i in range(workers)]
+    children.append(Child("scheduler", ["scheduler"]))
+    urls = [f"gateway: http://{host}:{port}"]
+    if with_sandbox:
+        moka_url, jurnal_url = f"http://{host}:{moka_port}", f"http://{host}:{jurnal_port}"
+        children.append(
+            Child(
+                "sandbox",
+                ["sandbox", "--host", host, "--moka-port", str(moka_port),
+                 "--jurnal-port", str(jurnal_port)],
+            )
+        )  # fmt: skip
+        overrides.setdefault("MOKA_BASE_URL", os.environ.get("MOKA_BASE_URL") or moka_url)
+        overrides.setdefault("JURNAL_BASE_URL", os.environ.get("JURNAL_BASE_URL") or jurnal_url)
+        urls += [f"moka: {overrides['MOKA_BASE_URL']}", f"jurnal: {overrides['JURNAL_BASE_URL']}"]
+    tree = ProcessTree(children, child_env(overrides))
+
+    def announce() -> None:
+        for line in urls:
+            click.echo(line)
+        click.echo("Press Ctrl-C to stop.")
+
+    raise SystemExit(tree.run(ready=announce))

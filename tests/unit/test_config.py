@@ -1,0 +1,43 @@
+from pathlib import Path
+
+import pytest
+
+from sambung.config import Config, ConfigError
+
+
+def test_nothing_configured_means_the_embedded_default():
+    config = Config.from_env({})
+    assert config.persistence_module == "eventsourcing.sqlite"
+    assert config.data_dir == Path("var").absolute()
+    assert config.redis_url is None
+    assert config.timezone == "Asia/Jakarta"
+    assert config.jurnal_rate_limit_per_minute == 30
+    assert config.event_store_env()["SQLITE_DBNAME"].endswith("var/events.sqlite")
+
+
+def test_postgres_is_chosen_by_persistence_module():
+    config = Config.from_env(
+        {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": "sambung",
+         "POSTGRES_HOST": "db", "POSTGRES_USER": "u", "POSTGRES_PASSWORD": "p"}
+    )  # fmt: skip
+    env = config.event_store_env()
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert env["POSTGRES_HOST"] == "db"
+    assert "SQLITE_DBNAME" not in env
+
+
+def test_postgres_without_a_host_names_the_missing_variable():
+    config = Config.from_env({"PERSISTENCE_MODULE": "eventsourcing.postgres"})
+    with pytest.raises(ConfigError, match="POSTGRES_DBNAME, POSTGRES_HOST"):
+        config.event_store_env()
+
+
+def test_an_unknown_persistence_module_is_refused_by_name():
+    with pytest.raises(ConfigError, match="PERSISTENCE_MODULE"):
+        Config.from_env({"PERSISTENCE_MODULE": "eventsourcing.mysql"})
+
+
+@pytest.mark.parametrize("raw", ["abc", "0", "-5"])
+def test_the_rate_limit_must_be_a_positive_whole_number(raw):
+    with pytest.raises(ConfigError, match="JURNAL_RATE_LIMIT_PER_MINUTE"):
+        Config.from_env({"JURNAL_RATE_LIMIT_PER_MINUTE": raw})
