@@ -85,3 +85,14 @@ def up(
         click.echo("Press Ctrl-C to stop.")
 
     raise SystemExit(tree.run(ready=announce))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--moka-port", default=8101, show_default=True, type=int)
+@click.option("--jurnal-port", default=8102, show_default=True, type=int)
+def sandbox(host: str, moka_port: int, jurnal_port: int) -> None:
+    """Run the Moka and Jurnal fakes until Ctrl-C (credentials from SANDBOX_* variables)."""
+    from sandbox.server import run_sandboxes
+
+    run_sandboxes(host, moka_port, jurnal_port, announce=lambda line: click.echo(line))
