@@ -1,0 +1,43 @@
+import time
+
+import pytest
+import redis
+
+from jobs.setting_lock import LockLost, acquire, try_acquire
+
+
+@pytest.fixture
+def connection(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+def test_only_one_worker_holds_a_setting_at_a_time(connection):
+    first = try_acquire(connection, "s1")
+    assert first is not None
+    assert try_acquire(connection, "s1") is None
+    assert try_acquire(connection, "s2") is not None, "other settings are independent"
+    first.release()
+    assert try_acquire(connection, "s1") is not None
+
+
+def test_a_stalled_worker_whose_lease_expired_cannot_post(connection):
+    stalled = try_acquire(connection, "s1", ttl_ms=100)
+    time.sleep(0.2)
+    successor = try_acquire(connection, "s1", ttl_ms=10_000)
+    assert successor is not None
+    assert successor.fencing_token > stalled.fencing_token
+    with pytest.raises(LockLost):
+        stalled.ensure_held()
+    stalled.release()  # must not free the successor's lease
+    successor.ensure_held()
+
+
+def test_waiting_for_the_lock_gets_it_once_the_holder_releases(connection):
+    holder = try_acquire(connection, "s1", ttl_ms=300)
+    started = time.monotonic()
+    waiter = acquire(connection, "s1", wait_seconds=2.0)
+    assert waiter is not None
+    assert time.monotonic() - started >= 0.2, "it waited for the lease to lapse"
+    assert holder.fencing_token < waiter.fencing_token
