@@ -1,0 +1,44 @@
+"""When a setting's automatic daily sync is due.
+
+Each setting syncs once a day at its own time in the merchant's timezone (default 22:00,
+Asia/Jakarta). A run is identified by the calendar date of the due time it serves, so the
+scheduler can record it and never run it twice. A run missed while the scheduler was down is due
+as soon as it comes back; only the most recent missed one runs, because the catch-up pull covers
+everything since the last successful sync anyway.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+def latest_due_time(now: datetime, sync_time: time, timezone: str) -> datetime:
+    """The most recent moment, at or before `now`, at which the daily sync was due."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    local_now = now.astimezone(ZoneInfo(timezone))
+    today_due = datetime.combine(local_now.date(), sync_time, tzinfo=local_now.tzinfo)
+    if today_due <= local_now:
+        return today_due
+    return today_due - timedelta(days=1)
+
+
+def due_run_date(
+    now: datetime,
+    sync_time: time,
+    timezone: str,
+    last_run_date: date | None,
+    created_at: datetime,
+) -> date | None:
+    """The run date to start now, or None when the latest due run has already been started.
+
+    A due time before the setting existed does not count: a new setting first runs at its next
+    sync time.
+    """
+    due = latest_due_time(now, sync_time, timezone)
+    if due < created_at:
+        return None
+    if last_run_date is not None and last_run_date >= due.date():
+        return None
+    return due.date()
