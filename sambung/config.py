@@ -32,13 +32,14 @@ class Config:
     data_dir: Path = Path("var")
     redis_url: str | None = None
     persistence_module: str = SQLITE_MODULE
-    postgres: Mapping[str, str] = field(default_factory=dict)
+    postgres: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds the password
     moka_base_url: str = "https://api.mokapos.com"
     moka_client_id: str = ""
-    moka_client_secret: str = ""
-    moka_webhook_secret: str = ""
+    moka_client_secret: str = field(default="", repr=False)
+    moka_webhook_secret: str = field(default="", repr=False)
     jurnal_base_url: str = "https://api.mekari.com"
-    secret_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    old_secret_keys: tuple[str, ...] = field(default=(), repr=False)
     timezone: str = "Asia/Jakarta"
     jurnal_rate_limit_per_minute: int = 30
     webhook_max_bytes: int = 1024 * 1024
@@ -64,6 +65,11 @@ class Config:
             moka_webhook_secret=env.get("MOKA_WEBHOOK_SECRET", ""),
             jurnal_base_url=env.get("JURNAL_BASE_URL") or cls.jurnal_base_url,
             secret_key=env.get("SAMBUNG_SECRET_KEY") or None,
+            old_secret_keys=tuple(
+                key.strip()
+                for key in env.get("SAMBUNG_OLD_SECRET_KEYS", "").split(",")
+                if key.strip()
+            ),
             timezone=env.get("SAMBUNG_TIMEZONE") or "Asia/Jakarta",
             jurnal_rate_limit_per_minute=_positive_int(env, "JURNAL_RATE_LIMIT_PER_MINUTE", 30),
             webhook_max_bytes=_positive_int(env, "SAMBUNG_WEBHOOK_MAX_BYTES", 1024 * 1024),
@@ -76,6 +82,11 @@ class Config:
     @property
     def uses_postgres(self) -> bool:
         return self.persistence_module == POSTGRES_MODULE
+
+    @property
+    def secret_key_path(self) -> Path:
+        """Where a laptop install keeps the key it generated when SAMBUNG_SECRET_KEY is unset."""
+        return self.data_dir / "secret.key"
 
     @property
     def sqlite_path(self) -> Path:
