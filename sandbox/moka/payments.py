@@ -1,0 +1,907 @@
+"""Builds v3 payment objects exactly in the shape of `data.payments[]` in Moka's example
+(reference §8): sales and invoices from a cart, refunds nested in `payment_refunds[]`, invoice
+payments, and the v4 view. Money is computed by `pricing` and written as floats.
+
+Payments are plain dicts because that is what the API serves and what webhooks carry; the
+functions here that change a payment (`apply_refund`, `record_invoice_payment`) mutate it.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from domain.moka_payment_types import label_for
+from sandbox.moka.formats import (
+    display_date,
+    display_time,
+    iso_us,
+    money,
+    to_decimal,
+    total,
+)
+from sandbox.moka.pricing import (
+    ZERO,
+    Charge,
+    Discount,
+    DiscountInput,
+    LineInput,
+    Priced,
+    PricedLine,
+    Rounding,
+    cents,
+    mills,
+    price,
+    spread_cash,
+)
+
+Json = dict[str, Any]
+BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class Ids:
+    """UUIDs from a seeded RNG, so that the same seed gives the same ids."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def guid(self) -> str:
+        return self.uuid().upper()
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    name: str
+    title: str
+
+
+@dataclass
+class PaymentContext:
+    """What a payment needs to know about its outlet, plus the receipt counters."""
+
+    business_id: int
+    outlet_id: int
+    outlet_name: str
+    device_uniq_id: str
+    staff: Sequence[Staff]
+    latitude: float
+    longitude: float
+    rounding: Rounding = field(default_factory=Rounding)
+    receipt_counter: int = 0
+    order_counter: int = 0
+
+    def next_payment_no(self) -> str:
+        self.receipt_counter += 1
+        number, digits = self.receipt_counter, []
+        for _ in range(7):
+            number, digit = divmod(number, 36)
+            digits.append(BASE36[digit])
+        return "".join(reversed(digits))
+
+    def next_order_id(self) -> str:
+        self.order_counter += 1
+        return f"{self.device_uniq_id}TH{self.order_counter % 10000:04d}"
+
+    def staff_named(self, name: str | None) -> Staff:
+        return next((s for s in self.staff if s.name == name), self.staff[0])
+
+
+@dataclass
+class CartLine:
+    item: Json
+    variant: Json
+    quantity: int
+    options: list[tuple[Json, Json]] = field(default_factory=list)
+    discounts: list[Discount] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass
+class Cart:
+    """One sale as the cashier rang it up; `price_cart` turns it into a v3 payment."""
+
+    created_at: datetime
+    sales_type: Json
+    lines: list[CartLine]
+    payment_type: str = "cash"
+    bill_discounts: list[Discount] = field(default_factory=list)
+    customer: Json | None = None
+    gratuities: list[Charge] = field(default_factory=list)
+    taxes: list[Charge] = field(default_factory=list)
+    include_gratuity_tax: bool = False
+    enable_rounding: bool = True
+    tendered: Decimal | None = None
+    cash_note: Decimal | None = None
+    payment_note: str | None = None
+    card_type: str | None = None
+    card_no: str | None = None
+    served_by: Staff | None = None
+    table_name: str = ""
+    invoice_days: int = 7
+    synchronized_after: timedelta = timedelta(seconds=5, microseconds=129000)
+
+
+def unit_price(
+    item: Json, variant: Json, sales_type: Json, options: Sequence[tuple[Json, Json]]
+) -> tuple[Decimal, Decimal]:
+    """(library price, line unit price): the variant's (or sales-type) price plus its options,
+    which keeps modifier revenue inside the line (reference §9.3, line 2)."""
+    library = to_decimal(variant.get("price"))
+    if item.get("is_sales_type_price"):
+        for entry in variant.get("sales_type_items") or []:
+            if entry.get("sales_type_id") == sales_type["id"]:
+                library = to_decimal(entry.get("sales_type_price"))
+    return library, library + sum((to_decimal(option["price"]) for _, option in options), ZERO)
+
+
+def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
+    """A sale (or an unpaid invoice) as a v3 payment, with every total and row consistent."""
+    prices = [
+        unit_price(line.item, line.variant, cart.sales_type, line.options) for line in cart.lines
+    ]
+    grosses = [unit * line.quantity for (_, unit), line in zip(prices, cart.lines, strict=True)]
+    bill_shares = {d.id: spread_cash(d, grosses) for d in cart.bill_discounts if d.kind == "cash"}
+    inputs = []
+    for index, line in enumerate(cart.lines):
+        # An item-level cash discount takes its nominal off the line, never more than the line.
+        given = [
+            DiscountInput(d, False, min(d.cash, grosses[index]) if d.kind == "cash" else None)
+            for d in line.discounts
+        ]
+        given += [
+            DiscountInput(d, True, bill_shares[d.id][index] if d.kind == "cash" else None)
+            for d in cart.bill_discounts
+        ]
+        inputs.append(LineInput(prices[index][1], line.quantity, given))
+    is_invoice = cart.payment_type == "invoice"
+    rounds = cart.enable_rounding and cart.payment_type == "cash"
+    priced = price(
+        inputs,
+        gratuities=cart.gratuities,
+        taxes=cart.taxes,
+        include_gratuity_tax=cart.include_gratuity_tax,
+        rounding=ctx.rounding if rounds else None,
+    )
+    staff = cart.served_by or ctx.staff[0]
+    payment_id = ids.uuid()
+    created = cart.created_at
+    synced = created + cart.synchronized_after
+    checkouts = [
+        _sale_checkout(
+            ctx,
+            ids,
+            payment_id,
+            index,
+            line,
+            prices[index][0],
+            priced.lines[index],
+            cart.sales_type,
+            created,
+            synced,
+        )
+        for index, line in enumerate(cart.lines)
+    ]
+    due = priced.total_collected
+    if cart.payment_type == "cash":
+        tendered = _cash_tendered(cart, due)
+    else:
+        tendered = ZERO if is_invoice else due
+    payment_no = ctx.next_payment_no()
+    customer = cart.customer
+    return {
+        "id": payment_id,
+        "payment_no": payment_no,
+        "created_at": iso_us(created),
+        "updated_at": iso_us(created),
+        "parent_payment_created_at": iso_us(created),
+        "total_collected": total(due),
+        "total_item_price_amount": 0,
+        "name": cart.lines[0].item["name"],
+        "parent_payment_id": payment_id,
+        "payment_type": cart.payment_type,
+        "payment_type_label": label_for(cart.payment_type),
+        "customer_id": customer["id"] if customer else None,
+        "payment_note": cart.payment_note,
+        "discounts": total(priced.discounts),
+        "subtotal": total(priced.subtotal),
+        "gratuities": total(priced.gratuities),
+        "taxes": total(priced.taxes),
+        "tendered": total(tendered),
+        "change": total(tendered - due) if cart.payment_type == "cash" else 0,
+        "include_gratuity_tax": cart.include_gratuity_tax,
+        "enable_tax": bool(cart.taxes),
+        "enable_gratuity": bool(cart.gratuities),
+        "card_type": cart.card_type,
+        "card_no": cart.card_no,
+        "transaction_date": display_date(created),
+        "transaction_time": display_time(created),
+        "collected_by": staff.name,
+        "served_by": staff.name,
+        "synchronized_at": iso_us(synced),
+        "outlet_id": ctx.outlet_id,
+        "pg_mid": None,
+        "mpos_device_id": None,
+        "transaction_certificate": None,
+        "transaction_status_info": None,
+        "mpos_transaction_date": None,
+        "merchant_id": None,
+        "transaction_reference": None,
+        "transaction_number": None,
+        "order_info": None,
+        "cc_name": cart.card_type and (customer or {}).get("name"),
+        "pii": None,
+        "guid": ids.guid(),
+        "uniq_id": ctx.device_uniq_id,
+        "invoice_due_date": (
+            (created + timedelta(days=cart.invoice_days)).date().isoformat() if is_invoice else None
+        ),
+        "invoice_no": f"INV{payment_no}" if is_invoice else None,
+        "invoice_deposit_amount": 0 if is_invoice else None,
+        "invoice_payment_records": [] if is_invoice else None,
+        "payment_discounts": [
+            _payment_discount(ids, payment_id, discount, amount, created, synced)
+            for discount, amount in priced.bill_discount_totals()
+        ],
+        "payment_taxes": [
+            {
+                "created_at": iso_us(created),
+                "updated_at": iso_us(synced),
+                "amount": money(row.charge.rate),
+                "tax_id": row.charge.id,
+                "payment_uuid": payment_id,
+                "uuid": ids.uuid(),
+                "taxable_amount": money(row.taxable),
+                "total": money(row.total),
+                "name": row.charge.name,
+            }
+            for row in priced.tax_rows
+        ],
+        "payment_gratuities": [
+            _payment_gratuity(ids, payment_id, charge, amount, created, synced)
+            for charge, amount in priced.gratuity_rows
+        ],
+        "checkouts": checkouts,
+        "payment_refunds": [],
+        "is_refund_breakdown": True,
+        "total_refund": 0,
+        "is_refunded": False,
+        "refund_amount": 0,
+        "customer_name": customer["name"] if customer else None,
+        "customer_phone": (customer or {}).get("phone") or "",
+        "customer_email": (customer or {}).get("email") or "",
+        "table_name": cart.table_name,
+        "total_rounding_amount": None if priced.rounding is None else total(priced.rounding),
+        "order_id": ctx.next_order_id(),
+    }
+
+
+def _cash_tendered(cart: Cart, due: Decimal) -> Decimal:
+    """What the customer handed over: as given, else the smallest multiple of the note that
+    covers the bill, else the exact amount."""
+    if cart.tendered is not None:
+        return cart.tendered
+    if cart.cash_note:
+        return (due / cart.cash_note).to_integral_value(ROUND_CEILING) * cart.cash_note
+    return due
+
+
+def _payment_discount(
+    ids: Ids, payment_id: str, discount: Discount, amount: Decimal, at: datetime, synced: datetime
+) -> Json:
+    return {
+        "created_at": iso_us(at),
+        "updated_at": iso_us(synced),
+        "uuid": ids.uuid(),
+        "discount_percentage": money(discount.rate) if discount.rate else 0,
+        "payment_uuid": payment_id,
+        "discount_id": discount.id,
+        "discount_name": discount.name,
+        "discount_amount": money(amount),
+        "discount_type": discount.kind,
+        "discount_cash": money(discount.cash),
+        "is_deleted": None,
+    }
+
+
+def _payment_gratuity(
+    ids: Ids, payment_id: str, charge: Charge, amount: Decimal, at: datetime, synced: datetime
+) -> Json:
+    return {
+        "created_at": iso_us(at),
+        "updated_at": iso_us(synced),
+        "uuid": ids.uuid(),
+        "name": charge.name,
+        "amount": money(charge.rate),
+        "total": money(amount),
+        "payment_uuid": payment_id,
+        "gratuity_id": charge.id,
+    }
+
+
+def _sale_checkout(
+    ctx: PaymentContext,
+    ids: Ids,
+    payment_id: str,
+    position: int,
+    line: CartLine,
+    library: Decimal,
+    priced: PricedLine,
+    sales_type: Json,
+    at: datetime,
+    synced: datetime,
+) -> Json:
+    checkout_id = ids.uuid()
+    modifiers = [
+        _modifier(
+            ctx, ids, payment_id, checkout_id, group, option, priced, at, synced, refund=False
+        )
+        for group, option in line.options
+    ]
+    discounts = [
+        {
+            "discount_id": applied.discount.id,
+            "discount_type": applied.discount.kind,
+            "discount_name": applied.discount.name,
+            "discount_percentage": money(applied.discount.rate),
+            "discount_cash": total(applied.discount.cash),
+            "discount_amount": total(applied.amount),
+        }
+        for applied in priced.discounts
+    ]
+    return _checkout(
+        ctx=ctx,
+        ids=ids,
+        checkout_id=checkout_id,
+        payment_id=payment_id,
+        parent_checkout=None,
+        position=position,
+        snapshot=_snapshot_of(line, sales_type, library),
+        priced=priced,
+        at=at,
+        synced=synced,
+        discounts=discounts,
+        modifiers=modifiers,
+    )
+
+
+def _snapshot_of(line: CartLine, sales_type: Json, library: Decimal) -> Json:
+    """The names and ids a checkout copies from the library at sale time."""
+    variant, item = line.variant, line.item
+    category = item.get("category") or {}
+    return {
+        "item_id": item["id"],
+        "item_name": item["name"],
+        "item_variant_id": variant["id"],
+        "item_variant_name": variant.get("name") or "",
+        "sku": variant.get("sku") or "",
+        "category_id": item.get("category_id"),
+        "category_name": category.get("name"),
+        "sales_type_id": sales_type["id"],
+        "sales_type_name": sales_type["name"],
+        "track_stock": bool(variant.get("track_stock")),
+        "unit_cogs": to_decimal(variant.get("cogs")) if variant.get("track_cogs") else ZERO,
+        "item_price_library": library,
+        "note": line.note,
+    }
+
+
+def _checkout(
+    *,
+    ctx: PaymentContext,
+    ids: Ids,
+    checkout_id: str,
+    payment_id: str,
+    parent_checkout: str | None,
+    position: int,
+    snapshot: Json,
+    priced: PricedLine,
+    at: datetime,
+    synced: datetime,
+    discounts: list[Json],
+    modifiers: list[Json],
+) -> Json:
+    refund = parent_checkout is not None
+    gratuity_rows = [
+        {
+            "created_at": iso_us(at),
+            "updated_at": iso_us(synced),
+            "uuid": ids.uuid(),
+            "gratuity_name": charge.name,
+            "amount": money(charge.rate),
+            "total": money(share),
+            "checkout_uuid": checkout_id,
+            "gratuity_id": charge.id,
+            "sales_type_id": snapshot["sales_type_id"],
+            "sales_type_name": snapshot["sales_type_name"],
+        }
+        for charge, share in priced.gratuities
+    ]
+    # On a refund line `price` takes the refund's sign while `item_price` stays positive (§8.4).
+    signed_price = -priced.price if refund else priced.price
+    return {
+        "created_at": iso_us(at),
+        "updated_at": iso_us(synced),
+        "item_discount": 0,
+        "parent_checkout_uuid": parent_checkout,
+        "uuid": checkout_id,
+        "gross_sales": money(priced.gross),
+        "item_name": snapshot["item_name"],
+        "refunded_quantity": 0,
+        "item_id": snapshot["item_id"],
+        "sales_type_name": snapshot["sales_type_name"],
+        "tax_amount": money(priced.tax_amount),
+        "item_variant_name": snapshot["item_variant_name"],
+        "is_deleted": False,
+        "track_stock": snapshot["track_stock"],
+        "payment_uuid": payment_id,
+        "is_program_item": False,
+        "sales_type_id": snapshot["sales_type_id"],
+        "item_variant_id": snapshot["item_variant_id"],
+        "item_price_library": money(snapshot["item_price_library"]),
+        "category_name": snapshot["category_name"],
+        "position": position,
+        "net_sales": money(priced.net),
+        "cogs": money(snapshot["unit_cogs"] * priced.quantity),
+        "sku": snapshot["sku"],
+        "is_recipe": False,
+        "redeem_amount": 0.0,
+        "quantity": priced.quantity,
+        "price": money(signed_price),
+        "item_price_discount": money(priced.net),
+        "item_price_discount_gratuity": 0,
+        "custom_amount": 0.0,
+        "business_id": ctx.business_id,
+        "item_price": money(priced.price),
+        "total_price": money(priced.net),
+        "outlet_id": ctx.outlet_id,
+        "item_image": "",
+        "category_id": snapshot["category_id"],
+        "item_price_quantity": money(priced.gross),
+        "discount_amount": money(priced.discount_amount),
+        "gratuity_amount": money(priced.gratuity_amount),
+        "note": snapshot["note"],
+        "gratuities": gratuity_rows,
+        "discounts": discounts,
+        "modifiers": modifiers,
+        "bundle_id": None,
+        "item_type": None,
+    }
+
+
+def _modifier(
+    ctx: PaymentContext,
+    ids: Ids,
+    payment_id: str,
+    checkout_id: str,
+    group: Json,
+    option: Json,
+    line: PricedLine,
+    at: datetime,
+    synced: datetime,
+    *,
+    refund: bool,
+) -> Json:
+    """A modifier row: a breakdown of its line (R6, R7), never an addition to it. Refund lines
+    carry these rows positive, as in the official example."""
+    option_price = to_decimal(option["price"])
+    gross = option_price * abs(line.quantity)
+    share = gross / abs(line.gross) if line.gross else ZERO
+    discount = mills(abs(line.discount_amount) * share)
+    row: Json = {"created_at": iso_us(at), "updated_at": iso_us(synced)}
+    if refund:
+        row["id"] = 0
+    row |= {
+        "uuid": ids.uuid(),
+        "gross_sales": money(gross),
+        "net_sales": money(gross - discount),
+        "modifier_id": group["id"],
+        "payment_uuid": payment_id,
+        "discount_amount": money(discount),
+        "modifier_option_name": option["name"],
+        "price": total(option_price),
+        "modifier_name": group["name"],
+        "modifier_option_id": option["id"],
+        "cogs": None,
+        "checkout_uuid": checkout_id,
+        "outlet_id": ctx.outlet_id,
+        "redeem_amount": 0.0,
+        "discounts": [
+            {
+                "created_at": iso_us(at),
+                "updated_at": iso_us(at),
+                "discount_id": applied.discount.id,
+                "discount_amount": money(mills(abs(applied.amount) * share)),
+                "discount_name": applied.discount.name,
+                "discount_type": applied.discount.kind,
+                "discount_percentage": money(applied.discount.rate),
+                "discount_cash": total(applied.discount.cash),
+                "discount_guid": applied.discount.guid,
+            }
+            for applied in line.discounts
+        ],
+    }
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Refunds
+
+
+class RefundError(ValueError):
+    """The refund asks for more than the sale has left, or names a line it does not have."""
+
+
+def refund_payment(
+    sale: Json,
+    ctx: PaymentContext,
+    ids: Ids,
+    *,
+    at: datetime,
+    quantities: dict[str, int] | None = None,
+    reason: str = "Cancelled Order",
+    payment_type: str | None = None,
+    refunded_by: Staff | None = None,
+) -> Json:
+    """The raw refund object for `sale` (reference §8.4): every remaining unit when
+    `quantities` (checkout uuid → units) is omitted. Partial refunds scale cash-discount shares
+    cumulatively (so that refunding every unit gives back exactly the sale's shares) and
+    recompute percentages, service charges, taxes and rounding on what is returned."""
+    lines = {c["uuid"]: c for c in sale["checkouts"]}
+    if quantities is None:
+        quantities = {u: c["quantity"] - c["refunded_quantity"] for u, c in lines.items()}
+    quantities = {u: q for u, q in quantities.items() if q}
+    if not quantities:
+        raise RefundError(f"payment {sale['id']} has nothing left to refund")
+    for checkout_id, units in quantities.items():
+        line = lines.get(checkout_id)
+        if line is None:
+            raise RefundError(f"payment {sale['id']} has no checkout {checkout_id}")
+        if units < 0 or units > line["quantity"] - line["refunded_quantity"]:
+            raise RefundError(
+                f"checkout {checkout_id} has only "
+                f"{line['quantity'] - line['refunded_quantity']} units left"
+            )
+    bill_level = {row["discount_id"] for row in sale["payment_discounts"]}
+    chosen = [lines[u] for u in lines if u in quantities]
+    inputs = [_refund_line_input(line, quantities[line["uuid"]], bill_level) for line in chosen]
+    priced = price(
+        inputs,
+        gratuities=[
+            Charge(r["gratuity_id"], r["name"], to_decimal(r["amount"]))
+            for r in sale["payment_gratuities"]
+        ],
+        taxes=[
+            Charge(r["tax_id"], r["name"], to_decimal(r["amount"])) for r in sale["payment_taxes"]
+        ],
+        include_gratuity_tax=bool(sale["include_gratuity_tax"]),
+        rounding=ctx.rounding if sale["total_rounding_amount"] is not None else None,
+    )
+    full = not sale["payment_refunds"] and all(
+        quantities.get(u, 0) == c["quantity"] for u, c in lines.items()
+    )
+    return _refund_object(
+        sale, ctx, ids, chosen, priced, at, reason, payment_type, refunded_by, full
+    )
+
+
+def _refund_line_input(line: Json, units: int, bill_level: set[int]) -> LineInput:
+    ordered, before = line["quantity"], line["refunded_quantity"]
+    given = []
+    for row in line["discounts"]:
+        discount = Discount(
+            row["discount_id"],
+            row["discount_name"],
+            row["discount_type"],
+            to_decimal(
+                row["discount_percentage"]
+                if row["discount_type"] == "percentage"
+                else row["discount_cash"]
+            ),
+        )
+        amount = None
+        if discount.kind == "cash":
+            sold = to_decimal(row["discount_amount"])
+            amount = -(cents(sold * (before + units) / ordered) - cents(sold * before / ordered))
+        given.append(DiscountInput(discount, discount.id in bill_level, amount))
+    return LineInput(to_decimal(line["item_price"]), -units, given)
+
+
+def _refund_object(
+    sale: Json,
+    ctx: PaymentContext,
+    ids: Ids,
+    chosen: list[Json],
+    priced: Priced,
+    at: datetime,
+    reason: str,
+    payment_type: str | None,
+    refunded_by: Staff | None,
+    full: bool,
+) -> Json:
+    refund_id = ids.uuid()
+    staff = refunded_by or ctx.staff_named(sale["collected_by"])
+    synced = at + timedelta(microseconds=356000)
+    checkouts = []
+    for position, (line, priced_line) in enumerate(zip(chosen, priced.lines, strict=True)):
+        checkout_id = ids.uuid()
+        modifiers = [
+            _modifier(
+                ctx,
+                ids,
+                refund_id,
+                checkout_id,
+                {"id": m["modifier_id"], "name": m["modifier_name"]},
+                {
+                    "id": m["modifier_option_id"],
+                    "name": m["modifier_option_name"],
+                    "price": m["price"],
+                },
+                priced_line,
+                at,
+                synced,
+                refund=True,
+            )
+            for m in line["modifiers"]
+        ]
+        discounts = [
+            {
+                "created_at": None,
+                "updated_at": None,
+                "discount_id": applied.discount.id,
+                "discount_amount": total(applied.amount),
+                "discount_name": applied.discount.name,
+                "discount_type": applied.discount.kind,
+                "discount_percentage": money(applied.discount.rate),
+                "discount_cash": total(applied.discount.cash),
+                "discount_guid": None,
+            }
+            for applied in priced_line.discounts
+        ]
+        snapshot = {
+            "item_id": line["item_id"],
+            "item_name": line["item_name"],
+            "item_variant_id": line["item_variant_id"],
+            "item_variant_name": line["item_variant_name"],
+            "sku": line["sku"],
+            "category_id": line["category_id"],
+            "category_name": line["category_name"],
+            "sales_type_id": line["sales_type_id"],
+            "sales_type_name": line["sales_type_name"],
+            "track_stock": line["track_stock"],
+            "unit_cogs": to_decimal(line["cogs"]) / line["quantity"] if line["quantity"] else ZERO,
+            "item_price_library": to_decimal(line["item_price_library"]),
+            "note": line["note"],
+        }
+        checkouts.append(
+            _checkout(
+                ctx=ctx,
+                ids=ids,
+                checkout_id=checkout_id,
+                payment_id=refund_id,
+                parent_checkout=line["uuid"],
+                position=position,
+                snapshot=snapshot,
+                priced=priced_line,
+                at=at,
+                synced=synced,
+                discounts=discounts,
+                modifiers=modifiers,
+            )
+        )
+    paid_back = -priced.total_collected
+    customer_name = sale["customer_name"] or ""
+    return {
+        "created_at": iso_us(at),
+        "updated_at": iso_us(at),
+        "transaction_reference": None,
+        "amount_pay": 0,
+        "business_id": ctx.business_id,
+        "pii": None,
+        "longitude": ctx.longitude,
+        "include_gratuity_tax": sale["include_gratuity_tax"],
+        "refunded_reason": reason,
+        "total_discount_amount": total(priced.discounts),
+        "collected_by": staff.name,
+        "created_by": staff.id,
+        "uuid": refund_id,
+        "auth_code": None,
+        "creator_name": staff.name,
+        "is_sales_type": True,
+        "refund_amount": total(paid_back),
+        "pg_setting": None,
+        "server_name": staff.name,
+        "refund_uuid": refund_id,
+        "total_collected_amount": total(priced.total_collected),
+        "server_title": staff.title,
+        "customer_name": customer_name,
+        "invoice_due_date": None,
+        "cashlezz_transaction_id": None,
+        "latitude": ctx.latitude,
+        "mpos_transaction_date": None,
+        "is_refunded": True,
+        "collector_id": None,
+        "transaction_status_info": None,
+        "guid": ids.uuid(),
+        "note": "",
+        "receipt_count": 0,
+        "bill_id": None,
+        "customer_email": sale["customer_email"] or "",
+        "transaction_date": display_date(at),
+        "total_redeem_amount": 0,
+        "synchronized_at": iso_us(synced),
+        "outlet_id": ctx.outlet_id,
+        "invoice_deposit_amount": None,
+        "cvm_result": None,
+        "refunded_by": staff.name,
+        "uniq_id": "0",
+        "sms_id": None,
+        "order_info": None,
+        "subtotal": total(priced.subtotal),
+        "table_name": sale["table_name"] or "",
+        "total_custom_price_amount": 0,
+        "total_item_price_amount": 0,
+        "cc_name": None,
+        "transaction_time": display_time(at),
+        "server_id": staff.id,
+        "pg_mid": None,
+        "payment_type": payment_type or _refund_method(sale["payment_type"]),
+        "is_offline": None,
+        "discount_id": None,
+        "card_type": None,
+        "payment_no": sale["payment_no"],
+        "merchant_id": None,
+        "customer_phone": sale["customer_phone"] or "",
+        "amount_change": 0,
+        "shift_id": None,
+        "card_no": None,
+        "total_gross_sales": total(priced.gross),
+        "total_rounding_amount": None if priced.rounding is None else total(priced.rounding),
+        "total_net_sales": total(priced.subtotal),
+        "status": "Done",
+        "mpos_device_id": None,
+        "transaction_certificate": None,
+        "refunded_at": iso_us(at),
+        "total_tax_amount": total(priced.taxes),
+        "refunded_date": iso_us(synced),
+        "total_gratuity_amount": total(priced.gratuities),
+        "customer_id": sale["customer_id"],
+        "transaction_number": None,
+        "is_deleted": False,
+        "tvr": None,
+        "invoice_no": None,
+        "is_refund_breakdown": True,
+        "aid": None,
+        "server_created_at": iso_us(synced),
+        "refund_type": "full" if full else "partial",
+        "parent_payment_uuid": sale["id"],
+        "order_id": None,
+        # No derivation of this field is known (§8.4); the sandbox writes the net sales.
+        "total_checkouts_amount": total(priced.subtotal),
+        "is_loyalty": False,
+        "invoice_status": None,
+        "checkouts": checkouts,
+        "payment_gratuities": [
+            _payment_gratuity(ids, refund_id, charge, amount, at, synced)
+            for charge, amount in priced.gratuity_rows
+        ],
+        "payment_taxes": [
+            {
+                "created_at": iso_us(at),
+                "updated_at": iso_us(synced),
+                "amount": money(row.charge.rate),
+                "tax_id": row.charge.id,
+                "payment_uuid": refund_id,
+                "id": 0,
+                "uuid": ids.uuid(),
+                "taxable_amount": money(row.taxable),
+                "total": money(row.total),
+                "name": row.charge.name,
+            }
+            for row in priced.tax_rows
+        ],
+        "payment_discounts": [
+            {
+                "created_at": iso_us(at),
+                "updated_at": None,
+                "id": 0,
+                **{
+                    k: v
+                    for k, v in _payment_discount(ids, refund_id, d, amount, at, synced).items()
+                    if k not in ("created_at", "updated_at")
+                },
+            }
+            for d, amount in priced.bill_discount_totals()
+        ],
+        "tax_type": "AFTER_DISCOUNT",
+        "gratuity_type": "AFTER_DISCOUNT",
+    }
+
+
+def _refund_method(sale_type: str) -> str:
+    # An invoice is never refunded as "invoice": the money goes back in cash.
+    return "cash" if sale_type == "invoice" else sale_type
+
+
+def apply_refund(sale: Json, refund: Json, *, bump_updated_at: bool = True) -> None:
+    """Nest `refund` in its sale: `payment_refunds`, `total_refund` and each line's
+    `refunded_quantity`; `is_refunded` stays false, as in the example."""
+    by_uuid = {c["uuid"]: c for c in sale["checkouts"]}
+    for line in refund["checkouts"]:
+        parent = by_uuid.get(line["parent_checkout_uuid"])
+        if parent is not None:
+            parent["refunded_quantity"] -= line["quantity"]
+    sale["payment_refunds"].append(refund)
+    sale["total_refund"] = total(
+        to_decimal(sale["total_refund"]) + to_decimal(refund["refund_amount"])
+    )
+    if bump_updated_at:
+        sale["updated_at"] = max(sale["updated_at"], refund["updated_at"], key=_instant)
+    _move_updated_at(sale)
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _move_updated_at(sale: Json) -> None:
+    """Keep `updated_at` no earlier than `created_at` after any change."""
+    if _instant(sale["updated_at"]) < _instant(sale["created_at"]):
+        sale["updated_at"] = sale["created_at"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Invoices
+
+
+class InvoiceError(ValueError):
+    """The payment is not an invoice, or the amount exceeds what is still owed."""
+
+
+def invoice_paid(invoice: Json) -> Decimal:
+    return sum((to_decimal(r["amount"]) for r in invoice["invoice_payment_records"] or []), ZERO)
+
+
+def invoice_outstanding(invoice: Json) -> Decimal:
+    return to_decimal(invoice["total_collected"]) - invoice_paid(invoice)
+
+
+def record_invoice_payment(
+    invoice: Json, ids: Ids, *, amount: Decimal | None, payment_type: str, at: datetime
+) -> Json:
+    """Pay an invoice, wholly (`amount` None) or in part: a record is appended to
+    `invoice_payment_records` (a sandbox invention, §8.5), `tendered` follows the amount paid so
+    far and `updated_at` moves. Returns the record."""
+    if invoice["payment_type"] != "invoice":
+        raise InvoiceError(f"payment {invoice['id']} is not an invoice")
+    outstanding = invoice_outstanding(invoice)
+    amount = outstanding if amount is None else cents(amount)
+    if amount <= 0 or amount > outstanding:
+        raise InvoiceError(
+            f"invoice {invoice['invoice_no']} has {outstanding} outstanding, cannot take {amount}"
+        )
+    record = {
+        "uuid": ids.uuid(),
+        "payment_type": payment_type,
+        "payment_type_label": label_for(payment_type),
+        "amount": total(amount),
+        "created_at": iso_us(at),
+    }
+    invoice["invoice_payment_records"].append(record)
+    invoice["tendered"] = total(invoice_paid(invoice))
+    invoice["updated_at"] = iso_us(at)
+    _move_updated_at(invoice)
+    return record
+
+
+def invoice_status(invoice: Json) -> str:
+    """`unpaid` until every rupiah is in, then `paid` (other values are undocumented)."""
+    return "paid" if invoice_outstanding(invoice) <= 0 else "unpaid"
