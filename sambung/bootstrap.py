@@ -16,6 +16,7 @@ from rq import Queue
 
 from sambung.config import Config
 from sambung.embedded import ensure_redis
+from sambung.eventlog import EventLog, open_event_log
 
 QUEUE_NAMES = ("postings", "sync", "default")
 
@@ -37,6 +38,17 @@ class Container:
     @cached_property
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url, health_check_interval=30)
+
+    @cached_property
+    def log(self) -> EventLog:
+        """The event store: companies, Moka connections, settings and each setting's log."""
+        return open_event_log(self.config)
+
+    def close(self) -> None:
+        """Release the event store's connections, if this process opened them."""
+        opened = self.__dict__.pop("log", None)
+        if opened is not None:
+            opened.close()
 
     def queue(self, name: str = "default") -> Queue:
         if name not in QUEUE_NAMES:

@@ -83,3 +83,4 @@ def container(config: Config) -> Iterator[Container]:
     bootstrap.install(built)
     yield built
     bootstrap.install(None)
+    built.close()
