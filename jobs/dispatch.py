@@ -1,0 +1,93 @@
+"""Asking for work: record the request in the setting's log, then enqueue its job.
+
+The gateway, the CLI and the scheduler call these; they never enqueue jobs themselves. The log
+entry comes first, so a request survives losing Redis (the sweeper finds unfinished runs and
+unposted events). Queue messages are wake-up calls only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from uuid import UUID
+
+from domain.log import RunKind, RunMethod
+from sambung.bootstrap import Container
+
+# Posting is the freshness path (webhooks); syncs pull and may take long; both run on any worker,
+# and workers listen to "postings" first, so a nightly catch-up never starves webhook freshness.
+POSTINGS = "postings"
+SYNCS = "sync"
+POSTING_JOB_TIMEOUT = 30 * 60
+SYNC_JOB_TIMEOUT = 2 * 60 * 60
+
+
+def request_master_data_sync(
+    container: Container, setting_id: UUID, method: RunMethod = RunMethod.MANUAL
+) -> UUID:
+    run = container.log.request_run(setting_id, RunKind.MASTER_DATA, method)
+    if run.created:
+        _enqueue_sync("jobs.sync.sync_master_data", container, setting_id, run.run_id)
+    return run.run_id
+
+
+def request_transactions_sync(
+    container: Container,
+    setting_id: UUID,
+    method: RunMethod = RunMethod.MANUAL,
+    *,
+    run_id: UUID | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> UUID:
+    """Raises `MasterDataNotSynced` (from the log) before the first master-data sync."""
+    run = container.log.request_run(
+        setting_id, RunKind.TRANSACTIONS, method, run_id=run_id, params=params
+    )
+    if run.created:
+        _enqueue_sync("jobs.sync.sync_transactions", container, setting_id, run.run_id)
+    return run.run_id
+
+
+def request_all_transactions_syncs(
+    container: Container, setting_ids: Iterable[UUID], method: RunMethod = RunMethod.MANUAL
+) -> list[UUID]:
+    return [request_transactions_sync(container, s, method) for s in setting_ids]
+
+
+def request_replay(container: Container, setting_id: UUID, params: Mapping[str, Any]) -> UUID:
+    """`params`: only_failed, since, until (ISO datetimes) and event_ids (log positions)."""
+    run = container.log.request_run(
+        setting_id, RunKind.REPLAY, RunMethod.REPLAY, params=dict(params)
+    )
+    if run.created:
+        _enqueue_sync("jobs.replay.replay", container, setting_id, run.run_id)
+    return run.run_id
+
+
+def wake_poster(container: Container, setting_id: UUID) -> None:
+    """Ask a worker to post the setting's unposted events. Cheap to call often: while one wake-up
+    is already queued, further ones are coalesced."""
+    key = f"sambung:wake:{setting_id}"
+    if container.redis.set(key, "1", nx=True, ex=60):
+        container.queue(POSTINGS).enqueue(
+            "jobs.posting.post_setting",
+            str(setting_id),
+            job_timeout=POSTING_JOB_TIMEOUT,
+            failure_ttl=7 * 24 * 3600,
+        )
+
+
+def clear_wake(container: Container, setting_id: UUID) -> None:
+    """Called by the poster as it starts, so that events appended from now on wake it again."""
+    container.redis.delete(f"sambung:wake:{setting_id}")
+
+
+def _enqueue_sync(function: str, container: Container, setting_id: UUID, run_id: UUID) -> None:
+    container.queue(SYNCS).enqueue(
+        function,
+        str(setting_id),
+        str(run_id),
+        job_id=f"run-{run_id}",
+        job_timeout=SYNC_JOB_TIMEOUT,
+        failure_ttl=7 * 24 * 3600,
+    )
