@@ -1,0 +1,40 @@
+"""The Jurnal resources the sandbox serves, by URL segment."""
+
+from __future__ import annotations
+
+from .base import Resource
+from .invoices import SALES_INVOICES
+from .master import (
+    ACCOUNTS,
+    PAYMENT_METHODS,
+    PRODUCT_CATEGORIES,
+    PRODUCT_UNITS,
+    TAGS,
+    TAXES,
+    TERMS,
+    WAREHOUSES,
+)
+from .payments import RECEIVE_PAYMENTS
+from .people import CONTACTS, CUSTOMERS
+from .products import PRODUCTS
+from .returns import SALES_RETURNS
+
+RESOURCES: dict[str, Resource] = {
+    resource.url_segment: resource
+    for resource in (
+        ACCOUNTS,
+        TAXES,
+        TAGS,
+        WAREHOUSES,
+        PAYMENT_METHODS,
+        TERMS,
+        PRODUCT_UNITS,
+        PRODUCT_CATEGORIES,
+        PRODUCTS,
+        CUSTOMERS,
+        CONTACTS,
+        SALES_INVOICES,
+        RECEIVE_PAYMENTS,
+        SALES_RETURNS,
+    )
+}
