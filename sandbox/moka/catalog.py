@@ -650,7 +650,7 @@ def _items(
         _, _, _, (low, high), scheme, groups = CATEGORIES[index]
         variants = _variant_count(rng, scheme)[: products - made]
         base_price = rng.randint(low * 2, high * 2) * 500
-        item = _item(
+        item = build_item(
             rng,
             ids,
             common,
@@ -668,7 +668,7 @@ def _items(
     return items
 
 
-def _item(
+def build_item(
     rng: random.Random,
     ids: Any,
     common: Any,

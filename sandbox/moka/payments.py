@@ -127,6 +127,7 @@ class Cart:
     served_by: Staff | None = None
     table_name: str = ""
     invoice_days: int = 7
+    payment_id: str | None = None
     synchronized_after: timedelta = timedelta(seconds=5, microseconds=129000)
 
 
@@ -172,7 +173,7 @@ def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
         rounding=ctx.rounding if rounds else None,
     )
     staff = cart.served_by or ctx.staff[0]
-    payment_id = ids.uuid()
+    payment_id = cart.payment_id or ids.uuid()
     created = cart.created_at
     synced = created + cart.synchronized_after
     checkouts = [
