@@ -19,14 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, DomainEvent, event
 
-from domain.errors import MokaRecordInvalid, RunAlreadyFinished, RunInvalid
+from domain.errors import MokaRecordInvalid, OutcomeInvalid, RunAlreadyFinished, RunInvalid
 
 
 class Source(StrEnum):
@@ -200,12 +201,16 @@ class SyncFinished(LogEvent):
 
 @dataclass(frozen=True)
 class DocumentPosted(LogEvent):
+    """A Jurnal document exists. `amounts` (see `check_amounts`) is what it holds by Jurnal's
+    own arithmetic, for reconciliation; None on events recorded before it existed."""
+
     kind: str
     custom_id: str
     jurnal_id: str
     moka_reference: str
     resolves: int
     run_id: UUID | None
+    amounts: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +235,48 @@ LOG_EVENT_TYPES: tuple[type[LogEvent], ...] = (
     DocumentPosted,
     PostingFailed,
 )
+
+
+AMOUNT_KEYS = ("total", "tax", "paid")
+
+
+def check_amounts(amounts: Mapping[str, Any]) -> dict[str, str]:
+    """The Jurnal-side amounts of a posted document, as plain strings.
+
+    `total` (the document's total: an invoice's `original_amount`, a return's total, a receive
+    payment's amount) and `tax` are required Decimal strings; `paid` (money received inside the
+    document, e.g. an invoice's `deposit`) is optional; `business_date` (YYYY-MM-DD) is the
+    Moka business day the document belongs to.
+    """
+    errors: dict[str, str] = {}
+    checked: dict[str, str] = {}
+    for key in sorted(set(amounts) - {*AMOUNT_KEYS, "business_date"}):
+        errors[f"amounts.{key}"] = "is not an amount; known: total, tax, paid, business_date"
+    for key in AMOUNT_KEYS:
+        if key == "paid" and key not in amounts:
+            continue
+        number = _decimal(amounts.get(key))
+        if number is None:
+            errors[f"amounts.{key}"] = "must be a decimal number as a string"
+        else:
+            checked[key] = str(number)
+    try:
+        checked["business_date"] = date.fromisoformat(str(amounts.get("business_date"))).isoformat()
+    except ValueError:
+        errors["amounts.business_date"] = "must be a date, YYYY-MM-DD"
+    if errors:
+        raise OutcomeInvalid(errors)
+    return checked
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if not isinstance(value, (str, Decimal)):
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 # -- Moka record identity ---------------------------------------------------------------------

@@ -79,6 +79,7 @@ from domain.log import (
     SyncFinished,
     SyncRequested,
     SyncRun,
+    check_amounts,
     moka_identity,
 )
 from domain.sealed import Sealed
@@ -765,10 +766,13 @@ class EventLog(Application[UUID]):
         moka_reference: str,
         resolves: int,
         run_id: UUID | None = None,
+        amounts: Mapping[str, Any] | None = None,
     ) -> int:
         """Record that a Jurnal document exists; return its log position. Recording the same
-        document posted with the same Jurnal id again stores nothing and returns the first."""
+        document posted with the same Jurnal id again stores nothing and returns the first.
+        `amounts` are the document's totals by Jurnal's arithmetic (`domain.log.check_amounts`)."""
         fields = _outcome_fields(kind, custom_id, moka_reference, resolves)
+        checked_amounts = None if amounts is None else check_amounts(amounts)
         jurnal = str(jurnal_id).strip()
         if not jurnal:
             raise OutcomeInvalid({"jurnal_id": "is required"})
@@ -784,6 +788,7 @@ class EventLog(Application[UUID]):
                 position,
                 jurnal_id=jurnal,
                 run_id=run_id,
+                amounts=checked_amounts,
                 **fields,
             )
             self.save(marker(position, True, jurnal), posted)
