@@ -210,7 +210,7 @@ def insert(ctx: Context, resource: Resource, source: dict[str, Any]) -> Record:
     """Build, stamp and store a new document, then apply its effect on others."""
     record = resource.build(ctx, source, None)
     now = ctx.now()
-    record.setdefault("source", source)  # builders may return the source with ids filled in
+    record.setdefault("request", source)  # builders may return it with ids filled in
     record.update(id=ctx.new_id(), created_at=now, updated_at=now)
     ctx.collection(resource.name).put(record)
     resource.effect(ctx, record, +1)
@@ -218,7 +218,7 @@ def insert(ctx: Context, resource: Resource, source: dict[str, Any]) -> Record:
 
 
 def update(ctx: Context, resource: Resource, record: Record, changes: dict[str, Any]) -> Record:
-    source = resource.merge(record["source"], changes)
+    source = resource.merge(record["request"], changes)
     resource.effect(ctx, record, -1)
     try:
         updated = resource.build(ctx, source, record)
@@ -226,7 +226,7 @@ def update(ctx: Context, resource: Resource, record: Record, changes: dict[str, 
     except Exception:
         resource.effect(ctx, record, +1)
         raise
-    updated.setdefault("source", source)
+    updated.setdefault("request", source)
     updated.update(id=record["id"], created_at=record["created_at"], updated_at=ctx.now())
     ctx.collection(resource.name).put(updated)
     resource.effect(ctx, updated, +1)

@@ -102,9 +102,9 @@ def build_invoice(ctx: Context, source: dict[str, Any], own: Record | None) -> R
     problems.raise_any()
     record["transaction_no"] = _transaction_no(ctx, source, own)
     record["deposit_payment"] = _deposit_payment(ctx, record, own)
-    record["source"] = {
+    record["request"] = {
         **source,
-        "transaction_lines_attributes": [line["source"] for line in lines],
+        "transaction_lines_attributes": [line["request"] for line in lines],
         "transaction_no": record["transaction_no"],
     }
     return record
@@ -127,7 +127,7 @@ def _lines(
         if line is not None:
             line_id = row.get("id") or ctx.new_id()
             line["id"] = line_id
-            line["source"] = {**row, "id": line_id}
+            line["request"] = {**row, "id": line_id}
             lines.append(line)
     return lines
 
@@ -431,7 +431,7 @@ def render_invoice(ctx: Context, record: Record) -> dict[str, Any]:
         "witholding_type": record["witholding_type"].value,
         "status": "approved",
         "custom_id": record["custom_id"],
-        "source": record["source"].get("source") or "apikey",
+        "source": record["source"] or "apikey",
         **stamps(record),
         "deletable": not payments and not record["sales_returns"],
         "editable": True,

@@ -61,9 +61,9 @@ def build_return(ctx: Context, source: dict[str, Any], own: Record | None) -> Re
         "returned_tax": totals.returned_tax,
         "returned_witholding_amount": totals.returned_witholding_amount,
         "return_amount": totals.return_amount,
-        "source": {
+        "request": {
             **source,
-            "transaction_return_lines_attributes": [line["source"] for line in lines],
+            "transaction_return_lines_attributes": [line["request"] for line in lines],
         },
     }
 
@@ -123,7 +123,7 @@ def _lines(
                 "transaction_line_id": invoice_line["id"],
                 "return_quantity": quantity,
                 "invoice_line": invoice_line,
-                "source": {**row, "id": line_id, "transaction_line_id": invoice_line["id"]},
+                "request": {**row, "id": line_id, "transaction_line_id": invoice_line["id"]},
             }
         )
     return lines
