@@ -1,10 +1,10 @@
 """When a setting's automatic daily sync is due.
 
 Each setting syncs once a day at its own time in the merchant's timezone (default 22:00,
-Asia/Jakarta). A run is identified by the calendar date of the due time it serves, so the
-scheduler can record it and never run it twice. A run missed while the scheduler was down is due
-as soon as it comes back; only the most recent missed one runs, because the catch-up pull covers
-everything since the last successful sync anyway.
+Asia/Jakarta). A run is identified by the calendar date of the due time it serves; the scheduler
+derives the run's id from that date, so the store refuses to start it twice. A run missed while
+the scheduler was down is due as soon as it comes back; only the most recent missed one runs,
+because the catch-up pull covers everything since the last successful sync anyway.
 """
 
 from __future__ import annotations
@@ -25,20 +25,12 @@ def latest_due_time(now: datetime, sync_time: time, timezone: str) -> datetime:
 
 
 def due_run_date(
-    now: datetime,
-    sync_time: time,
-    timezone: str,
-    last_run_date: date | None,
-    created_at: datetime,
+    now: datetime, sync_time: time, timezone: str, created_at: datetime
 ) -> date | None:
-    """The run date to start now, or None when the latest due run has already been started.
+    """The date of the latest daily run due by `now`, or None when none has been due yet.
 
     A due time before the setting existed does not count: a new setting first runs at its next
     sync time.
     """
     due = latest_due_time(now, sync_time, timezone)
-    if due < created_at:
-        return None
-    if last_run_date is not None and last_run_date >= due.date():
-        return None
-    return due.date()
+    return None if due < created_at else due.date()

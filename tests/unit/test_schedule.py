@@ -14,14 +14,16 @@ def at(day, hour, minute=0):
     return datetime(2026, 11, day, hour, minute, tzinfo=JAKARTA)
 
 
-def test_nothing_is_due_before_the_sync_time_once_yesterday_ran():
-    assert due_run_date(at(29, 21, 59), TEN_PM, "Asia/Jakarta", date(2026, 11, 28), CREATED) is None
+def due(now, created=CREATED):
+    return due_run_date(now, TEN_PM, "Asia/Jakarta", created)
+
+
+def test_before_the_sync_time_the_latest_due_run_is_yesterdays():
+    assert due(at(29, 21, 59)) == date(2026, 11, 28)
 
 
 def test_the_run_is_due_at_the_sync_time_in_jakarta():
-    assert due_run_date(at(29, 22, 0), TEN_PM, "Asia/Jakarta", date(2026, 11, 28), CREATED) == date(
-        2026, 11, 29
-    )
+    assert due(at(29, 22, 0)) == date(2026, 11, 29)
 
 
 def test_the_sync_time_is_read_in_the_merchants_timezone_not_utc():
@@ -30,26 +32,18 @@ def test_the_sync_time_is_read_in_the_merchants_timezone_not_utc():
     assert latest_due_time(now, TEN_PM, "Asia/Jakarta") == at(29, 22)
 
 
-def test_a_run_already_started_today_is_never_started_twice():
-    assert due_run_date(at(29, 23, 30), TEN_PM, "Asia/Jakarta", date(2026, 11, 29), CREATED) is None
+def test_a_run_missed_while_the_scheduler_was_down_is_still_due_later_the_same_day():
+    assert due(at(29, 23, 45)) == date(2026, 11, 29)
 
 
-def test_a_run_missed_while_the_scheduler_was_down_runs_when_it_comes_back_the_same_day():
-    assert due_run_date(
-        at(29, 23, 45), TEN_PM, "Asia/Jakarta", date(2026, 11, 28), CREATED
-    ) == date(2026, 11, 29)
-
-
-def test_a_missed_night_runs_the_next_morning_once():
-    assert due_run_date(at(30, 8, 0), TEN_PM, "Asia/Jakarta", date(2026, 11, 28), CREATED) == date(
-        2026, 11, 29
-    )
+def test_after_a_missed_night_only_the_latest_run_is_due():
+    assert due(at(30, 8, 0)) == date(2026, 11, 29)
 
 
 def test_a_new_setting_first_runs_at_its_next_sync_time():
     created = at(29, 9)
-    assert due_run_date(at(29, 10), TEN_PM, "Asia/Jakarta", None, created) is None
-    assert due_run_date(at(29, 22), TEN_PM, "Asia/Jakarta", None, created) == date(2026, 11, 29)
+    assert due(at(29, 10), created) is None
+    assert due(at(29, 22), created) == date(2026, 11, 29)
 
 
 def test_naive_times_are_refused():
