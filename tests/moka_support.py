@@ -140,6 +140,12 @@ class Receiver:
 
         return app
 
+    def reset(self) -> None:
+        with self.lock:
+            self.deliveries.clear()
+            self.statuses.clear()
+            self.delay = 0.0
+
     def names(self) -> list[str]:
         return [json.loads(d.body)["header"]["event_name"] for d in self.deliveries]
 
