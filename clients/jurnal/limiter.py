@@ -92,12 +92,30 @@ class SharedRateLimiter:
 
     @classmethod
     def per_minute(
-        cls, redis: Redis, key: str, limit: int, *, per_hour: int | None = None, **options: object
+        cls,
+        redis: Redis,
+        key: str,
+        limit: int,
+        *,
+        per_hour: int | None = None,
+        margin_seconds: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        prefix: str = "sambung:jurnal:ratelimit",
     ) -> SharedRateLimiter:
+        """Jurnal's shape of limit: so many a minute and, optionally, so many an hour."""
         windows = [Window(limit, 60.0)]
         if per_hour is not None:
             windows.append(Window(per_hour, 3600.0))
-        return cls(redis, key, windows=windows, **options)  # type: ignore[arg-type]
+        return cls(
+            redis,
+            key,
+            windows=windows,
+            margin_seconds=margin_seconds,
+            clock=clock,
+            sleep=sleep,
+            prefix=prefix,
+        )
 
     def try_acquire(self) -> float:
         """Take a slot now and answer 0, or answer how many seconds to wait (taking nothing)."""

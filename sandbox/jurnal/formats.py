@@ -31,15 +31,6 @@ def rupiah(value: Decimal) -> str:
     return "Rp.  " + ("-" if cents < 0 else "") + body
 
 
-def with_currency(fields: dict[str, Decimal], *, as_bare: frozenset[str] = frozenset()) -> dict:
-    """Money fields with their `_currency_format` twins, in Jurnal's order."""
-    rendered: dict[str, object] = {}
-    for name, value in fields.items():
-        rendered[name] = bare(value) if name in as_bare else money(value)
-        rendered[f"{name}_currency_format"] = rupiah(value)
-    return rendered
-
-
 def number(value: object, field: str) -> Decimal:
     try:
         return to_decimal(value, field)

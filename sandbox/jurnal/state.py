@@ -121,12 +121,6 @@ class JurnalSandbox:
             seed_company(Context(self, company))
             return company
 
-    def set_package(self, company_id: int, package: str) -> Company:
-        with self.lock:
-            company = self.company(company_id)
-            company.package = package
-            return company
-
     # -- lookups ----------------------------------------------------------------------------
 
     def company(self, company_id: int) -> Company:

@@ -721,3 +721,19 @@ def test_the_control_api_counts_documents_and_requests_and_resets(app, seeded):
     after = http.get("/_sandbox/state").json
     assert after["counts"]["sales_invoices"] == 0 and after["requests"] == {}
     assert list(after["companies"]) == ["1"]
+
+
+def test_a_product_with_a_new_unit_creates_the_unit_only_when_the_product_is_valid(jurnal):
+    refused = jurnal.post(
+        "/products", {"product": {"name": "Kopi", "unit_name": "Gelas", "sell_tax_id": 999999}}
+    )
+    assert refused.status_code == 422
+    assert [u["name"] for u in jurnal.get("/product_units").json["product_units"]] == [
+        "Buah",
+        "Pcs",
+    ]
+    created = jurnal.post("/products", {"product": {"name": "Kopi", "unit_name": "Gelas"}})
+    assert created.json["product"]["unit"]["name"] == "Gelas"
+    assert "Gelas" in [u["name"] for u in jurnal.get("/product_units").json["product_units"]]
+    plain = jurnal.post("/products", {"product": {"name": "Teh"}})
+    assert plain.json["product"]["unit"]["name"] == "Buah"

@@ -128,22 +128,22 @@ def page_of(
     args: Mapping[str, str],
     base_url: str,
 ) -> dict[str, Any]:
+    """One page of a list, rendering only the rows on it."""
     records = sorted_records(ctx, resource, records, args)
     render = resource.render_row or resource.render
-    rows = [render(ctx, r) for r in records]
     if not resource.paged:
-        return {resource.plural_root: rows}
+        return {resource.plural_root: [render(ctx, r) for r in records]}
     page = _positive(args.get("page"), 1, "page")
     size = min(_positive(args.get("page_size"), DEFAULT_PAGE_SIZE, "page_size"), MAX_PAGE_SIZE)
-    total_pages = max(math.ceil(len(rows) / size), 1)
+    total_pages = max(math.ceil(len(records) / size), 1)
     links = {}
     if page > 1:
         links["prev_link"] = _page_link(base_url, args, page - 1)
     if page < total_pages:
         links["next_link"] = _page_link(base_url, args, page + 1)
     return {
-        resource.plural_root: rows[(page - 1) * size : page * size],
-        "total_count": len(rows),
+        resource.plural_root: [render(ctx, r) for r in records[(page - 1) * size : page * size]],
+        "total_count": len(records),
         "current_page": page,
         "total_pages": total_pages,
         "links": links,

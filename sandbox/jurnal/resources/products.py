@@ -29,30 +29,34 @@ def build_product(ctx: Context, source: dict[str, Any], own: Record | None) -> R
         raise Invalid.field(
             "inventory_asset_account", "(An Inventory account is needed to track inventory)"
         )
+    categories = _categories(ctx, source.get("product_category_ids"))
+    sell_tax = _tax(ctx, source.get("sell_tax_id"), "sell_tax_id")
+    buy_tax = _tax(ctx, source.get("buy_tax_id"), "buy_tax_id")
     return {
         "name": name,
         "product_code": code,
         "custom_id": optional_text(source, "custom_id"),
         "description": optional_text(source, "description"),
-        "unit": _unit(ctx, source),
         "is_sold": to_flag(source.get("is_sold", True)),
         "sell_price_per_unit": number(source.get("sell_price_per_unit"), "sell_price_per_unit"),
         "sell_account": account_ref(
             account_by(ctx, source, "sell_account", "Account")
             or accounts.first("number", "4-40000")
         ),
-        "sell_tax": _tax(ctx, source.get("sell_tax_id"), "sell_tax_id"),
+        "sell_tax": sell_tax,
         "taxable_sell": to_flag(source.get("taxable_sell")),
         "is_bought": to_flag(source.get("is_bought", True)),
         "buy_price_per_unit": number(source.get("buy_price_per_unit"), "buy_price_per_unit"),
         "buy_account": account_ref(
             account_by(ctx, source, "buy_account", "Account") or accounts.first("number", "5-50000")
         ),
-        "buy_tax": _tax(ctx, source.get("buy_tax_id"), "buy_tax_id"),
+        "buy_tax": buy_tax,
         "taxable_buy": to_flag(source.get("taxable_buy")),
         "track_inventory": track,
         "inventory_asset_account": account_ref(inventory) if track else None,
-        "product_categories": _categories(ctx, source.get("product_category_ids")),
+        "product_categories": categories,
+        # last: an unknown unit name is created, so only once all else is valid
+        "unit": _unit(ctx, source),
         "archive": own["archive"] if own else False,
         # kept up to date by the invoices that sell this product
         "transaction_count": own["transaction_count"] if own else 0,

@@ -14,7 +14,7 @@ from ..formats import parse_date
 from ..store import Record
 from .base import Context
 from .master import CASH_AND_BANK, CATEGORIES, account_by
-from .references import Unresolved, resolve, resolve_prefixed
+from .references import Unresolved, resolve_prefixed
 
 MAX_TEXT = 250
 # Pictographs, dingbats, flags and the variation selector that makes a character an emoji.
@@ -159,10 +159,3 @@ def optional_account(
 
 def status_object(status: InvoiceStatus) -> dict[str, Any]:
     return {"id": status.id, "name": status.label, "name_bahasa": status.label_bahasa}
-
-
-def resolve_or_none(ctx: Context, resource: str, **forms: object) -> Record | None:
-    try:
-        return resolve(ctx, resource, **forms)  # type: ignore[arg-type]
-    except Unresolved:
-        return None
