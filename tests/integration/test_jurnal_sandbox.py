@@ -4,6 +4,7 @@ committed answer, the race window) are covered with the client in test_jurnal_cl
 
 from __future__ import annotations
 
+import threading
 import time
 from decimal import Decimal
 from email.utils import formatdate
@@ -737,3 +738,33 @@ def test_a_product_with_a_new_unit_creates_the_unit_only_when_the_product_is_val
     assert "Gelas" in [u["name"] for u in jurnal.get("/product_units").json["product_units"]]
     plain = jurnal.post("/products", {"product": {"name": "Teh"}})
     assert plain.json["product"]["unit"]["name"] == "Buah"
+
+
+def test_the_fault_dice_replay_the_same_run_from_the_same_seed(app, jurnal):
+    def run() -> list[int]:
+        app.test_client().post("/_sandbox/faults", json={"error_rate": 0.5, "seed": 42})
+        return [jurnal.get("/tags").status_code for _ in range(12)]
+
+    first = run()
+    assert run() == first
+    assert {200, 503} == set(first)
+
+
+def test_concurrent_writers_get_distinct_documents(app, clock):
+    writers = [SignedClient(app, clock=clock) for _ in range(8)]
+    start = threading.Barrier(len(writers))
+    ids: list[int] = []
+
+    def write(number: int, client: SignedClient) -> None:
+        start.wait()
+        for n in range(10):
+            body = {"customer": {"display_name": f"W{number}-{n}", "custom_id": f"w{number}-{n}"}}
+            ids.append(client.post("/customers", body).json["customer"]["id"])
+
+    threads = [threading.Thread(target=write, args=pair) for pair in enumerate(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 80
+    assert sandbox_of(app).state()["counts"]["customers"] == 80
