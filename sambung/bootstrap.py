@@ -14,6 +14,7 @@ from functools import cached_property
 import redis
 from rq import Queue
 
+from projections.store import ViewStore
 from sambung.config import Config
 from sambung.embedded import ensure_redis
 from sambung.eventlog import EventLog, open_event_log
@@ -44,11 +45,19 @@ class Container:
         """The event store: companies, Moka connections, settings and each setting's log."""
         return open_event_log(self.config)
 
+    @cached_property
+    def views(self) -> ViewStore:
+        """The read models' tables, in the event store's database."""
+        return ViewStore(self.config)
+
     def close(self) -> None:
         """Release the event store's connections, if this process opened them."""
         opened = self.__dict__.pop("log", None)
         if opened is not None:
             opened.close()
+        views = self.__dict__.pop("views", None)
+        if views is not None:
+            views.close()
 
     def queue(self, name: str = "default") -> Queue:
         if name not in QUEUE_NAMES:

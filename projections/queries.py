@@ -1,0 +1,298 @@
+"""The read side's questions, answered from the views as JSON-ready dicts: times are ISO strings
+with their offset (in the business time zone), money is a Decimal string, ids are strings.
+
+The views are as fresh as the last catch-up: the workers' runners keep them within a second of
+the log; a command that must show the very latest calls `projections.runner.catch_up` first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from itertools import groupby
+from typing import Any
+from uuid import UUID
+
+from projections.history import SUMMARY_KEYS
+from projections.open_errors import describe_cause
+from projections.reconciliation import SIDES, Metrics
+from projections.schema import METRICS
+from sambung.bootstrap import Container
+
+ITEMS_PER_CAUSE = 100
+SALES_PER_DAY = 100
+_IN_CHUNK = 500
+
+_RUN_COLUMNS = (
+    "run_id, setting_id, kind, method, status, started_at, finished_at, summary, error_count, error"
+)
+
+_LABELS = {
+    "id": (
+        "{label}: {synced} dari {total}",
+        {
+            "sales": "Penjualan",
+            "sales_returns": "Retur Penjualan",
+            "payments": "Penerimaan Pembayaran",
+            "products": "Produk",
+            "customers": "Pelanggan",
+        },
+    ),
+    "en": (
+        "{label}: {synced} of {total}",
+        {
+            "sales": "Sales",
+            "sales_returns": "Sales Returns",
+            "payments": "Payments Received",
+            "products": "Products",
+            "customers": "Customers",
+        },
+    ),
+}
+
+
+# -- sync history -------------------------------------------------------------------------------
+
+
+def sync_history(
+    container: Container, setting_id: UUID | str, *, limit: int = 100
+) -> list[dict[str, Any]]:
+    """A setting's runs, newest first: [{id, setting_id, kind, started_at, finished_at, status,
+    method, summary: {sales|sales_returns|payments|products|customers: {synced, total}},
+    error_count, error}]. `status` and `finished_at` are None while a run runs; webhook
+    postings appear as one rolling row per hour (kind "webhook", method "Webhook")."""
+    setting = _id_text(setting_id)
+    if setting is None:
+        return []
+    rows = container.views.db().all(
+        f"SELECT {_RUN_COLUMNS} FROM proj_runs WHERE setting_id = ? ORDER BY seq DESC LIMIT ?",
+        (setting, limit),
+    )
+    return [_run(row) for row in rows]
+
+
+def run_detail(container: Container, run_id: UUID | str) -> dict[str, Any] | None:
+    """One run as in `sync_history`, plus `errors`: [{moka_reference, kind, message,
+    error_class, position, resolves, custom_id}] for each item whose latest outcome in the run
+    is a failure, in log order. None for an unknown run."""
+    run = _id_text(run_id)
+    if run is None:
+        return None
+    store = container.views
+    with store.reading() as db:
+        row = db.one(f"SELECT {_RUN_COLUMNS} FROM proj_runs WHERE run_id = ?", (run,))
+        failures = db.all(
+            "SELECT moka_reference, kind, message, error_class, position, resolves, custom_id"
+            " FROM proj_run_docs WHERE run_id = ? AND posted = 0 ORDER BY position",
+            (run,),
+        )
+    if row is None:
+        return None
+    detail = _run(row)
+    names = ("moka_reference", "kind", "message", "error_class", "position", "resolves")
+    detail["errors"] = [dict(zip((*names, "custom_id"), f, strict=True)) for f in failures]
+    return detail
+
+
+def _run(row: tuple[Any, ...]) -> dict[str, Any]:
+    run_id, setting_id, kind, method, status, started, finished, summary, errors, error = row
+    return {
+        "id": run_id,
+        "setting_id": setting_id,
+        "kind": kind,
+        "started_at": started,
+        "finished_at": finished,
+        "status": status,
+        "method": method,
+        "summary": _ordered(json.loads(summary)),
+        "error_count": errors,
+        "error": error,
+    }
+
+
+def _ordered(summary: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    return {key: summary[key] for key in SUMMARY_KEYS}
+
+
+def format_summary(summary: dict[str, dict[str, int]], lang: str = "id") -> list[str]:
+    """The add-on's summary lines, e.g. ["Penjualan: 11 dari 11", "Produk: 427 dari 427"]
+    (English: "Sales: 11 of 11"), for the kinds the run had anything to sync."""
+    if lang not in _LABELS:
+        raise ValueError(f"lang must be one of {', '.join(_LABELS)}")
+    template, labels = _LABELS[lang]
+    return [
+        template.format(label=labels[key], **summary[key])
+        for key in SUMMARY_KEYS
+        if key in summary and summary[key]["total"] > 0
+    ]
+
+
+# -- open errors --------------------------------------------------------------------------------
+
+
+def open_errors(
+    container: Container, setting_id: UUID | str, *, items_per_cause: int = ITEMS_PER_CAUSE
+) -> list[dict[str, Any]]:
+    """A setting's open errors grouped by cause, the largest first: [{cause, error_class,
+    message, kind, count, items: [{moka_reference, custom_id, message, position, resolves,
+    run_id, failed_at, retryable}]}]. `cause` reads "no deposit account mapped for OVO
+    (14 sales)"; `message` is the shared part of the items' messages; `items` holds the oldest
+    `items_per_cause` of the `count`."""
+    setting = _id_text(setting_id)
+    if setting is None:
+        return []
+    rows = container.views.db().all(
+        "SELECT error_class, cause, kind, moka_reference, custom_id, message, position,"
+        " resolves, run_id, failed_at, retryable FROM proj_open_errors WHERE setting_id = ?"
+        " ORDER BY error_class, cause, kind, position",
+        (setting,),
+    )
+    groups = []
+    for (error_class, cause, kind), members in groupby(rows, key=lambda r: r[:3]):
+        listed = list(members)
+        groups.append(
+            {
+                "cause": describe_cause(cause, kind, len(listed)),
+                "error_class": error_class,
+                "message": cause,
+                "kind": kind,
+                "count": len(listed),
+                "items": [_error_item(r) for r in listed[:items_per_cause]],
+            }
+        )
+    groups.sort(key=lambda g: -g["count"])
+    return groups
+
+
+def _error_item(row: tuple[Any, ...]) -> dict[str, Any]:
+    reference, custom_id, message, position, resolves, run_id, failed_at, retryable = row[3:]
+    return {
+        "moka_reference": reference,
+        "custom_id": custom_id,
+        "message": message,
+        "position": position,
+        "resolves": resolves,
+        "run_id": run_id,
+        "failed_at": failed_at,
+        "retryable": bool(retryable),
+    }
+
+
+# -- settings overview --------------------------------------------------------------------------
+
+
+def settings_overview(
+    container: Container, setting_ids: Iterable[UUID | str]
+) -> dict[str, dict[str, Any]]:
+    """The settings list's columns by setting id: {setting_id, company_id, name, tag, tags,
+    warehouse, deleted, master_data: {last_success_at, last_sync_at, last_status},
+    transactions: {...}}. Ids the views do not know are left out."""
+    wanted = sorted({text for text in map(_id_text, setting_ids) if text is not None})
+    db = container.views.db()
+    overview: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        for row in db.all(
+            "SELECT setting_id, company_id, name, tag, warehouse, payment_tags, deleted,"
+            " master_last_success_at, master_last_sync_at, master_last_status,"
+            " tx_last_success_at, tx_last_sync_at, tx_last_status"
+            f" FROM proj_settings WHERE setting_id IN ({marks})",
+            chunk,
+        ):
+            overview[row[0]] = _overview_row(row)
+    return overview
+
+
+def _overview_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    setting_id, company_id, name, tag, warehouse, tags_json, deleted, *syncs = row
+    tags = [tag] if tag else []
+    tags += [t for t in json.loads(tags_json) if t not in tags]
+    keys = ("last_success_at", "last_sync_at", "last_status")
+    return {
+        "setting_id": setting_id,
+        "company_id": company_id,
+        "name": name,
+        "tag": tag,
+        "tags": tags,
+        "warehouse": warehouse,
+        "deleted": bool(deleted),
+        "master_data": dict(zip(keys, syncs[:3], strict=True)),
+        "transactions": dict(zip(keys, syncs[3:], strict=True)),
+    }
+
+
+# -- reconciliation -----------------------------------------------------------------------------
+
+
+def reconciliation(
+    container: Container,
+    setting_id: UUID | str,
+    date_from: date | str,
+    date_to: date | str,
+    *,
+    sales_per_day: int = SALES_PER_DAY,
+) -> list[dict[str, Any]]:
+    """Per business day with activity, oldest first: [{date, moka, jurnal, difference,
+    sales_count, sales}], where moka, jurnal and difference (moka − jurnal) are {sales,
+    returns, taxes, collected} Decimal strings, `sales_count` counts the sales whose two sides
+    differ that day and `sales` lists the first `sales_per_day` of them by Moka reference:
+    [{sale_id, reference, moka, jurnal, difference}]."""
+    setting = _id_text(setting_id)
+    if setting is None:
+        return []
+    first, last = _iso_date(date_from), _iso_date(date_to)
+    columns = ", ".join(f"{side}_{metric}" for side in SIDES for metric in METRICS)
+    with container.views.reading() as db:
+        days = db.all(
+            f"SELECT business_date, differing, {columns} FROM proj_recon_days"
+            " WHERE setting_id = ? AND business_date BETWEEN ? AND ? ORDER BY business_date",
+            (setting, first, last),
+        )
+        sales = db.all(
+            f"SELECT business_date, sale_id, reference, {columns} FROM ("
+            f" SELECT business_date, sale_id, reference, {columns}, ROW_NUMBER() OVER"
+            " (PARTITION BY business_date ORDER BY reference, sale_id) AS n"
+            " FROM proj_recon_sales WHERE setting_id = ? AND differs = 1"
+            " AND business_date BETWEEN ? AND ?) AS ranked"
+            " WHERE n <= ? ORDER BY business_date, n",
+            (setting, first, last, sales_per_day),
+        )
+    by_day: dict[str, list[dict[str, Any]]] = {}
+    for day, sale_id, reference, *numbers in sales:
+        by_day.setdefault(day, []).append(
+            {"sale_id": sale_id, "reference": reference, **_compared(numbers)}
+        )
+    return [
+        {
+            "date": day,
+            **_compared(numbers),
+            "sales_count": differing,
+            "sales": by_day.get(day, []),
+        }
+        for day, differing, *numbers in days
+    ]
+
+
+def _compared(numbers: list[str]) -> dict[str, dict[str, str]]:
+    size = len(METRICS)
+    moka = Metrics.of([Decimal(n) for n in numbers[:size]])
+    jurnal = Metrics.of([Decimal(n) for n in numbers[size:]])
+    difference = moka.plus(jurnal, -1)
+    return {"moka": moka.as_dict(), "jurnal": jurnal.as_dict(), "difference": difference.as_dict()}
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _id_text(value: UUID | str) -> str | None:
+    try:
+        return str(value if isinstance(value, UUID) else UUID(str(value)))
+    except ValueError:
+        return None
+
+
+def _iso_date(value: date | str) -> str:
+    return (value if isinstance(value, date) else date.fromisoformat(str(value))).isoformat()
