@@ -1,0 +1,33 @@
+"""A Jurnal document the sync will post: its kind, its `custom_id` and its request body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["customer", "product", "tax", "sales_invoice", "receive_payment", "sales_return"]
+
+# Where each kind is posted, under `/public/jurnal/api/v1`; the body's root is the kind itself.
+RESOURCES: dict[str, str] = {
+    "customer": "customers",
+    "product": "products",
+    "tax": "taxes",
+    "sales_invoice": "sales_invoices",
+    "receive_payment": "receive_payments",
+    "sales_return": "sales_returns",
+}
+
+
+@dataclass(frozen=True)
+class JurnalDocument:
+    kind: Kind
+    custom_id: str
+    body: dict[str, Any]  # with its root: {"sales_invoice": {...}}
+
+    @property
+    def resource(self) -> str:
+        """The collection to POST to, and to `GET /<resource>/<custom_id>` from."""
+        return RESOURCES[self.kind]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "custom_id": self.custom_id, "body": self.body}

@@ -1,0 +1,164 @@
+"""The documents of one Moka payment — the entry point the sync worker, the replay dry run and
+`sambung map` share.
+
+`documents_for_payment(payment, setting, refs)` returns, in posting order:
+
+1. `sales_invoice`: the sale (paid) or the unpaid invoice;
+2. `receive_payment`: the paid sale's money, or each later payment of an unpaid invoice;
+3. `sales_return`: each refund nested in the payment, in the order Moka made them.
+
+Documents 2 and 3 refer to the posted invoice (its Jurnal number, id and line ids), so they are
+listed only once `refs.invoices` holds the invoice under its custom id. The engine posts what it
+gets (looking each custom id up first), adds the posted invoice with `refs.with_invoice`, and
+calls again until no new document appears; every call is a pure function of its inputs, so a
+document has the same custom id and body each time, and a refund that arrives days later is
+simply one more document of the same payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain.mapping.buckets import deposit_for, tags
+from domain.mapping.document import JurnalDocument
+from domain.mapping.errors import CustomerNotSynced
+from domain.mapping.invoice import (
+    Header,
+    PlannedInvoice,
+    invoice_custom_id,
+    plan_invoice,
+    rounding_line_custom_id,
+)
+from domain.mapping.master import customer_display_names
+from domain.mapping.moka import ZERO, Payment, read_payment
+from domain.mapping.naming import plain_text
+from domain.mapping.payments import MoneyIn, payment_custom_id, receive_payment_body
+from domain.mapping.refs import JurnalRefs
+from domain.mapping.returns import plan_returns, return_custom_id
+from domain.mapping.setting import MappingSetting
+from domain.mapping.taxes import taxes_for_check
+from domain.mapping.wire import day
+
+
+def documents_for_payment(
+    payment: Mapping[str, Any], setting: MappingSetting, refs: JurnalRefs
+) -> list[JurnalDocument]:
+    """Every Jurnal document for one Moka v3 payment, in posting order (see module doc).
+
+    Raises a `MappingError` subclass when the payment cannot be posted exactly."""
+    sale = read_payment(payment)
+    person = person_name(sale, setting, refs)
+    planned = plan_invoice(sale, setting, refs, sale_header(sale, setting, person))
+    if planned is None:
+        return []
+    documents = [JurnalDocument("sales_invoice", planned.custom_id, planned.body)]
+    posted = refs.invoices.get(planned.custom_id)
+    if posted is None:
+        return documents
+    documents += _payments(sale, setting, person, posted)
+    table = taxes_for_check(refs, planned.tax)
+    for refund, body in zip(sale.refunds, plan_returns(sale, setting, posted, table), strict=True):
+        documents.append(
+            JurnalDocument("sales_return", return_custom_id(setting, refund.uuid), body)
+        )
+    return documents
+
+
+def sale_invoice_custom_id(payment: Mapping[str, Any], setting: MappingSetting) -> str:
+    """The custom id of a payment's invoice, for the engine to look the invoice up by."""
+    return invoice_custom_id(setting, str(payment["id"]))
+
+
+def person_name(sale: Payment, setting: MappingSetting, refs: JurnalRefs) -> str:
+    """The Jurnal customer of a sale: the Moka customer's display name, or the setting's default
+    customer for a walk-in sale."""
+    if sale.customer_id is None:
+        return setting.default_customer
+    if refs.customer_names is None:
+        # No Jurnal at hand (a preview): the name the master-data sync gives a lone customer.
+        guessed = customer_display_names(
+            [{"id": sale.customer_id, "name": sale.customer_name}],
+            taken=[setting.default_customer],
+        )
+        return guessed[sale.customer_id]
+    known = refs.customer_names.get(sale.customer_id)
+    if known is None:
+        raise CustomerNotSynced(sale.customer_id, sale.customer_name)
+    return known
+
+
+def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
+    memo = f"Moka {sale.payment_no}"
+    deposit_to = None
+    if sale.is_invoice:
+        memo += f", invoice {sale.invoice_no}" if sale.invoice_no else ""
+        chosen_tags = tags(setting.tag)
+        due = sale.invoice_due_date or sale.business_date
+        if sale.invoice_deposit > 0:
+            # Moka does not say how a deposit was paid; it is taken as cash.
+            deposit_to = deposit_for(setting, "cash", "Cash").account
+    else:
+        memo += f" ({sale.payment_type_label})"
+        chosen_tags = tags(setting.tag, deposit_for(setting, sale.payment_type, "").tag)
+        due = sale.business_date
+    return Header(
+        custom_id=invoice_custom_id(setting, sale.id),
+        transaction_date=day(sale.business_date),
+        due_date=day(due),
+        person_name=person,
+        reference_no=sale.payment_no,
+        memo=plain_text(memo),
+        tags=chosen_tags,
+        warehouse=setting.warehouse,
+        rounding_line_id=rounding_line_custom_id(setting, sale.id),
+        deposit=sale.invoice_deposit if deposit_to else ZERO,
+        deposit_to=deposit_to,
+    )
+
+
+def _payments(
+    sale: Payment, setting: MappingSetting, person: str, posted: Mapping[str, Any]
+) -> list[JurnalDocument]:
+    if sale.is_invoice:
+        money = [
+            MoneyIn(
+                moka_id=record.uuid,
+                when=record.created_at.date(),
+                amount=record.amount,
+                payment_type=record.payment_type,
+                payment_label=record.payment_type_label,
+                memo=f"Moka {sale.payment_no}, invoice {sale.invoice_no or ''} "
+                f"({record.payment_type_label})",
+            )
+            for record in sale.invoice_records
+        ]
+    else:
+        money = [
+            MoneyIn(
+                moka_id=sale.id,
+                when=sale.business_date,
+                amount=sale.totals.collected,
+                payment_type=sale.payment_type,
+                payment_label=sale.payment_type_label,
+                memo=f"Moka {sale.payment_no} ({sale.payment_type_label})",
+            )
+        ]
+    documents = []
+    for item in money:
+        body = receive_payment_body(setting, item, person, posted)
+        if body is not None:
+            documents.append(
+                JurnalDocument("receive_payment", payment_custom_id(setting, item.moka_id), body)
+            )
+    return documents
+
+
+def planned_invoice(
+    payment: Mapping[str, Any], setting: MappingSetting, refs: JurnalRefs
+) -> PlannedInvoice | None:
+    """The invoice of a payment with Jurnal's totals of it (for checks and previews)."""
+    sale = read_payment(payment)
+    return plan_invoice(
+        sale, setting, refs, sale_header(sale, setting, person_name(sale, setting, refs))
+    )

@@ -1,0 +1,38 @@
+"""Numbers and dates as they go into Jurnal request bodies.
+
+Money, rates and percentages travel as decimal strings ("64000", "17.8125"), which Jurnal takes
+(reference §3.5) and which keep every digit of a `Decimal`; whole quantities as integers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+RUPIAH = Decimal(1)
+SEN = Decimal("0.01")
+
+
+def number(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def quantity(value: Decimal) -> int | str:
+    return int(value) if value == value.to_integral_value() else number(value)
+
+
+def day(value: date) -> str:
+    return value.isoformat()
+
+
+def rupiah(value: Decimal) -> Decimal:
+    """An amount to the rupiah as Jurnal would show it: first to the sen, as Jurnal displays
+    money, then to the whole rupiah, both half up. Rounding to the sen first keeps noise far
+    below a sen (a percentage carried to 10 decimals) from tipping a half rupiah the other way."""
+    return value.quantize(SEN, rounding=ROUND_HALF_UP).quantize(RUPIAH, rounding=ROUND_HALF_UP)
+
+
+def same_rupiah(left: Decimal, right: Decimal) -> bool:
+    """The exactness rule's tolerance: "to the rupiah" means both round to the same rupiah."""
+    return rupiah(left) == rupiah(right)
