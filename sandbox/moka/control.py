@@ -71,6 +71,8 @@ def seed() -> Response:
             options["start_date"] = date.fromisoformat(given["start_date"])
         except ValueError:
             raise unprocessable("start_date must be YYYY-MM-DD") from None
+    if given.get("inconsistent_rate") is not None:
+        options["inconsistent_rate"] = float(given["inconsistent_rate"])
     seed_value = options.pop("seed", 1)
     return respond(sandbox().seed(seed_value, **options), 201)
 

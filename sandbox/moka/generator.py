@@ -33,7 +33,7 @@ from sandbox.moka.payments import (
     refund_payment,
     unit_price,
 )
-from sandbox.moka.pricing import Charge, Discount, Rounding
+from sandbox.moka.pricing import Charge, Discount, Rounding, cents
 from sandbox.moka.views import invoice_row
 
 Json = dict[str, Any]
@@ -106,11 +106,17 @@ def generate_outlet(
     deleted_products: int = 3,
     refund_rate: float = 0.02,
     invoice_rate: float = 0.025,
+    inconsistent_rate: float = 0.0,
     email: str | None = None,
     password: str = DEFAULT_PASSWORD,
 ) -> GeneratedOutlet:
     """Generate an outlet and `days` days of sales from `start_date` (default: the `days` days
     that end yesterday in Asia/Jakarta; pass a date for a result that does not depend on today).
+
+    `inconsistent_rate` (default 0) is the share of dine-in sales whose tax rows are broken the
+    way the official example's are (reference §9.2 item 1): the row taxes subtotal plus service
+    charge although `include_gratuity_tax` is false, while the header keeps the true tax. The
+    header relations R1–R12 still hold; only the row check fails, for the mismatch path.
     """
     if start_date is None:
         start_date = datetime.now(WIB).date() - timedelta(days=days)
@@ -147,6 +153,8 @@ def generate_outlet(
         invoice_rate,
     )
     payments = month.run()
+    if inconsistent_rate > 0:
+        _break_tax_rows(payments, random.Random(seed ^ 0x9_2), inconsistent_rate)
     catalog.checkout_settings["include_gratuity_tax"] = month.include_gratuity_tax_after
     return GeneratedOutlet(
         seed=seed,
@@ -169,6 +177,17 @@ def generate_outlet(
         context=ctx,
         staff=staff,
     )
+
+
+def _break_tax_rows(payments: list[Json], rng: random.Random, rate: float) -> None:
+    for payment in payments:
+        eligible = payment["payment_gratuities"] and not payment["include_gratuity_tax"]
+        if not eligible or payment["payment_refunds"] or rng.random() >= rate:
+            continue
+        base = to_decimal(payment["subtotal"]) + to_decimal(payment["gratuities"])
+        for row in payment["payment_taxes"]:
+            row["taxable_amount"] = float(base)
+            row["total"] = float(cents(base * to_decimal(row["amount"]) / 100))
 
 
 def discount_of(row: Json) -> Discount:

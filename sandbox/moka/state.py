@@ -289,6 +289,7 @@ class MokaSandbox:
         days: int = 30,
         transactions_per_day: int = 100,
         start_date: date | None = None,
+        inconsistent_rate: float = 0.0,
         email: str | None = None,
         password: str | None = None,
     ) -> Json:

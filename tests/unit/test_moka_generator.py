@@ -22,8 +22,15 @@ def example(name):
 
 
 @pytest.fixture(scope="module")
-def month():
-    return generate_outlet(7, start_date=START)
+def timed_month():
+    began = time.perf_counter()
+    outlet = generate_outlet(7, start_date=START)
+    return outlet, time.perf_counter() - began
+
+
+@pytest.fixture(scope="module")
+def month(timed_month):
+    return timed_month[0]
 
 
 def test_every_payment_of_a_generated_month_passes_the_arithmetic_check(month):
@@ -34,14 +41,17 @@ def test_every_payment_of_a_generated_month_passes_the_arithmetic_check(month):
 
 def test_other_seeds_and_sizes_also_add_up():
     for seed in (1, 2, 3):
-        outlet = generate_outlet(seed, products=60, customers=20, days=10, start_date=START)
+        outlet = generate_outlet(
+            seed, products=60, customers=20, days=10, transactions_per_day=30, start_date=START
+        )
         assert all(check_payment_arithmetic(p) == [] for p in outlet.payments)
 
 
 def test_the_same_seed_gives_the_same_outlet_ids_and_money():
-    first = generate_outlet(11, products=50, customers=10, days=3, start_date=START)
-    again = generate_outlet(11, products=50, customers=10, days=3, start_date=START)
-    other = generate_outlet(12, products=50, customers=10, days=3, start_date=START)
+    small = {"products": 50, "customers": 10, "days": 3, "transactions_per_day": 20}
+    first = generate_outlet(11, start_date=START, **small)
+    again = generate_outlet(11, start_date=START, **small)
+    other = generate_outlet(12, start_date=START, **small)
     assert json.dumps(first.payments) == json.dumps(again.payments)
     assert json.dumps(first.items) == json.dumps(again.items)
     assert first.payments[0]["id"] != other.payments[0]["id"]
@@ -144,8 +154,19 @@ def test_unpaid_invoices_are_paid_later_in_parts(month):
             assert p["updated_at"] == p["invoice_payment_records"][-1]["created_at"]
 
 
-def test_a_month_of_three_thousand_payments_generates_in_a_few_seconds():
-    began = time.perf_counter()
-    outlet = generate_outlet(5, start_date=START)
+def test_a_month_of_three_thousand_payments_generates_in_a_few_seconds(timed_month):
+    outlet, seconds = timed_month
     assert len(outlet.payments) >= 3000
-    assert time.perf_counter() - began < 6
+    assert seconds < 6
+
+
+def test_the_inconsistency_switch_breaks_only_tax_rows_like_the_official_example():
+    small = {"products": 40, "customers": 10, "days": 3, "transactions_per_day": 30}
+    outlet = generate_outlet(9, start_date=START, inconsistent_rate=1.0, **small)
+    broken = [p for p in outlet.payments if check_payment_arithmetic(p)]
+    assert broken and all(p["payment_gratuities"] for p in broken)
+    for payment in broken:
+        problems = check_payment_arithmetic(payment)
+        assert all(p.startswith("ROWS:") and " tax" in p for p in problems)
+    clean = generate_outlet(9, start_date=START, **small)
+    assert [p["id"] for p in clean.payments] == [p["id"] for p in outlet.payments]
