@@ -346,12 +346,34 @@ def pay_invoice(
         return record
 
 
+def update_payment(sandbox: MokaSandbox, payment_id: str, changes: Json) -> Json:
+    """A correction at the till: attach a customer (`customer_id`), or change `payment_note` or
+    `table_name`; moves `updated_at` and sends `moka.transaction.updated`."""
+    with sandbox.lock:
+        outlet = _outlet_holding(sandbox, payment_id)
+        business, _ = sandbox.outlet(outlet.id)
+        payment = outlet.payments[payment_id]
+        if "customer_id" in changes:
+            customer = business.customers.get(int(changes["customer_id"] or 0))
+            if customer is None:
+                raise unprocessable(f"Customer {changes['customer_id']} does not exist")
+            payment["customer_id"], payment["customer_name"] = customer["id"], customer["name"]
+            payment["customer_phone"] = customer.get("phone") or ""
+            payment["customer_email"] = customer.get("email") or ""
+        for key in ("payment_note", "table_name"):
+            if key in changes:
+                payment[key] = changes[key]
+        payment["updated_at"] = iso_us(sandbox.now())
+        sandbox.webhooks.publish("moka.transaction.updated", outlet.id, copy.deepcopy(payment))
+        return payment
+
+
 def _outlet_holding(sandbox: MokaSandbox, payment_id: str) -> OutletState:
     for business in sandbox.businesses.values():
         for outlet in business.outlets.values():
             if payment_id in outlet.payments:
                 return outlet
-    raise not_found(f"Invoice {payment_id} is not found")
+    raise not_found(f"Payment {payment_id} is not found")
 
 
 # -- library ----------------------------------------------------------------------------------

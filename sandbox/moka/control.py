@@ -88,6 +88,13 @@ def insert_payment() -> Response:
     return respond({"id": new_id}, 201)
 
 
+@control.patch("/payments/<payment_id>")
+def update_payment(payment_id: str) -> Response:
+    """`{customer_id?, payment_note?, table_name?}`; sends `moka.transaction.updated`."""
+    payment = changes.update_payment(sandbox(), payment_id, body())
+    return respond({"id": payment["id"], "updated_at": payment["updated_at"]})
+
+
 @control.post("/invoices/<invoice_id>/payments")
 def pay_invoice(invoice_id: str) -> Response:
     """`{amount?, payment_type?, created_at?}`: pay an invoice in full (no amount) or in part;

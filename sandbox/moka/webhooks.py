@@ -11,6 +11,7 @@ import random
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -111,7 +112,8 @@ class WebhookDispatcher:
         self.rng = rng or random.Random()
         self.clock, self.now = clock, now
         self.subscriptions: dict[str, Subscription] = {}
-        self.attempts: list[dict[str, Any]] = []
+        # The latest attempts, for tests and the control API (bounded for long benchmarks).
+        self.attempts: deque[dict[str, Any]] = deque(maxlen=10_000)
         self._queue = _Queue()
         self._sequence = itertools.count()
         self._wake = threading.Condition()

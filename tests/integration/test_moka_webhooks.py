@@ -244,3 +244,18 @@ def test_an_unreachable_receiver_does_not_hold_up_the_sandbox(moka, seeded):
     outcomes = {a["outcome"] for a in moka.control("GET", "/webhooks/deliveries")["attempts"]}
     assert outcomes == {"ConnectionError"}
     assert requests.get(f"{moka.url}/_sandbox/state", timeout=5).json()["webhooks"]["pending"] == 0
+
+
+def test_attaching_a_customer_to_a_sale_sends_an_update_with_a_later_updated_at(
+    moka, seeded, receiver, hook_url
+):
+    outlet_id = seeded["outlet_ids"][0]
+    moka.control("POST", "/subscriptions", json={"url": hook_url})
+    sale_id = sell(moka, outlet_id)
+    customer = next(iter(moka.sandbox.business(seeded["business_id"]).customers.values()))
+    moka.control("PATCH", f"/payments/{sale_id}", json={"customer_id": customer["id"]})
+    drain(moka)
+    created, updated = bodies(receiver)
+    assert updated["header"]["event_name"] == "moka.transaction.updated"
+    assert updated["body"]["customer_name"] == customer["name"]
+    assert updated["body"]["updated_at"] > created["body"]["updated_at"]
