@@ -96,3 +96,49 @@ def sandbox(host: str, moka_port: int, jurnal_port: int) -> None:
     from sandbox.server import run_sandboxes
 
     run_sandboxes(host, moka_port, jurnal_port, announce=lambda line: click.echo(line))
+
+
+@main.command("map")
+@click.argument("payment_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--setting",
+    "setting_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A setting as JSON, with the setting's field names. Without it: no naming, default "
+    "customer 'Pelanggan Umum', sales account 'Pendapatan', cash to 'Kas', other buckets to "
+    "'Rekening Bank'.",
+)
+def map_payment(payment_file: str, setting_file: str | None) -> None:
+    """Print the Jurnal documents the sync would send for one Moka payment.
+
+    PAYMENT_FILE holds a v3 payment, a webhook, or a latest-transactions page with one payment.
+    Prints {"documents": [{"kind", "custom_id", "body"}]}; the invoice's Jurnal id and numbers,
+    known only once it is posted, appear as placeholders (id 1, number DRY-RUN, line ids 1, 2…).
+    Exits 1 when the payment cannot be posted, with the reason under "error".
+    """
+    import json
+    from decimal import Decimal
+    from pathlib import Path
+
+    from domain.mapping.errors import MappingError
+    from domain.mapping.preview import payment_of, preview
+    from domain.mapping.setting import default_setting, setting_from_json
+
+    try:
+        raw = json.loads(Path(payment_file).read_text(encoding="utf-8"), parse_float=Decimal)
+        payment = payment_of(raw)
+        outlet_id = str(payment.get("outlet_id") or "")
+        setting = (
+            setting_from_json(json.loads(Path(setting_file).read_text(encoding="utf-8")), outlet_id)
+            if setting_file is not None
+            else default_setting(outlet_id)
+        )
+    except json.JSONDecodeError as bad:
+        raise click.ClickException(f"not JSON: {bad}") from None
+    except MappingError as error:
+        raise click.ClickException(error.message) from None
+    result = preview(payment, setting)
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    if "error" in result:
+        raise SystemExit(1)

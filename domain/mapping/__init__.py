@@ -12,7 +12,7 @@ Each raises a `MappingError` subclass (see `errors`) instead of producing a body
 total differently from Moka.
 """
 
-from domain.mapping.document import JurnalDocument
+from domain.mapping.document import JurnalDocument, Planned, Unmappable
 from domain.mapping.errors import MappingError
 from domain.mapping.master import (
     customer_display_names,
@@ -29,7 +29,9 @@ __all__ = [
     "JurnalRefs",
     "MappingError",
     "MappingSetting",
+    "Planned",
     "SettingValues",
+    "Unmappable",
     "customer_display_names",
     "customer_documents",
     "default_setting",

@@ -1,9 +1,12 @@
-"""A Jurnal document the sync will post: its kind, its `custom_id` and its request body."""
+"""A Jurnal document the sync will post (its kind, `custom_id` and request body), or the reason a
+document a Moka payment needs cannot be made (`Unmappable`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from domain.mapping.errors import MappingError
 
 Kind = Literal["customer", "product", "tax", "sales_invoice", "receive_payment", "sales_return"]
 
@@ -31,3 +34,25 @@ class JurnalDocument:
 
     def as_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "custom_id": self.custom_id, "body": self.body}
+
+
+@dataclass(frozen=True)
+class Unmappable:
+    """A document a payment needs that cannot be made exactly (a sales return Jurnal cannot
+    total to Moka's refund, a later payment without a deposit account). The payment's other
+    documents still post; this one is reported as failed with `error.message`."""
+
+    kind: Kind
+    custom_id: str
+    error: MappingError
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "custom_id": self.custom_id,
+            "error": type(self.error).__name__,
+            "message": self.error.message,
+        }
+
+
+Planned = JurnalDocument | Unmappable

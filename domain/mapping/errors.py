@@ -40,6 +40,17 @@ class RefundNotExpressible(NotExpressible):
     """A refund whose sales return cannot total Moka's refund to the rupiah."""
 
 
+class EarlierRefundFailed(RefundNotExpressible):
+    """A refund after one that failed: what it returns depends on what was returned before."""
+
+    def __init__(self, receipt: str, earlier: str) -> None:
+        super().__init__(
+            f"An earlier refund of Moka receipt {receipt} ({earlier}) could not be posted, and "
+            "this later refund of the same sale depends on what that one returned; post the "
+            "earlier refund by hand in Jurnal first, then post this one by hand too."
+        )
+
+
 class UnsupportedPayment(MappingError):
     """A payment shape the mapping does not handle."""
 

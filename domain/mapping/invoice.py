@@ -76,8 +76,9 @@ class DraftLine:
             "description": self.description,
             "quantity": quantity(self.quantity),
             "rate": number(self.rate),
-            "discount": number(self.discount),
         }
+        if self.discount:
+            line["discount"] = number(self.discount)
         if self.taxed and tax is not None:
             line["line_tax_name"] = tax.name
         line["custom_id"] = self.custom_id

@@ -16,8 +16,11 @@ Moka rounds each cash refund on its own; Jurnal returns each line with its share
 discount and has no rounding of its own. When the return's total then differs from Moka's refund
 by a rupiah or more, an untaxed line (an untaxed service charge, the rounding line) is returned a
 little more or less to make up the difference, within what is left of it. A refund that has no
-such line to make up the difference with cannot be expressed in Jurnal and raises
-`RefundNotExpressible`.
+such line to make up the difference with cannot be expressed in Jurnal: its entry is a
+`RefundNotExpressible`, and so is every later refund of the same sale (what a refund returns
+depends on the ones before it). In practice that is a partial refund of a cash sale that Moka
+rounded: the return gives back its pro-rata share of the invoice's rounding discount, and Moka
+rounds the refund afresh; without an untaxed line no return totals to Moka's refund.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from domain.jurnal_arithmetic import (
     invoice_totals,
     sales_return_totals,
 )
-from domain.mapping.errors import RefundNotExpressible
+from domain.mapping.errors import EarlierRefundFailed, RefundNotExpressible
 from domain.mapping.invoice import charge_line_custom_id, line_custom_id
 from domain.mapping.moka import ZERO, Line, Payment, Refund
 from domain.mapping.naming import outlet_custom_id, plain_text
@@ -62,18 +65,28 @@ def plan_returns(
     setting: MappingSetting,
     invoice: Mapping[str, Any],
     table: Sequence[Tax],
-) -> list[dict[str, Any]]:
-    """The sales-return bodies (with their root) for every refund of `payment`, in order."""
+) -> list[dict[str, Any] | RefundNotExpressible]:
+    """For every refund of `payment`, in order, its sales-return body (with its root) or why it
+    cannot be made; a refund after one that cannot be made cannot be made either."""
     lines = _invoice_lines(invoice, table)
     returned: dict[str, Decimal] = {key: ZERO for key in lines}
-    bodies = []
+    planned: list[dict[str, Any] | RefundNotExpressible] = []
+    failed: str | None = None
     for refund in payment.refunds:
+        if failed is not None:
+            planned.append(EarlierRefundFailed(payment.payment_no, failed))
+            continue
         wanted = _wanted(payment, refund, setting, lines, returned)
-        body = _settled(payment, refund, setting, invoice, table, lines, returned, wanted)
+        try:
+            body = _settled(payment, refund, setting, invoice, table, lines, returned, wanted)
+        except RefundNotExpressible as error:
+            failed = refund.uuid
+            planned.append(error)
+            continue
         for key, units in wanted.items():
             returned[key] += units
-        bodies.append(body)
-    return bodies
+        planned.append(body)
+    return planned
 
 
 def _invoice_lines(invoice: Mapping[str, Any], table: Sequence[Tax]) -> dict[str, _InvoiceLine]:

@@ -7,6 +7,9 @@
 2. `receive_payment`: the paid sale's money, or each later payment of an unpaid invoice;
 3. `sales_return`: each refund nested in the payment, in the order Moka made them.
 
+A receive payment or sales return that cannot be made is an `Unmappable` entry in its place (with
+the error to show the merchant); the invoice and the other entries still post.
+
 Documents 2 and 3 refer to the posted invoice (its Jurnal number, id and line ids), so they are
 listed only once `refs.invoices` holds the invoice under its custom id. The engine posts what it
 gets (looking each custom id up first), adds the posted invoice with `refs.with_invoice`, and
@@ -20,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domain.mapping.buckets import deposit_for, tags
-from domain.mapping.document import JurnalDocument
-from domain.mapping.errors import CustomerNotSynced
+from domain.mapping.buckets import bucket_key, deposit_for, tags
+from domain.mapping.document import JurnalDocument, Planned, Unmappable
+from domain.mapping.errors import CustomerNotSynced, MappingError
 from domain.mapping.invoice import (
     Header,
     PlannedInvoice,
@@ -43,25 +46,30 @@ from domain.mapping.wire import day
 
 def documents_for_payment(
     payment: Mapping[str, Any], setting: MappingSetting, refs: JurnalRefs
-) -> list[JurnalDocument]:
+) -> list[Planned]:
     """Every Jurnal document for one Moka v3 payment, in posting order (see module doc).
 
-    Raises a `MappingError` subclass when the payment cannot be posted exactly."""
+    Raises a `MappingError` subclass when the sale itself cannot be posted exactly; a receive
+    payment or sales return that cannot be made is an `Unmappable` entry instead, so that the
+    rest of the payment still posts."""
     sale = read_payment(payment)
     person = person_name(sale, setting, refs)
     planned = plan_invoice(sale, setting, refs, sale_header(sale, setting, person))
     if planned is None:
         return []
-    documents = [JurnalDocument("sales_invoice", planned.custom_id, planned.body)]
+    documents: list[Planned] = [JurnalDocument("sales_invoice", planned.custom_id, planned.body)]
     posted = refs.invoices.get(planned.custom_id)
     if posted is None:
         return documents
     documents += _payments(sale, setting, person, posted)
     table = taxes_for_check(refs, planned.tax)
-    for refund, body in zip(sale.refunds, plan_returns(sale, setting, posted, table), strict=True):
-        documents.append(
-            JurnalDocument("sales_return", return_custom_id(setting, refund.uuid), body)
-        )
+    returns = plan_returns(sale, setting, posted, table)
+    for refund, body in zip(sale.refunds, returns, strict=True):
+        custom_id = return_custom_id(setting, refund.uuid)
+        if isinstance(body, MappingError):
+            documents.append(Unmappable("sales_return", custom_id, body))
+        else:
+            documents.append(JurnalDocument("sales_return", custom_id, body))
     return documents
 
 
@@ -100,7 +108,9 @@ def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
             deposit_to = deposit_for(setting, "cash", "Cash").account
     else:
         memo += f" ({sale.payment_type_label})"
-        chosen_tags = tags(setting.tag, deposit_for(setting, sale.payment_type, "").tag)
+        # The bucket's tag only: a bucket without an account fails the payment, not the sale.
+        bucket = setting.payment_accounts.get(bucket_key(sale.payment_type))
+        chosen_tags = tags(setting.tag, bucket.tag if bucket else None)
         due = sale.business_date
     return Header(
         custom_id=invoice_custom_id(setting, sale.id),
@@ -119,7 +129,7 @@ def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
 
 def _payments(
     sale: Payment, setting: MappingSetting, person: str, posted: Mapping[str, Any]
-) -> list[JurnalDocument]:
+) -> list[Planned]:
     if sale.is_invoice:
         money = [
             MoneyIn(
@@ -144,13 +154,16 @@ def _payments(
                 memo=f"Moka {sale.payment_no} ({sale.payment_type_label})",
             )
         ]
-    documents = []
+    documents: list[Planned] = []
     for item in money:
-        body = receive_payment_body(setting, item, person, posted)
+        custom_id = payment_custom_id(setting, item.moka_id)
+        try:
+            body = receive_payment_body(setting, item, person, posted)
+        except MappingError as error:
+            documents.append(Unmappable("receive_payment", custom_id, error))
+            continue
         if body is not None:
-            documents.append(
-                JurnalDocument("receive_payment", payment_custom_id(setting, item.moka_id), body)
-            )
+            documents.append(JurnalDocument("receive_payment", custom_id, body))
     return documents
 
 

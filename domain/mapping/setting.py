@@ -121,9 +121,11 @@ _OPTIONAL_TEXT_FIELDS = ("tag", "warehouse")
 _FLAGS = ("track_inventory", "sync_by_product_name")
 
 
-def setting_from_json(raw: Mapping[str, Any], outlet_id: str) -> SettingValues:
+def setting_from_json(raw: Any, outlet_id: str) -> SettingValues:
     """A setting from JSON with the setting's field names; missing fields (and payment buckets)
     take the defaults of `default_setting`, and `outlet_id` defaults to the payment's outlet."""
+    if not isinstance(raw, Mapping):
+        raise SettingFileInvalid("a setting must be a JSON object of setting fields")
     base = default_setting(str(raw.get("outlet_id") or outlet_id))
     values: dict[str, Any] = {}
     for name in (*_TEXT_FIELDS, "purchase_account"):
