@@ -8,6 +8,7 @@ from flask import Flask
 
 from sambung.bootstrap import Container
 from sambung.config import Config
+from sambung.jsonlog import configure_logging
 
 
 def create_app(
@@ -24,7 +25,21 @@ def create_app(
         app.config.update(test_config)
     app.extensions["sambung"] = container
 
+    from gateway.api import API_BLUEPRINTS
+    from gateway.errors import install_error_handlers
     from gateway.health import health
+    from gateway.metrics import install_request_tracking, observability
+    from gateway.openapi import openapi
+    from gateway.webhooks import webhooks
 
+    if not app.testing:
+        configure_logging()
     app.register_blueprint(health)
+    app.register_blueprint(webhooks)
+    for blueprint in API_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.register_blueprint(openapi)
+    app.register_blueprint(observability)
+    install_error_handlers(app)
+    install_request_tracking(app)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import click
 
 from sambung import bootstrap
@@ -35,7 +37,9 @@ def worker(burst: bool, name: str | None) -> None:
     from rq import Worker
 
     from sambung.bootstrap import QUEUE_NAMES
+    from sambung.jsonlog import configure_logging
 
+    configure_logging()
     container = bootstrap.current()
     queues = [container.queue(q) for q in QUEUE_NAMES]
     Worker(queues, connection=container.redis, name=name).work(burst=burst, with_scheduler=True)
@@ -96,6 +100,94 @@ def sandbox(host: str, moka_port: int, jurnal_port: int) -> None:
     from sandbox.server import run_sandboxes
 
     run_sandboxes(host, moka_port, jurnal_port, announce=lambda line: click.echo(line))
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens of the JSON API."""
+
+
+@token.command("create")
+@click.option("--company", "company_id", type=click.UUID, help="A token for this company only.")
+@click.option("--admin", is_flag=True, help="An operator's token (every company).")
+def token_create(company_id: UUID | None, admin: bool) -> None:
+    """Print a new token. Only its hash is stored: copy it now, it cannot be shown again."""
+    from domain.errors import NotFound
+    from sambung.api_tokens import issue_token
+
+    if admin == (company_id is not None):
+        raise click.UsageError("give exactly one of --company ID or --admin")
+    try:
+        issued = issue_token(bootstrap.current().log, company_id=company_id, admin=admin)
+    except NotFound as missing:
+        raise click.ClickException(missing.message) from None
+    scope = "operator" if admin else f"company {company_id}"
+    click.echo(f"token {issued.id} for {scope}", err=True)
+    click.echo(issued.token)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=click.UUID)
+def token_revoke(token_id: UUID) -> None:
+    """Stop a token from working, by the id printed when it was made."""
+    from domain.errors import NotFound
+    from sambung.api_tokens import revoke_token
+
+    try:
+        revoke_token(bootstrap.current().log, token_id)
+    except NotFound as missing:
+        raise click.ClickException(missing.message) from None
+    click.echo(f"token {token_id} revoked")
+
+
+@main.command()
+@click.argument("setting_id", type=click.UUID)
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+def history(setting_id: UUID, lang: str, limit: int) -> None:
+    """Print a setting's sync history as the admin shows it."""
+    from projections.history_text import history_lines
+    from projections.runner import catch_up
+
+    container = bootstrap.current()
+    catch_up(container)
+    for line in history_lines(container, setting_id, lang, limit):
+        click.echo(line)
+
+
+@main.command("rebuild-projections")
+def rebuild_projections() -> None:
+    """Drop the read models and rebuild them from the whole event log."""
+    from projections.runner import rebuild
+
+    container = bootstrap.current()
+    end = container.log.last_global_position()
+    with click.progressbar(length=end, label="Rebuilding read models", show_pos=True) as bar:
+        events = rebuild(container, progress=lambda position, _end: bar.update(position - bar.pos))
+    click.echo(f"{events} log events projected")
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks; each prints its figures."""
+
+
+@bench.command("read-models")
+@click.option("--json", "as_json", is_flag=True, help="Print only the figures, as JSON.")
+@click.option("--events", default=200_000, show_default=True, type=click.IntRange(min=1000))
+@click.option("--fresh", is_flag=True, help="Write a new log instead of reusing the last one.")
+def bench_read_models(as_json: bool, events: int, fresh: bool) -> None:
+    """Time the history, errors, overview and reconciliation answers on a long log."""
+    import json
+
+    from bench.read_models import run
+
+    container = bootstrap.current()
+    say = (lambda line: click.echo(line, err=True)) if as_json else click.echo
+    figures = run(container.config.data_dir, events=events, fresh=fresh, say=say)
+    click.echo(
+        json.dumps(figures) if as_json else "\n".join(f"{k}: {v}" for k, v in figures.items())
+    )
 
 
 @main.command("map")

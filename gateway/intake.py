@@ -1,0 +1,187 @@
+"""Taking in one Moka webhook delivery (reference §12.2): the use case behind
+`POST /webhooks/moka`.
+
+The order is the contract: bound the body's size while reading it, verify `X-Go-Signature`
+over the raw bytes (before anything is parsed), parse JSON, validate the envelope, then append
+the record to the log of every setting of `header.outlet_id` and wake those settings' posters.
+Any refusal happens before the first append, so nothing is stored unless the answer is 202.
+
+Routing: transaction events carry a v3 payment (for `moka.transaction.refunded`, the sale's
+payment with the new refund nested in `payment_refunds[]`, so it is stored as that payment's
+next revision); item events an item; customer events a customer. An outlet that no setting
+takes is answered 202 and ignored (counted as `unrouted`): Moka has nowhere better to send it,
+and refusing would only make it retry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+import redis
+from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from domain.errors import MokaRecordInvalid
+from domain.log import MokaKind, Source
+from domain.moka_webhooks import verify_webhook_signature
+from gateway.errors import ApiError, flatten_messages
+from gateway.schemas import WebhookSchema
+from jobs import dispatch
+from sambung import metrics
+from sambung.bootstrap import Container
+from sambung.eventlog import Appended
+
+log = logging.getLogger(__name__)
+
+KIND_OF_EVENT: dict[str, MokaKind] = {
+    "moka.transaction.created": MokaKind.PAYMENT,
+    "moka.transaction.updated": MokaKind.PAYMENT,
+    "moka.transaction.refunded": MokaKind.PAYMENT,
+    "moka.item.added": MokaKind.ITEM,
+    "moka.item.updated": MokaKind.ITEM,
+    "moka.item.deleted": MokaKind.ITEM,
+    "moka.customer.added": MokaKind.CUSTOMER,
+    "moka.customer.updated": MokaKind.CUSTOMER,
+}
+_CHUNK = 64 * 1024
+
+
+class WebhookRejected(ApiError):
+    """A refused delivery; `reason` is its label in the rejections metric."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        reason: str,
+        fields: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, code, message, fields)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Intake:
+    event_id: UUID
+    outcome: str  # stored, duplicate, stale or unrouted
+    settings: int
+    stored: int
+
+
+def receive_webhook(
+    container: Container,
+    read: Callable[[int], bytes],
+    content_length: int | None,
+    signature: str | None,
+) -> Intake:
+    """Read, verify, validate and store one delivery; raise `WebhookRejected` otherwise."""
+    try:
+        raw = _read_bounded(read, content_length, container.config.webhook_max_bytes)
+        if not verify_webhook_signature(raw, signature, container.config.moka_webhook_secret):
+            raise WebhookRejected(
+                401, "bad_signature", "X-Go-Signature is missing or wrong", "signature"
+            )
+        envelope = _load(raw)
+        return _store(container, envelope)
+    except WebhookRejected as rejected:
+        counting = container.redis.pipeline(transaction=False)
+        metrics.increment(counting, metrics.WEBHOOKS, {"outcome": "rejected"})
+        metrics.increment(counting, metrics.WEBHOOK_REJECTIONS, {"reason": rejected.reason})
+        counting.execute()
+        log.warning(
+            "webhook rejected",
+            extra={"reason": rejected.reason, "status": rejected.status, "fields": rejected.fields},
+        )
+        raise
+
+
+def _read_bounded(read: Callable[[int], bytes], content_length: int | None, limit: int) -> bytes:
+    # Content-Length is checked first; a streamed (chunked) body is read no further than limit+1.
+    too_large = WebhookRejected(
+        413, "too_large", f"the body must be at most {limit} bytes", "too_large"
+    )
+    if content_length is not None and content_length > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while chunk := read(min(_CHUNK, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+    except RequestEntityTooLarge:
+        raise too_large from None
+    return b"".join(chunks)
+
+
+def _load(raw: bytes) -> dict:
+    try:
+        document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError):
+        raise WebhookRejected(400, "not_json", "the body is not JSON", "not_json") from None
+    try:
+        loaded: dict = WebhookSchema().load(document)
+    except ValidationError as error:
+        fields = flatten_messages(error.messages)
+        message = "; ".join(f"{name}: {problem}" for name, problem in fields.items())
+        raise WebhookRejected(422, "invalid", message, "schema", fields) from None
+    return loaded
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _store(container: Container, envelope: dict) -> Intake:
+    header, record = envelope["header"], envelope["body"]
+    kind = KIND_OF_EVENT[header["event_name"]]
+    try:
+        results = container.log.receive_for_outlet(
+            header["outlet_id"], kind, record, Source.WEBHOOK
+        )
+    except MokaRecordInvalid as invalid:
+        fields = {f"body.{name}": problem for name, problem in invalid.fields.items()}
+        message = "; ".join(f"{name}: {problem}" for name, problem in fields.items())
+        raise WebhookRejected(422, "invalid", message, "schema", fields) from None
+    stored = [r for r in results if r.stored]
+    for appended in stored:
+        _wake(container, appended)
+    intake = Intake(header["event_id"], _outcome(results), len(results), len(stored))
+    outcome = "accepted" if intake.outcome == "stored" else intake.outcome
+    metrics.increment(container.redis, metrics.WEBHOOKS, {"outcome": outcome})
+    log.info(
+        "webhook %s",
+        intake.outcome,
+        extra={
+            "event_id": str(header["event_id"]),
+            "event_name": header["event_name"],
+            "outlet_id": header["outlet_id"],
+            "moka_id": str(record.get("id") or record.get("uuid") or ""),
+            "setting_ids": [str(r.setting_id) for r in results],
+            "positions": [r.position for r in stored],
+        },
+    )
+    return intake
+
+
+def _wake(container: Container, appended: Appended) -> None:
+    try:
+        dispatch.wake_poster(container, appended.setting_id)
+    except redis.RedisError:
+        # The record is in the log, which is the source of truth: the sweeper finds unposted
+        # events, so a lost wake-up delays the posting but loses nothing.
+        log.warning("could not wake the poster", extra={"setting_id": str(appended.setting_id)})
+
+
+def _outcome(results: list[Appended]) -> str:
+    if not results:
+        return "unrouted"
+    if any(r.stored for r in results):
+        return "stored"
+    return "duplicate" if any(r.outcome == "duplicate" for r in results) else "stale"

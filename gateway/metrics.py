@@ -1,0 +1,88 @@
+"""`GET /metrics` in Prometheus text format, and the per-request bookkeeping behind it: every
+answered request is counted by route template, method and status, and logged as one structured
+line (with the setting, company, run and token ids it concerned, never the token itself).
+
+The counters are in Redis (`sambung.metrics`), so every gunicorn process and machine adds to the
+same numbers and any of them can answer a scrape. Queue depths are read at scrape time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import redis
+from flask import Flask, Response, g, request
+from flask.typing import ResponseReturnValue
+
+from gateway.auth import container
+from gateway.routing import ApiBlueprint
+from sambung import jsonlog, metrics
+from sambung.bootstrap import QUEUE_NAMES
+
+log = logging.getLogger("gateway.requests")
+
+observability = ApiBlueprint("observability", __name__, tag="operations")
+
+# View arguments worth a place on the request's log line.
+_LOGGED_ARGS = ("setting_id", "company_id", "run_id", "connection_id")
+
+
+@observability.operation(
+    "GET",
+    "/metrics",
+    summary="Prometheus metrics",
+    access="none",
+    responses={200: "text/plain"},
+    description="Requests, webhooks, queue depth, postings, Jurnal calls and posting lag.",
+)
+def scrape() -> Response:
+    connection = container().redis
+    depths = [
+        metrics.Sample.of(metrics.QUEUE_DEPTH, {"queue": name}, container().queue(name).count)
+        for name in QUEUE_NAMES
+    ]
+    text = metrics.render(connection, {metrics.QUEUE_DEPTH: depths})
+    return Response(text, mimetype="text/plain", content_type="text/plain; version=0.0.4")
+
+
+def install_request_tracking(app: Flask) -> None:
+    @app.before_request
+    def start_clock() -> None:
+        g.started = time.perf_counter()
+        arguments = request.view_args or {}
+        g.log_token = jsonlog.push(
+            **{name: str(arguments[name]) for name in _LOGGED_ARGS if name in arguments}
+        )
+
+    @app.after_request
+    def count(response: Response) -> ResponseReturnValue:
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        labels = {"route": route, "method": request.method, "status": response.status_code}
+        try:
+            metrics.increment(container().redis, metrics.HTTP_REQUESTS, labels)
+        except redis.RedisError:
+            # Counting is best effort: an answer already decided must not turn into a 500.
+            log.warning("could not count the request", extra={"route": route})
+        principal = g.get("principal")
+        log.info(
+            "%s %s %s",
+            request.method,
+            route,
+            response.status_code,
+            extra={
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1),
+                "token_id": str(principal.token_id) if principal else None,
+                "caller_company_id": str(principal.company_id)
+                if principal and principal.company_id
+                else None,
+            },
+        )
+        return response
+
+    @app.teardown_request
+    def unbind(error: BaseException | None) -> None:
+        token = g.pop("log_token", None)
+        if token is not None:
+            jsonlog.pop(token)
