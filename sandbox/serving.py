@@ -23,6 +23,10 @@ class RunningServer:
 
 def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0) -> RunningServer:  # type: ignore[no-untyped-def]
     server = make_server(host, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name=f"serve-{server.port}", daemon=True)
+    thread = threading.Thread(
+        target=lambda: server.serve_forever(poll_interval=0.05),
+        name=f"serve-{server.port}",
+        daemon=True,
+    )
     thread.start()
     return RunningServer(url=f"http://{host}:{server.port}", server=server, thread=thread)
