@@ -8,8 +8,8 @@ The form, and why (reference jurnal-api §7, moka-api §9):
   spreads every discount (item and whole-bill, percentage and cash) into the lines'
   `discount_amount`, and splits it over a line's modifiers in proportion (R6), so one percentage
   per Moka line reproduces each line's net sales. The percentage is exact when it terminates
-  within 10 decimals (10, 12.5, 17.8125 …); otherwise it is rounded there, which moves a line by
-  less than a millionth of a rupiah. Lines worth nothing (free modifiers, 100 % discounts) are
+  within 10 decimals (10, 12.5, 17.8125 …); otherwise it is rounded down there, which leaves the
+  line less than a millionth of a rupiah above Moka's net. Lines worth nothing (free modifiers, 100 % discounts) are
   left out: Jurnal refuses lines that are not positive.
 - **Service charges** (Moka gratuities) are lines of their own product, taxed when Moka taxes them
   (`include_gratuity_tax`).
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from domain.jurnal_arithmetic import (
@@ -57,7 +57,7 @@ from domain.mapping.wire import number, quantity, same_rupiah
 
 DISCOUNT_QUANTUM = Decimal("1e-10")
 RATE_QUANTUM = Decimal("1e-4")
-ROUNDING_DESCRIPTION = "Pembulatan kas"
+ROUNDING_DESCRIPTION = "Pembulatan"
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,10 @@ def line_discount_percent(line: Line) -> Decimal:
     """The Moka line's discount as the percentage of its gross sales."""
     if line.gross == ZERO:
         return ZERO
-    return (HUNDRED * line.discount / line.gross).quantize(DISCOUNT_QUANTUM).normalize()
+    exact = HUNDRED * line.discount / line.gross
+    # Rounded down, a percentage that does not terminate leaves the line a hair above Moka's net
+    # (never below), so what is left over always fits the invoice's Value discount.
+    return exact.quantize(DISCOUNT_QUANTUM, rounding=ROUND_FLOOR).normalize()
 
 
 def _lines_of(
