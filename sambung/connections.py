@@ -46,6 +46,9 @@ MOKA_TOKEN_LIFETIME = 15_552_000
 OAUTH_STATE_TTL = 15 * 60
 CALLBACK_PATH = "/api/v1/moka/callback"
 _STATE_KEY = "sambung:moka-oauth-state:"
+# Someone is waiting on these answers: fail fast rather than back off for minutes.
+INTERACTIVE_RETRY = RetryPolicy(attempts=2, max_delay=2.0)
+INTERACTIVE_TIMEOUT = 15.0
 
 T = TypeVar("T")
 
@@ -80,9 +83,12 @@ def register_company(
 ) -> Company:
     """Check the credential with `GET /companies/active`, then store the company with the
     package Jurnal reports."""
-    # Someone is waiting on the answer: fail fast rather than back off for minutes.
     client = jurnal_client(
-        container, jurnal_client_id, jurnal_client_secret, max_attempts=2, timeout=15.0
+        container,
+        jurnal_client_id,
+        jurnal_client_secret,
+        max_attempts=2,
+        timeout=INTERACTIVE_TIMEOUT,
     )
     try:
         active = _from_jurnal(client.company)
@@ -122,13 +128,6 @@ def moka_client(container: Container, store: Any, **options: Any) -> MokaClient:
     return MokaClient(
         config.moka_base_url, config.moka_client_id, config.moka_client_secret, store, **options
     )
-
-
-def _interactive_retry() -> RetryPolicy:
-    policy = RetryPolicy()
-    policy.attempts = 2
-    policy.max_delay = 2.0
-    return policy
 
 
 class ConnectionTokenStore:
@@ -203,7 +202,7 @@ def complete_authorization(container: Container, company_id: UUID, code: str) ->
     """The OAuth callback: trade the code for tokens and store the connection."""
     container.log.get_company(company_id)
     store = InMemoryTokenStore()
-    client = moka_client(container, store, retry=_interactive_retry(), timeout=15.0)
+    client = moka_client(container, store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT)
     with _moka_errors("code"):
         client.exchange_code(code, redirect_uri(container))
         return _connect(container, company_id, store, client)
@@ -218,7 +217,7 @@ def live_outlets(container: Container, connection_id: UUID) -> dict[str, str]:
     (so that a setting may take an outlet opened since connecting)."""
     connection = container.log.get_moka_connection(connection_id)
     store = ConnectionTokenStore(container.log, connection_id)
-    client = moka_client(container, store, retry=_interactive_retry(), timeout=15.0)
+    client = moka_client(container, store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT)
     with _moka_errors("moka_connection_id"):
         outlets = _outlets(client, connection.business_id)
     if outlets != connection.outlets:
@@ -241,7 +240,9 @@ def _connect(
     store: InMemoryTokenStore,
     client: MokaClient | None = None,
 ) -> MokaConnection:
-    client = client or moka_client(container, store, retry=_interactive_retry(), timeout=15.0)
+    client = client or moka_client(
+        container, store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT
+    )
     profile = client.profile()
     business_id = str(profile["business_id"])
     outlets = _outlets(client, business_id)
