@@ -99,7 +99,10 @@ class ViewStore:
             self.config.data_dir.mkdir(parents=True, exist_ok=True)
             # Autocommit; transactions are begun explicitly, so that a writer can take the
             # write lock up front (`BEGIN IMMEDIATE`) instead of failing to upgrade later.
-            connection = sqlite3.connect(self.config.sqlite_path, timeout=30, isolation_level=None)
+            # Each connection serves one thread; `close()` may come from another.
+            connection = sqlite3.connect(
+                self.config.sqlite_path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             connection.execute("PRAGMA journal_mode=WAL")
         with self._lock:
             self._opened.append(connection)

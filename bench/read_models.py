@@ -1,0 +1,325 @@
+"""`sambung bench read-models`: how fast the read side answers for a setting with a long log.
+
+It writes a log of `events` events for one setting through the EventLog API, as the sync engine
+would: two months of nightly runs (sales received in pages, then each posted or failed, with
+refunds, later revisions, a replay each week and webhook postings in between), projects it, then
+times the history, open-errors and overview queries and 31-day reconciliations, each answer
+serialised to JSON as the API would send it. Targets: p95 under 50 ms, and under 200 ms for the
+reconciliation.
+
+Writing the log takes minutes (each outcome is its own atomic append), so the projected store is
+kept under the data dir, keyed by size and generator version, and reused; `fresh` rebuilds it.
+The bench always runs on its own SQLite store, never on a configured PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from projections import queries, runner
+from sambung.bootstrap import Container
+from sambung.config import SQLITE_MODULE, Config
+from sambung.eventlog import EventLog
+
+EVENTS = 200_000
+GENERATOR_VERSION = 1
+DAYS = 62
+SAMPLES = 200
+HISTORY_TARGET_MS = 50.0
+RECONCILIATION_TARGET_MS = 200.0
+FIRST_DAY = date(2024, 3, 1)
+CAUSES = (
+    ("MappingError", "no deposit account mapped for OVO"),
+    ("MappingError", "product deleted in Moka and sync by product name is off"),
+    ("JurnalValidationError", "Transaction lines amount (Must be greater than 0)"),
+)
+
+Say = Callable[[str], None]
+
+
+def run(
+    data_dir: Path, *, events: int = EVENTS, fresh: bool = False, say: Say = print
+) -> dict[str, Any]:
+    """Build (or reuse) the projected log, then time the queries; return the figures."""
+    store_dir = data_dir / "bench" / f"read-models-{events}-v{GENERATOR_VERSION}"
+    marker = store_dir / "complete.json"
+    if fresh or not marker.exists():
+        shutil.rmtree(store_dir, ignore_errors=True)
+        built = _build(store_dir, events, say)
+        marker.write_text(json.dumps(built))
+    built = json.loads(marker.read_text())
+    container = Container(_config(store_dir))
+    try:
+        runner.catch_up(container)
+        figures = _measure(container, UUID(built["setting_id"]), say)
+    finally:
+        container.close()
+    return {**figures, **{k: v for k, v in built.items() if k != "setting_id"}}
+
+
+def _config(store_dir: Path) -> Config:
+    return Config(data_dir=store_dir, persistence_module=SQLITE_MODULE)
+
+
+def _build(store_dir: Path, events: int, say: Say) -> dict[str, Any]:
+    container = Container(_config(store_dir))
+    try:
+        started = time.perf_counter()
+        setting_id = _generate(container.log, events, say)
+        generated = time.perf_counter() - started
+        say(f"projecting {container.log.last_global_position()} notifications")
+        started = time.perf_counter()
+        runner.catch_up(container)
+        projected = time.perf_counter() - started
+        return {
+            "setting_id": str(setting_id),
+            "events": container.log.head(setting_id),
+            "generate_s": round(generated, 1),
+            "project_s": round(projected, 1),
+        }
+    finally:
+        container.close()
+
+
+# -- the generated log --------------------------------------------------------------------------
+
+
+def _generate(log: EventLog, events: int, say: Say) -> UUID:
+    rng = random.Random(20240301)
+    setting_id = _setting(log)
+    master = log.request_run(setting_id, "master_data", "Manual").run_id
+    log.finish_run(
+        master,
+        status="Sukses",
+        counts={
+            "products": {"synced": 427, "total": 427},
+            "customers": {"synced": 130, "total": 130},
+        },
+    )
+    per_day = max(1, events // (DAYS * 2))
+    owed: Owed = []
+    number = 0
+    for offset in range(DAYS * 4):
+        head = log.head(setting_id)
+        if head >= events:
+            break
+        day = FIRST_DAY + timedelta(days=offset)
+        count = min(per_day, max(1, (events - head) // 2))
+        payments = [_payment(rng, day, number + i) for i in range(count)]
+        number += count
+        appended = log.receive_many(setting_id, "payment", payments, "pull")
+        owed += _night(log, rng, setting_id, payments, [a.position for a in appended])
+        if offset % 7 == 6 and owed:
+            _replay(log, setting_id, owed)
+            owed = []
+        say(f"{day}: {log.head(setting_id)} events")
+    return setting_id
+
+
+def _setting(log: EventLog) -> UUID:
+    company = log.register_company(
+        name="PT Bench", jurnal_client_id="bench", jurnal_client_secret="bench-secret",
+        package="Enterprise",
+    )  # fmt: skip
+    connection = log.connect_moka(
+        company_id=company, email="bench@example.com", business_id=1, outlets={1: "Bench"},
+        access_token="bench-access", refresh_token="bench-refresh",
+    )  # fmt: skip
+    return log.create_setting(
+        company_id=company,
+        moka_connection_id=connection,
+        outlet_id="1",
+        name="Outlet Bench",
+        start_date=FIRST_DAY,
+        default_customer="Pelanggan Umum",
+        sales_account="4-40000",
+        purchase_account="5-50000",
+        tag="Bench",
+        payment_accounts={"cash": {"account": "1-10001", "tag": None}},
+    )
+
+
+def _payment(rng: random.Random, day: date, number: int) -> dict[str, Any]:
+    wib = ZoneInfo("Asia/Jakarta")
+    created = datetime.combine(day, datetime.min.time(), wib) + timedelta(
+        minutes=rng.randrange(8 * 60, 21 * 60), seconds=number % 60
+    )
+    subtotal = Decimal(rng.randrange(10, 400) * 500)
+    tax = subtotal / 10
+    payment: dict[str, Any] = {
+        "id": f"bench-{number:08d}",
+        "payment_no": f"B{number:08d}",
+        "created_at": created.isoformat(),
+        "updated_at": created.isoformat(),
+        "payment_type": "cash",
+        "subtotal": float(subtotal),
+        "taxes": float(tax),
+        "total_collected": float(subtotal + tax),
+        "payment_refunds": [],
+    }
+    if rng.random() < 0.03:
+        refunded = created + timedelta(hours=rng.randrange(1, 30))
+        payment["payment_refunds"] = [
+            {
+                "uuid": f"bench-refund-{number:08d}",
+                "created_at": refunded.isoformat(),
+                "total_collected_amount": -float(subtotal + tax),
+                "total_tax_amount": -float(tax),
+                "refund_amount": float(subtotal + tax),
+            }
+        ]
+    return payment
+
+
+Owed = list[tuple[dict[str, Any], int]]  # failed sales and their log positions
+
+
+def _night(
+    log: EventLog,
+    rng: random.Random,
+    setting_id: UUID,
+    payments: list[dict[str, Any]],
+    positions: list[int],
+) -> Owed:
+    """Post the day's sales (a tenth of them by webhook, outside the run); return the failed."""
+    run_id = log.request_run(setting_id, "transactions", "Otomatis").run_id
+    counts = {"sales": {"synced": 0, "total": 0}, "sales_returns": {"synced": 0, "total": 0}}
+    failed: Owed = []
+    for payment, position in zip(payments, positions, strict=True):
+        in_run = None if rng.random() < 0.1 else run_id
+        posted = rng.random() >= 0.02
+        if posted:
+            _post_sale(log, setting_id, payment, position, in_run)
+            for refund in payment["payment_refunds"]:
+                _post_refund(log, setting_id, payment, refund, position, run_id)
+                counts["sales_returns"]["total"] += 1
+                counts["sales_returns"]["synced"] += 1
+        else:
+            _fail_sale(log, rng, setting_id, payment, position, in_run)
+            failed.append((payment, position))
+        if in_run is not None:
+            counts["sales"]["total"] += 1
+            counts["sales"]["synced"] += int(posted)
+    synced = sum(c["synced"] for c in counts.values())
+    total = sum(c["total"] for c in counts.values())
+    status = "Sukses" if synced == total else "Sebagian" if synced else "Gagal"
+    log.finish_run(run_id, status=status, counts=counts)
+    return failed
+
+
+def _fail_sale(
+    log: EventLog,
+    rng: random.Random,
+    setting_id: UUID,
+    payment: dict[str, Any],
+    position: int,
+    run_id: UUID | None,
+) -> None:
+    error_class, message = rng.choice(CAUSES)
+    log.record_failed(
+        setting_id, kind="sales_invoice", custom_id=_sale_custom_id(payment),
+        error_class=error_class, message=message, retryable=False,
+        moka_reference=payment["payment_no"], resolves=position, run_id=run_id,
+    )  # fmt: skip
+
+
+def _post_sale(
+    log: EventLog, setting_id: UUID, payment: dict[str, Any], position: int, run_id: UUID | None
+) -> None:
+    total = Decimal(str(payment["total_collected"]))
+    log.record_posted(
+        setting_id, kind="sales_invoice", custom_id=_sale_custom_id(payment),
+        jurnal_id=f"j-{payment['id']}", moka_reference=payment["payment_no"],
+        resolves=position, run_id=run_id,
+        amounts={
+            "total": str(total), "tax": str(Decimal(str(payment["taxes"]))), "paid": str(total),
+            "business_date": payment["created_at"][:10],
+        },
+    )  # fmt: skip
+
+
+def _sale_custom_id(payment: dict[str, Any]) -> str:
+    return f"moka-1-sale-{payment['id']}"
+
+
+def _post_refund(
+    log: EventLog,
+    setting_id: UUID,
+    payment: dict[str, Any],
+    refund: dict[str, Any],
+    position: int,
+    run_id: UUID,
+) -> None:
+    log.record_posted(
+        setting_id, kind="sales_return", custom_id=f"moka-1-return-{refund['uuid']}",
+        jurnal_id=f"j-{refund['uuid']}", moka_reference=payment["payment_no"],
+        resolves=position, run_id=run_id,
+        amounts={
+            "total": str(Decimal(str(refund["refund_amount"]))),
+            "tax": str(-Decimal(str(refund["total_tax_amount"]))),
+            "business_date": refund["created_at"][:10],
+        },
+    )  # fmt: skip
+
+
+def _replay(log: EventLog, setting_id: UUID, owed: Owed) -> None:
+    """A weekly replay after the merchant fixed a mapping: half of the owed sales now post."""
+    run_id = log.request_run(setting_id, "replay", "Replay").run_id
+    fixed = owed[::2]
+    for payment, position in fixed:
+        _post_sale(log, setting_id, payment, position, run_id)
+    log.finish_run(
+        run_id, status="Sukses", counts={"sales": {"synced": len(fixed), "total": len(fixed)}}
+    )
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+
+def _measure(container: Container, setting_id: UUID, say: Say) -> dict[str, Any]:
+    rng = random.Random(7)
+    days = (DAYS - 31) or 1
+
+    def reconciliation() -> Any:
+        first = FIRST_DAY + timedelta(days=rng.randrange(days))
+        return queries.reconciliation(container, setting_id, first, first + timedelta(days=30))
+
+    timed = {
+        "history": lambda: queries.sync_history(container, setting_id),
+        "errors": lambda: queries.open_errors(container, setting_id),
+        "overview": lambda: queries.settings_overview(container, [setting_id]),
+        "reconciliation": reconciliation,
+    }
+    figures: dict[str, Any] = {}
+    for name, query in timed.items():
+        p95 = _p95_ms(query)
+        figures[f"{name}_p95_ms"] = p95
+        say(f"{name}: p95 {p95} ms")
+    slowest_read = max(figures[f"{n}_p95_ms"] for n in ("history", "errors", "overview"))
+    figures["within_targets"] = (
+        slowest_read < HISTORY_TARGET_MS
+        and figures["reconciliation_p95_ms"] < RECONCILIATION_TARGET_MS
+    )
+    return figures
+
+
+def _p95_ms(query: Callable[[], Any]) -> float:
+    for _ in range(5):  # warm the connection and the page cache
+        json.dumps(query())
+    samples = []
+    for _ in range(SAMPLES):
+        started = time.perf_counter()
+        json.dumps(query())
+        samples.append((time.perf_counter() - started) * 1000)
+    return round(statistics.quantiles(samples, n=20)[-1], 2)
