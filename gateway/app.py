@@ -8,7 +8,7 @@ from flask import Flask
 
 from sambung.bootstrap import Container
 from sambung.config import Config
-from sambung.jsonlog import configure_logging
+from sambung.jsonlog import capture_context, configure_logging
 
 
 def create_app(
@@ -32,6 +32,7 @@ def create_app(
     from gateway.openapi import openapi
     from gateway.webhooks import webhooks
 
+    capture_context()
     if not app.testing:
         configure_logging()
     app.register_blueprint(health)

@@ -71,6 +71,8 @@ def install_request_tracking(app: Flask) -> None:
             route,
             response.status_code,
             extra={
+                "method": request.method,
+                "route": route,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1),
                 "token_id": str(principal.token_id) if principal else None,

@@ -1,4 +1,4 @@
-"""`GET /api/openapi.json`: an OpenAPI 3.0 document generated from the declared operations
+"""`GET /api/openapi.json`: an OpenAPI 3.1 document generated from the declared operations
 (`gateway.routing`) and their marshmallow schemas, so that it describes exactly what the
 views load and dump.
 
@@ -63,7 +63,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         paths.setdefault(path, {})[op.method.lower()] = _operation(op, parameters, components)
     _component(ErrorSchema, components)
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": TITLE,
             "version": VERSION,
@@ -189,17 +189,24 @@ def _object(schema: Schema, components: dict[str, Any]) -> dict[str, Any]:
 
 def _field(field: fields.Field, components: dict[str, Any]) -> dict[str, Any]:
     spec = _field_type(field, components)
-    if "$ref" in spec and (field.allow_none or field.metadata.get("description")):
-        spec = {"allOf": [spec]}  # OpenAPI 3.0 ignores siblings of a $ref
     for validator in field.validators:
         spec.update(_constraint(validator, spec))
     if field.allow_none:
-        spec["nullable"] = True
+        spec = _nullable(spec)
     if field.load_only:
         spec["writeOnly"] = True
     if "description" in field.metadata:
         spec["description"] = field.metadata["description"]
     return spec
+
+
+def _nullable(spec: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(spec.get("type"), str) and "$ref" not in spec:
+        spec["type"] = [spec["type"], "null"]
+        if "enum" in spec:
+            spec["enum"] = [*spec["enum"], None]
+        return spec
+    return {"anyOf": [spec, {"type": "null"}]}
 
 
 def _field_type(field: fields.Field, components: dict[str, Any]) -> dict[str, Any]:

@@ -35,11 +35,13 @@ SECRET_FIELDS = frozenset(
         "code",
     }
 )
+_CONTEXT_ATTRIBUTE = "sambung_context"
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
     "taskName",
+    _CONTEXT_ATTRIBUTE,
 }
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "sambung_log_context", default=None
@@ -79,7 +81,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        fields = bound()
+        fields = dict(getattr(record, _CONTEXT_ATTRIBUTE, None) or bound())
         fields.update((k, v) for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES)
         for name, value in fields.items():
             line[name] = REDACTED if name.lower() in SECRET_FIELDS else value
@@ -88,8 +90,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+def capture_context() -> None:
+    """Make each record keep the fields bound when it was made, for handlers that format it
+    later (queued handlers, pytest's capture). Calling it again changes nothing."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, _CONTEXT_ATTRIBUTE, False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        setattr(record, _CONTEXT_ATTRIBUTE, bound())
+        return record
+
+    setattr(factory, _CONTEXT_ATTRIBUTE, True)
+    logging.setLogRecordFactory(factory)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Send the process's logs to stderr as JSON lines. Calling it again changes nothing."""
+    capture_context()
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
