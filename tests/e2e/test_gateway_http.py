@@ -102,9 +102,8 @@ def test_a_streamed_body_without_a_length_is_cut_at_the_limit(stack):
         for start in range(0, len(data), 65536):
             yield data[start : start + 65536]
 
-    too_big = requests.post(
-        f"{url}/webhooks/moka", data=chunks(raw), headers=signed(raw), timeout=10
-    )
+    hook = f"{url}/webhooks/moka"
+    too_big = requests.post(hook, data=chunks(raw), headers=signed(raw), timeout=10)
     assert too_big.status_code == 413
     assert too_big.json()["error"]["code"] == "too_large"
     fits = requests.post(hook, data=chunks(document), headers=signed(document), timeout=10)
