@@ -43,7 +43,7 @@ def scrape() -> Response:
         for name in QUEUE_NAMES
     ]
     text = metrics.render(connection, {metrics.QUEUE_DEPTH: depths})
-    return Response(text, mimetype="text/plain", content_type="text/plain; version=0.0.4")
+    return Response(text, content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def install_request_tracking(app: Flask) -> None:
