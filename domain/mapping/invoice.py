@@ -9,8 +9,8 @@ The form, and why (reference jurnal-api §7, moka-api §9):
   `discount_amount`, and splits it over a line's modifiers in proportion (R6), so one percentage
   per Moka line reproduces each line's net sales. The percentage is exact when it terminates
   within 10 decimals (10, 12.5, 17.8125 …); otherwise it is rounded down there, which leaves the
-  line less than a millionth of a rupiah above Moka's net. Lines worth nothing (free modifiers, 100 % discounts) are
-  left out: Jurnal refuses lines that are not positive.
+  line less than a millionth of a rupiah above Moka's net. Lines worth nothing (free modifiers,
+  100 % discounts) are left out: Jurnal refuses lines that are not positive.
 - **Service charges** (Moka gratuities) are lines of their own product, taxed when Moka taxes them
   (`include_gratuity_tax`).
 - **Taxes** are per line: every item and modifier line carries the payment's tax (several Moka
@@ -148,8 +148,10 @@ def plan_invoice(
             f"Moka receipt {payment.payment_no} collected {number(totals.collected)} but has no "
             "line worth anything, and Jurnal needs at least one positive line; not posted."
         )
-    lines = _settle_tax(lines, header, tax, table, target=totals.taxes)
-    body, result = _balance(lines, header, tax, table, payment, rounding_reference(setting, refs))
+    lines, draft = _settle_tax(lines, header, tax, table, target=totals.taxes)
+    body, result = _balance(
+        lines, draft, header, tax, table, payment, rounding_reference(setting, refs)
+    )
     if result.original_amount != totals.collected or not same_rupiah(
         result.tax_amount, totals.taxes
     ):
@@ -300,15 +302,15 @@ def _totals(
 
 def _balance(
     lines: list[DraftLine],
+    draft: InvoiceTotals,
     header: Header,
     tax: Tax | None,
     table: Sequence[Tax],
     payment: Payment,
     rounding_product: Mapping[str, str],
 ) -> tuple[dict[str, Any], InvoiceTotals]:
-    """Add what makes the total Moka's exactly: a Value discount (tax untouched, since
-    `tax_after_discount` is false) or an untaxed rounding line."""
-    _, draft = _totals(header, lines, tax, table)
+    """Add to the `draft` what makes the total Moka's exactly: a Value discount (tax untouched,
+    since `tax_after_discount` is false) or an untaxed rounding line."""
     left = payment.totals.collected - draft.original_amount
     if left < ZERO:
         return _totals(header, lines, tax, table, discount_value=-left)
@@ -336,12 +338,13 @@ def _settle_tax(
     table: Sequence[Tax],
     *,
     target: Decimal,
-) -> list[DraftLine]:
-    """Lines whose Jurnal tax is Moka's to the rupiah: unchanged when it already is, else with
-    the largest taxed line moved just enough that Jurnal's tax is Moka's to the sen."""
+) -> tuple[list[DraftLine], InvoiceTotals]:
+    """Lines whose Jurnal tax is Moka's to the rupiah, with their totals: unchanged when it
+    already is, else with the largest taxed line moved just enough that Jurnal's tax is Moka's
+    to the sen."""
     _, totals = _totals(header, lines, tax, table)
     if tax is None or same_rupiah(totals.tax_amount, target):
-        return lines
+        return lines, totals
     wanted = round_money(target) - totals.tax_amount
     order = sorted(
         (i for i, line in enumerate(lines) if line.taxed),
@@ -356,8 +359,8 @@ def _settle_tax(
         trial = [*lines[:index], moved, *lines[index + 1 :]]
         _, result = _totals(header, trial, tax, table)
         if result.lines[index].tax_amount == line_tax and same_rupiah(result.tax_amount, target):
-            return trial
-    return lines  # the final check in `plan_invoice` explains what does not add up
+            return trial, result
+    return lines, totals  # the final check in `plan_invoice` explains what does not add up
 
 
 def _with_amount(line: DraftLine, amount: Decimal) -> DraftLine:

@@ -338,6 +338,10 @@ def _check(receipt: str, totals: Totals, raw: Json, names: _Names, *, sign: int)
 
     for line in totals.lines:
         near(f"line {line.item_name!r} net", line.net, line.gross - line.discount)
+        if line.net < ZERO:
+            problems.append(
+                f"{where} line {line.item_name!r} is discounted below zero ({_fmt(line.net)})"
+            )
         modifier_gross = sum((m.gross for m in line.modifiers), ZERO)
         if modifier_gross > line.gross:
             problems.append(

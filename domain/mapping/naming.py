@@ -51,6 +51,8 @@ def plain_text(text: str | None, limit: int = 250) -> str:
     single-spaced, at most `limit` characters."""
     if not text:
         return ""
+    if text.isascii():
+        return " ".join(text.split())[:limit]
     kept = "".join(
         ch for ch in text if ord(ch) <= 0xFFFF and unicodedata.category(ch) not in ("So", "Cs")
     )

@@ -12,6 +12,10 @@ Lines are found by their custom ids (see `invoice`), so the posted invoice (from
 gives their Jurnal ids. Refunds are planned in the order Moka made them, each one after the ones
 before it, so a refund's return is the same whenever it is computed.
 
+Jurnal rounds each returned line's tax to the sen, Moka each tax of the whole refund; when the two
+land on different rupiahs, the returned taxed line that moves least (a service charge returned in
+part, else the largest) is returned a hair less or more until the tax is Moka's to the sen.
+
 Moka rounds each cash refund on its own; Jurnal returns each line with its share of the invoice's
 discount and has no rounding of its own. When the return's total then differs from Moka's refund
 by a rupiah or more, an untaxed line (an untaxed service charge, the rounding line) is returned a
@@ -35,23 +39,26 @@ from domain.jurnal_arithmetic import (
     Tax,
     invoice_lines,
     invoice_totals,
+    round_money,
     sales_return_totals,
 )
 from domain.mapping.errors import EarlierRefundFailed, RefundNotExpressible
 from domain.mapping.invoice import charge_line_custom_id, line_custom_id
-from domain.mapping.moka import ZERO, Line, Payment, Refund
+from domain.mapping.moka import HUNDRED, ZERO, Line, Payment, Refund
 from domain.mapping.naming import outlet_custom_id, plain_text
 from domain.mapping.setting import MappingSetting
 from domain.mapping.wire import day, number, quantity, same_rupiah
 
 FRACTION_QUANTUM = Decimal("1e-10")
 
+Units = dict[str, Decimal]  # invoice line custom id → units to return
+
 
 @dataclass(frozen=True)
 class _InvoiceLine:
     id: object
     quantity: Decimal
-    taxed: bool
+    tax_rate: Decimal | None
     amount: Decimal  # the line's amount (after its own discount)
     net_per_unit: Decimal  # amount less its share of the invoice discount, per unit
 
@@ -68,25 +75,141 @@ def plan_returns(
 ) -> list[dict[str, Any] | RefundNotExpressible]:
     """For every refund of `payment`, in order, its sales-return body (with its root) or why it
     cannot be made; a refund after one that cannot be made cannot be made either."""
-    lines = _invoice_lines(invoice, table)
-    returned: dict[str, Decimal] = {key: ZERO for key in lines}
+    if not payment.refunds:
+        return []
+    planner = _Planner(payment, setting, invoice, table)
     planned: list[dict[str, Any] | RefundNotExpressible] = []
     failed: str | None = None
     for refund in payment.refunds:
         if failed is not None:
             planned.append(EarlierRefundFailed(payment.payment_no, failed))
             continue
-        wanted = _wanted(payment, refund, setting, lines, returned)
         try:
-            body = _settled(payment, refund, setting, invoice, table, lines, returned, wanted)
+            planned.append(planner.plan(refund))
         except RefundNotExpressible as error:
             failed = refund.uuid
             planned.append(error)
-            continue
-        for key, units in wanted.items():
-            returned[key] += units
-        planned.append(body)
     return planned
+
+
+class _Planner:
+    """The returns of one sale, in order: it remembers what earlier ones returned."""
+
+    def __init__(
+        self,
+        payment: Payment,
+        setting: MappingSetting,
+        invoice: Mapping[str, Any],
+        table: Sequence[Tax],
+    ) -> None:
+        self.payment, self.setting, self.invoice, self.table = payment, setting, invoice, table
+        self.lines = _invoice_lines(invoice, table)
+        self.returned: Units = {key: ZERO for key in self.lines}
+
+    def plan(self, refund: Refund) -> dict[str, Any]:
+        units = self._units(refund)
+        totals = self._totals(refund, units)
+        if not same_rupiah(totals.returned_tax, refund.totals.taxes):
+            units, totals = self._settle_tax(refund, units, totals)
+        if not same_rupiah(totals.return_amount, refund.totals.collected):
+            units, totals = self._make_up(refund, units, totals)
+        if not same_rupiah(totals.return_amount, refund.totals.collected) or not same_rupiah(
+            totals.returned_tax, refund.totals.taxes
+        ):
+            raise RefundNotExpressible(_explain(self.payment, refund, totals))
+        for key, count in units.items():
+            self.returned[key] += count
+        return self._body(refund, units)
+
+    def _units(self, refund: Refund) -> Units:
+        """Units to return of each invoice line, before any settling."""
+        lines, returned = self.lines, self.returned
+        sold = {line.uuid: line for line in self.payment.totals.lines}
+        units: Units = {}
+        for refunded in refund.totals.lines:
+            for key in _keys_of(self.setting, sold[refunded.parent_uuid or ""]):
+                if key in lines:
+                    units[key] = units.get(key, ZERO) + refunded.quantity
+        goods = {key for line in sold.values() for key in _keys_of(self.setting, line)}
+        goods &= set(lines)
+        closing = all(returned[key] + units.get(key, ZERO) >= lines[key].quantity for key in goods)
+        if closing:
+            for key, line in lines.items():
+                if key not in goods:
+                    units[key] = line.quantity - returned[key]
+        else:
+            for row in refund.totals.gratuity_rows:
+                key = charge_line_custom_id(self.setting, self.payment.id, row.id)
+                if key in lines:
+                    share = row.total / lines[key].amount * lines[key].quantity
+                    units[key] = share.quantize(FRACTION_QUANTUM)
+        return {key: min(count, self._room(key)) for key, count in units.items() if count > ZERO}
+
+    def _room(self, key: str) -> Decimal:
+        return self.lines[key].quantity - self.returned[key]
+
+    def _settle_tax(
+        self, refund: Refund, units: Units, totals: ReturnTotals
+    ) -> tuple[Units, ReturnTotals]:
+        """Move one returned taxed line by a hair so that the returned tax is Moka's to the sen:
+        a line already returned in part first, else the largest."""
+        wanted = round_money(refund.totals.taxes) - totals.returned_tax
+        returned_tax = {
+            key: line.returned_tax for key, line in zip(units, totals.lines, strict=True)
+        }
+        taxed = [key for key in units if self.lines[key].tax_rate]
+        taxed.sort(key=lambda k: (units[k] == units[k].to_integral_value(), -self.lines[k].amount))
+        for key in taxed:
+            line = self.lines[key]
+            rate = line.tax_rate or ZERO
+            per_unit = line.amount / line.quantity
+            target = (returned_tax[key] + wanted) * HUNDRED / rate / per_unit
+            count = min(target.quantize(FRACTION_QUANTUM), self._room(key))
+            if count <= ZERO:
+                continue
+            trial = {**units, key: count}
+            result = self._totals(refund, trial)
+            if same_rupiah(result.returned_tax, refund.totals.taxes):
+                return trial, result
+        return units, totals
+
+    def _make_up(
+        self, refund: Refund, units: Units, totals: ReturnTotals
+    ) -> tuple[Units, ReturnTotals]:
+        """Return a little more or less of untaxed lines to reach Moka's refund."""
+        target = refund.totals.collected
+        for key, line in self.lines.items():
+            if same_rupiah(totals.return_amount, target):
+                break
+            if line.tax_rate or line.net_per_unit <= ZERO:
+                continue
+            count = units.get(key, ZERO) + (target - totals.return_amount) / line.net_per_unit
+            count = min(max(count, ZERO), self._room(key)).quantize(FRACTION_QUANTUM)
+            trial = {k: v for k, v in {**units, key: count}.items() if v > ZERO}
+            result = self._totals(refund, trial)
+            if abs(result.return_amount - target) < abs(totals.return_amount - target):
+                units, totals = trial, result
+        return units, totals
+
+    def _totals(self, refund: Refund, units: Units) -> ReturnTotals:
+        body = self._body(refund, units)["sales_return"]
+        return sales_return_totals(body, self.invoice, self.table)
+
+    def _body(self, refund: Refund, units: Units) -> dict[str, Any]:
+        reason = f": {refund.reason}" if refund.reason else ""
+        body: dict[str, Any] = {
+            "transaction_date": day(refund.created_at.date()),
+            "invoice_id": self.invoice["id"],
+            "transaction_return_lines_attributes": [
+                {"transaction_line_id": self.lines[key].id, "return_quantity": quantity(count)}
+                for key, count in units.items()
+            ],
+            "memo": plain_text(f"Moka refund {self.payment.payment_no}{reason}"),
+            "custom_id": return_custom_id(self.setting, refund.uuid),
+        }
+        if self.setting.tag:
+            body["tags"] = [self.setting.tag]
+        return {"sales_return": body}
 
 
 def _invoice_lines(invoice: Mapping[str, Any], table: Sequence[Tax]) -> dict[str, _InvoiceLine]:
@@ -99,87 +222,17 @@ def _invoice_lines(invoice: Mapping[str, Any], table: Sequence[Tax]) -> dict[str
         lines[key] = _InvoiceLine(
             id=raw.get("id"),
             quantity=line.quantity,
-            taxed=line.tax is not None,
+            tax_rate=line.tax.rate if line.tax is not None else None,
             amount=line.amount,
             net_per_unit=(line.amount - line.invoice_discount_share) / line.quantity,
         )
     return lines
 
 
-def _wanted(
-    payment: Payment,
-    refund: Refund,
-    setting: MappingSetting,
-    lines: Mapping[str, _InvoiceLine],
-    returned: Mapping[str, Decimal],
-) -> dict[str, Decimal]:
-    """Units to return of each invoice line (by custom id), before any making up."""
-    sold = {line.uuid: line for line in payment.totals.lines}
-    wanted: dict[str, Decimal] = {}
-    for refunded in refund.totals.lines:
-        for key in _keys_of(setting, sold[refunded.parent_uuid or ""]):
-            if key in lines:
-                wanted[key] = wanted.get(key, ZERO) + refunded.quantity
-    goods = {key for line in sold.values() for key in _keys_of(setting, line) if key in lines}
-    closing = all(returned[key] + wanted.get(key, ZERO) >= lines[key].quantity for key in goods)
-    for row in refund.totals.gratuity_rows:
-        key = charge_line_custom_id(setting, payment.id, row.id)
-        if key in lines and not closing:
-            share = row.total / lines[key].amount * lines[key].quantity
-            wanted[key] = share.quantize(FRACTION_QUANTUM)
-    if closing:
-        for key, line in lines.items():
-            if key not in goods:
-                wanted[key] = line.quantity - returned[key]
-    return {
-        key: min(units, lines[key].quantity - returned[key])
-        for key, units in wanted.items()
-        if units > ZERO
-    }
-
-
 def _keys_of(setting: MappingSetting, line: Line) -> list[str]:
     return [line_custom_id(setting, line.uuid)] + [
         line_custom_id(setting, modifier.uuid) for modifier in line.modifiers
     ]
-
-
-def _settled(
-    payment: Payment,
-    refund: Refund,
-    setting: MappingSetting,
-    invoice: Mapping[str, Any],
-    table: Sequence[Tax],
-    lines: Mapping[str, _InvoiceLine],
-    returned: Mapping[str, Decimal],
-    wanted: dict[str, Decimal],
-) -> dict[str, Any]:
-    """The return body, after making up a difference of a rupiah or more with untaxed lines
-    (`wanted` is updated to what is returned)."""
-    body = _body(payment, refund, setting, invoice, lines, wanted)
-    totals = _totals(body, invoice, table)
-    target = refund.totals.collected
-    for key, line in lines.items():
-        if same_rupiah(totals.return_amount, target):
-            break
-        if line.taxed or line.net_per_unit <= ZERO:
-            continue
-        now = wanted.get(key, ZERO)
-        room = line.quantity - returned[key]
-        units = now + (target - totals.return_amount) / line.net_per_unit
-        units = min(max(units, ZERO), room).quantize(FRACTION_QUANTUM)
-        trial = {**wanted, key: units}
-        trial_body = _body(payment, refund, setting, invoice, lines, trial)
-        trial_totals = _totals(trial_body, invoice, table)
-        if abs(trial_totals.return_amount - target) < abs(totals.return_amount - target):
-            wanted.clear()
-            wanted.update({k: v for k, v in trial.items() if v > ZERO})
-            body, totals = trial_body, trial_totals
-    if not same_rupiah(totals.return_amount, target) or not same_rupiah(
-        totals.returned_tax, refund.totals.taxes
-    ):
-        raise RefundNotExpressible(_explain(payment, refund, totals))
-    return body
 
 
 def _explain(payment: Payment, refund: Refund, totals: ReturnTotals) -> str:
@@ -192,34 +245,3 @@ def _explain(payment: Payment, refund: Refund, totals: ReturnTotals) -> str:
         "Record the difference in Jurnal by hand (for example as rounding income), or refund "
         "such sales in full."
     )
-
-
-def _body(
-    payment: Payment,
-    refund: Refund,
-    setting: MappingSetting,
-    invoice: Mapping[str, Any],
-    lines: Mapping[str, _InvoiceLine],
-    wanted: Mapping[str, Decimal],
-) -> dict[str, Any]:
-    reason = f": {refund.reason}" if refund.reason else ""
-    body: dict[str, Any] = {
-        "transaction_date": day(refund.created_at.date()),
-        "invoice_id": invoice["id"],
-        "transaction_return_lines_attributes": [
-            {"transaction_line_id": lines[key].id, "return_quantity": quantity(units)}
-            for key, units in wanted.items()
-            if units > ZERO
-        ],
-        "memo": plain_text(f"Moka refund {payment.payment_no}{reason}"),
-        "custom_id": return_custom_id(setting, refund.uuid),
-    }
-    if setting.tag:
-        body["tags"] = [setting.tag]
-    return {"sales_return": body}
-
-
-def _totals(
-    body: Mapping[str, Any], invoice: Mapping[str, Any], table: Sequence[Tax]
-) -> ReturnTotals:
-    return sales_return_totals(body["sales_return"], invoice, table)
