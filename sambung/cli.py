@@ -190,6 +190,36 @@ def bench_read_models(as_json: bool, events: int, fresh: bool) -> None:
     )
 
 
+@bench.command("append")
+@click.option("--json", "as_json", is_flag=True, help="Print only the figures, as JSON.")
+@click.option("--events", default=100_000, show_default=True, type=click.IntRange(min=2001))
+def bench_append(as_json: bool, events: int) -> None:
+    """Append payments to one setting's log; compare the first and last 1,000 appends."""
+    import json
+
+    from bench.append import TARGET_RATIO, run
+
+    say = (lambda line: click.echo(line, err=True)) if as_json else click.echo
+    figures = run(events, say=say)
+    if as_json:
+        click.echo(json.dumps(figures))
+    else:
+        click.echo("\n".join(f"{k}: {v}" for k, v in figures.items()))
+        click.echo(f"target: ratio >= {TARGET_RATIO}")
+
+
+@main.group()
+def secrets() -> None:
+    """Secrets at rest (Moka tokens, Jurnal client secrets)."""
+
+
+@secrets.command("rotate")
+def secrets_rotate() -> None:
+    """Re-seal every stored secret with SAMBUNG_SECRET_KEY (old keys in SAMBUNG_OLD_SECRET_KEYS)."""
+    resealed = bootstrap.current().log.reseal_secrets()
+    click.echo(f"{resealed} companies and Moka connections re-sealed with the current key")
+
+
 @main.command("map")
 @click.argument("payment_file", type=click.Path(exists=True, dir_okay=False))
 @click.option(

@@ -7,6 +7,7 @@ from uuid import uuid4, uuid5
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
 from domain.errors import (
     ImmutableField,
@@ -26,6 +27,9 @@ from domain.log import (
     SyncFinished,
     SyncRequested,
 )
+from sambung import bootstrap
+from sambung.bootstrap import Container
+from sambung.cli import main
 from sambung.eventlog import EventLog, open_event_log
 from sambung.secrets import SecretBox
 from tests.eventlog_racer import append_payments
@@ -532,3 +536,23 @@ def test_the_container_opens_the_configured_store(container):
         assert other.head(uuid4()) == 0
     finally:
         other.close()
+
+
+def test_the_rotate_command_reseals_with_the_new_key(container, log):
+    company_id = company(log)
+    setting(log, company_id)
+    old_key = container.config.secret_key
+    new_key = "the-next-secret-key-of-this-install"
+    rotated = Container(
+        container.config.with_changes(secret_key=new_key, old_secret_keys=(old_key,))
+    )
+    bootstrap.install(rotated)
+    try:
+        result = CliRunner().invoke(main, ["secrets", "rotate"])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("2 companies and Moka connections re-sealed")
+        sealed = rotated.log.get_company(company_id).jurnal_client_secret
+        assert sealed.key_id == SecretBox(new_key).key_id
+    finally:
+        bootstrap.install(container)
+        rotated.close()
