@@ -8,6 +8,7 @@ monkeypatching.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from functools import cached_property
 
@@ -20,6 +21,8 @@ from sambung.embedded import ensure_redis
 from sambung.eventlog import EventLog, open_event_log
 
 QUEUE_NAMES = ("postings", "sync", "default")
+
+_inherited_logs: list[EventLog] = []
 
 
 class Container:
@@ -40,10 +43,20 @@ class Container:
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url, health_check_interval=30)
 
-    @cached_property
+    @property
     def log(self) -> EventLog:
-        """The event store: companies, Moka connections, settings and each setting's log."""
-        return open_event_log(self.config)
+        """The event store: companies, Moka connections, settings and each setting's log.
+
+        Opened once per process: an RQ work horse forked from a worker that had it open opens
+        its own, because database connections must not cross a fork."""
+        opened = self.__dict__.get("_log")
+        if opened is None or opened[0] != os.getpid():
+            if opened is not None:
+                # Keep the parent's copy alive: closing it here would close the parent's sockets.
+                _inherited_logs.append(opened[1])
+            opened = (os.getpid(), open_event_log(self.config))
+            self.__dict__["_log"] = opened
+        return opened[1]
 
     @cached_property
     def views(self) -> ViewStore:
@@ -52,9 +65,9 @@ class Container:
 
     def close(self) -> None:
         """Release the event store's connections, if this process opened them."""
-        opened = self.__dict__.pop("log", None)
-        if opened is not None:
-            opened.close()
+        opened = self.__dict__.pop("_log", None)
+        if opened is not None and opened[0] == os.getpid():
+            opened[1].close()
         views = self.__dict__.pop("views", None)
         if views is not None:
             views.close()

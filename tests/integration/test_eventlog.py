@@ -1,6 +1,7 @@
 """The event log against a real store: every test body runs on SQLite and on PostgreSQL."""
 
 import multiprocessing
+import os
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import uuid4, uuid5
@@ -556,3 +557,21 @@ def test_the_rotate_command_reseals_with_the_new_key(container, log):
     finally:
         bootstrap.install(container)
         rotated.close()
+
+
+def test_a_forked_child_opens_its_own_log_and_the_parent_carries_on(container, log):
+    setting_id = setting(log)
+    child = os.fork()
+    if child == 0:  # an RQ work horse, say
+        status = 1
+        try:
+            own = container.log
+            stored = own.receive(setting_id, "payment", payment(1), "webhook").stored
+            status = 0 if own is not log and stored else 1
+        finally:
+            os._exit(status)
+    _, wait_status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(wait_status) == 0
+    assert log.receive(setting_id, "payment", payment(1), "pull").outcome == "duplicate"
+    assert log.receive(setting_id, "payment", payment(2), "pull").stored
+    assert container.log is log
