@@ -157,6 +157,15 @@ def read_payment(raw: Json) -> Payment:
     if not raw.get("id"):
         raise UnsupportedPayment(f"Moka payment {receipt!r} has no id")
     sale_lines = tuple(_line(row, refund=False) for row in _rows(raw, "checkouts"))
+    uuids = [line.uuid for line in sale_lines] + [
+        modifier.uuid for line in sale_lines for modifier in line.modifiers
+    ]
+    if not all(uuids) or len(set(uuids)) != len(uuids):
+        # Lines are told apart by their UUIDs, which Moka has given them since November 2022.
+        raise UnsupportedPayment(
+            f"Moka receipt {receipt} has lines without their own UUID (a sale from before "
+            "November 2022?); such sales are not synced."
+        )
     for line in sale_lines:
         if line.quantity <= 0:
             raise UnsupportedPayment(

@@ -4,7 +4,8 @@ A paid sale's money is a receive payment rather than the invoice's `deposit`, be
 receive payment carries a payment method and tags (reference §6.7–6.8): the payment's bucket gives
 its deposit account, its tag and a payment method named after the bucket. An unpaid invoice gets
 one receive payment per later Moka payment record, each with its own bucket. Both refer to the
-posted invoice by its Jurnal number, so they are made once the invoice is posted.
+posted invoice by its Jurnal number (and to its customer), so they are made once the invoice is
+posted.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def receive_payment_body(
             {"transaction_no": str(invoice["transaction_no"]), "amount": number(money.amount)}
         ],
         "custom_id": payment_custom_id(setting, money.moka_id),
-        "person_name": person_name,
+        **_customer_of(invoice, person_name),
         "payment_method_name": deposit.payment_method,
         "deposit_to_name": deposit.account,
         "memo": plain_text(money.memo),
@@ -61,3 +62,12 @@ def receive_payment_body(
     if chosen:
         body["tags"] = chosen
     return {"receive_payment": body}
+
+
+def _customer_of(invoice: Mapping[str, Any], person_name: str) -> dict[str, Any]:
+    """The posted invoice's customer, by Jurnal id when the answer gives it: a customer attached
+    to the Moka sale after the invoice was posted must not make the payment name another one."""
+    person = invoice.get("person")
+    if isinstance(person, Mapping) and person.get("id") is not None:
+        return {"person_id": person["id"]}
+    return {"person_name": person_name}

@@ -144,3 +144,10 @@ def test_a_line_discounted_below_zero_is_refused():
     payment.update(discounts=70000, subtotal=-6000, total_collected=33400)
     with pytest.raises(InconsistentPayment, match="discounted below zero"):
         read_payment(payment)
+
+
+def test_lines_without_their_own_uuid_are_refused():
+    payment = repaired()
+    payment["checkouts"][0]["modifiers"][0]["uuid"] = None
+    with pytest.raises(UnsupportedPayment, match="without their own UUID"):
+        read_payment(payment)

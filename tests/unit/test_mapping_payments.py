@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.jurnal_arithmetic import invoice_totals
-from domain.mapping import JurnalDocument, Unmappable
+from domain.mapping import JurnalDocument, JurnalRefs, Unmappable, documents_for_payment
 from domain.mapping.buckets import bucket_key
 from domain.mapping.errors import PaymentAccountMissing
 from domain.mapping.setting import PaymentAccount, default_setting
@@ -119,3 +119,18 @@ def test_an_invoice_deposit_is_paid_into_the_cash_account_inside_the_invoice():
 def test_an_unpaid_invoice_without_payments_has_no_receive_payment():
     sale = Till().sell([line(NASI)], payment_type="invoice", customer=MEMBER)
     assert [d.kind for d in sync(sale, SETTING)] == ["sales_invoice"]
+
+
+def test_a_payment_names_the_customer_of_the_posted_invoice_by_its_jurnal_id():
+    sale = Till().sell([line(ES_TEH)], payment_type="cash")
+    invoice = sync(sale, SETTING)[0]
+    posted = {
+        **invoice.body["sales_invoice"],
+        "id": 7020125,
+        "transaction_no": "10001",
+        "person": {"id": 338, "display_name": "Pelanggan Umum"},
+    }
+    refs = JurnalRefs().with_invoice(invoice.custom_id, {"sales_invoice": posted})
+    payment = documents_for_payment(sale, SETTING, refs)[1].body["receive_payment"]
+    assert payment["person_id"] == 338 and "person_name" not in payment
+    assert payment["records_attributes"][0]["transaction_no"] == "10001"
