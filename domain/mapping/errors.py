@@ -55,6 +55,16 @@ class UnsupportedPayment(MappingError):
     """A payment shape the mapping does not handle."""
 
 
+class BeforeSyncWindow(MappingError):
+    """A sale dated before the setting's first synced day (a month before its start date)."""
+
+    def __init__(self, receipt: str, sold_on: str, first_day: str) -> None:
+        super().__init__(
+            f"Moka receipt {receipt} is dated {sold_on}, before {first_day}, the first day this "
+            "setting syncs (one month before its start date); it is not posted."
+        )
+
+
 class MissingReference(MappingError):
     """Something the documents refer to is missing in Jurnal or in the setting."""
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from domain.mapping.buckets import bucket_key, deposit_for, tags
 from domain.mapping.document import JurnalDocument, Planned, Unmappable
-from domain.mapping.errors import CustomerNotSynced, MappingError
+from domain.mapping.errors import BeforeSyncWindow, CustomerNotSynced, MappingError
 from domain.mapping.invoice import (
     Header,
     PlannedInvoice,
@@ -42,6 +42,7 @@ from domain.mapping.returns import plan_returns, return_custom_id
 from domain.mapping.setting import MappingSetting
 from domain.mapping.taxes import taxes_for_check
 from domain.mapping.wire import day
+from domain.settings import one_month_before
 
 
 def documents_for_payment(
@@ -49,10 +50,12 @@ def documents_for_payment(
 ) -> list[Planned]:
     """Every Jurnal document for one Moka v3 payment, in posting order (see module doc).
 
-    Raises a `MappingError` subclass when the sale itself cannot be posted exactly; a receive
+    Raises a `MappingError` subclass when the sale itself cannot be posted exactly (or is dated
+    before the setting's first synced day, a month before its start date); a receive
     payment or sales return that cannot be made is an `Unmappable` entry instead, so that the
     rest of the payment still posts."""
     sale = read_payment(payment)
+    _check_window(sale, setting)
     person = person_name(sale, setting, refs)
     planned = plan_invoice(sale, setting, refs, sale_header(sale, setting, person))
     if planned is None:
@@ -71,6 +74,14 @@ def documents_for_payment(
         else:
             documents.append(JurnalDocument("sales_return", custom_id, body))
     return documents
+
+
+def _check_window(sale: Payment, setting: MappingSetting) -> None:
+    if setting.start_date is None:
+        return
+    first_day = one_month_before(setting.start_date)
+    if sale.business_date < first_day:
+        raise BeforeSyncWindow(sale.payment_no, day(sale.business_date), day(first_day))
 
 
 def sale_invoice_custom_id(payment: Mapping[str, Any], setting: MappingSetting) -> str:

@@ -4,6 +4,7 @@ customers, tags and references — and Jurnal's arithmetic totals it to what Mok
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from domain.jurnal_arithmetic import Tax, invoice_totals, line_tax_amount
 from domain.mapping import JurnalDocument, JurnalRefs, documents_for_payment
 from domain.mapping.errors import (
+    BeforeSyncWindow,
     CustomerNotSynced,
     NotExpressible,
     ProductNotSynced,
@@ -265,3 +267,11 @@ def test_a_sale_that_collected_money_without_any_line_worth_it_is_not_expressibl
     sale["total_collected"] = sale["total_rounding_amount"] = 100
     with pytest.raises(NotExpressible, match="no line worth anything"):
         invoice_of(sale)
+
+
+def test_a_sale_dated_before_the_month_before_the_start_date_is_not_posted():
+    sale = Till().sell([line(ES_TEH)])  # 2 March 2026
+    on_the_first_day = replace(SETTING, start_date=date(2026, 4, 2))
+    assert invoice_of(sale, on_the_first_day)["transaction_date"] == "2026-03-02"
+    with pytest.raises(BeforeSyncWindow, match="before 2026-03-03"):
+        invoice_of(sale, replace(SETTING, start_date=date(2026, 4, 3)))
