@@ -67,6 +67,8 @@ def request_replay(container: Container, setting_id: UUID, params: Mapping[str, 
 def wake_poster(container: Container, setting_id: UUID) -> None:
     """Ask a worker to post the setting's unposted events. Cheap to call often: while one wake-up
     is already queued, further ones are coalesced."""
+    if container.redis.exists(_hold_key(setting_id)):
+        return
     key = f"sambung:wake:{setting_id}"
     if container.redis.set(key, "1", nx=True, ex=60):
         container.queue(POSTINGS).enqueue(
@@ -80,6 +82,15 @@ def wake_poster(container: Container, setting_id: UUID) -> None:
 def clear_wake(container: Container, setting_id: UUID) -> None:
     """Called by the poster as it starts, so that events appended from now on wake it again."""
     container.redis.delete(f"sambung:wake:{setting_id}")
+
+
+def hold_off(container: Container, setting_id: UUID, seconds: int) -> None:
+    """Stop waking the setting's poster for a while (it is blocked until a person acts)."""
+    container.redis.set(_hold_key(setting_id), "1", ex=seconds)
+
+
+def _hold_key(setting_id: UUID) -> str:
+    return f"sambung:hold:{setting_id}"
 
 
 def _enqueue_sync(function: str, container: Container, setting_id: UUID, run_id: UUID) -> None:

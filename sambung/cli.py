@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
 import click
@@ -33,16 +36,28 @@ def serve(host: str, port: int) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (defaults to RQ's).")
 def worker(burst: bool, name: str | None) -> None:
-    """Run one RQ worker on Sambung's queues."""
-    from rq import Worker
+    """Run one RQ worker on Sambung's queues; it also keeps the read models current."""
+    from sambung.jsonlog import configure_logging
+    from sambung.worker import run_worker
 
-    from sambung.bootstrap import QUEUE_NAMES
+    configure_logging()
+    run_worker(bootstrap.current(), burst=burst, name=name)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduler: daily syncs at each setting's time, and the sweeper."""
+    import signal
+    import threading
+
+    from jobs.scheduler import run_forever
     from sambung.jsonlog import configure_logging
 
     configure_logging()
-    container = bootstrap.current()
-    queues = [container.queue(q) for q in QUEUE_NAMES]
-    Worker(queues, connection=container.redis, name=name).work(burst=burst, with_scheduler=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    run_forever(bootstrap.current(), stop)
 
 
 @main.command()
@@ -264,3 +279,89 @@ def map_payment(payment_file: str, setting_file: str | None) -> None:
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     if "error" in result:
         raise SystemExit(1)
+
+
+@main.command("sync")
+@click.argument("what", type=click.Choice(["master-data", "transactions"]))
+@click.argument("setting_id", type=click.UUID)
+def sync_command(what: str, setting_id: UUID) -> None:
+    """Sync a setting now, in this process, with progress (method Manual)."""
+    from jobs import dispatch, sync
+
+    container = bootstrap.current()
+    with _refused_cleanly():
+        if what == "master-data":
+            run_id = container.log.request_run(setting_id, "master_data", "Manual").run_id
+            job = sync.run_master_data_sync
+        else:
+            run_id = container.log.request_run(setting_id, "transactions", "Manual").run_id
+            job = sync.run_transactions_sync
+    with click.progressbar(length=1, label=f"Syncing {what}") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        counts = job(container, setting_id, run_id, progress=progress)
+    _print_run(container, run_id, counts)
+    dispatch.wake_poster(container, setting_id)
+
+
+@main.command("sync-all")
+def sync_all() -> None:
+    """Ask the workers to sync transactions of every setting whose master data has synced."""
+    from jobs import dispatch
+
+    container = bootstrap.current()
+    settings = [s for s in container.log.list_settings() if s.master_data_synced]
+    run_ids = dispatch.request_all_transactions_syncs(container, [s.id for s in settings])
+    for setting, run_id in zip(settings, run_ids, strict=True):
+        click.echo(f"{setting.name}: run {run_id} queued")
+
+
+@main.command()
+@click.argument("setting_id", type=click.UUID)
+@click.option("--failed", "only_failed", is_flag=True, help="Only sales not fully in Jurnal.")
+@click.option("--since", default=None, help="Sales made on or after this date (YYYY-MM-DD).")
+@click.option("--until", default=None, help="Sales made on or before this date (YYYY-MM-DD).")
+@click.option("--dry-run", is_flag=True, help="Print the documents; send nothing.")
+def replay(
+    setting_id: UUID, only_failed: bool, since: str | None, until: str | None, dry_run: bool
+) -> None:
+    """Post a setting's logged sales again, after fixing what made them fail."""
+    import json
+
+    from jobs import replay as replaying
+
+    container = bootstrap.current()
+    params = {"only_failed": only_failed, "since": since, "until": until}
+    with _refused_cleanly():
+        if dry_run:
+            documents = replaying.dry_run(container, setting_id, params)
+            click.echo(json.dumps({"documents": documents}, indent=2, default=str))
+            return
+        run_id = container.log.request_run(setting_id, "replay", "Replay", params=params).run_id
+    counts = replaying.replay(str(setting_id), str(run_id))
+    _print_run(container, run_id, counts)
+
+
+def _print_run(container: Any, run_id: UUID, counts: dict[str, dict[str, int]]) -> None:
+    from projections.queries import format_summary
+
+    run = container.log.get_run(run_id)
+    click.echo(f"{run.status.value if run.status else '?'} ({run.method.value}), run {run_id}")
+    for line in format_summary(counts):
+        click.echo(f"  {line}")
+    if run.error:
+        click.echo(f"  {run.error}")
+
+
+@contextlib.contextmanager
+def _refused_cleanly() -> Iterator[None]:
+    """Domain refusals (unknown setting, master data not synced...) as a message, exit 1."""
+    from domain.errors import DomainError
+
+    try:
+        yield
+    except (DomainError, ValueError) as error:
+        raise click.ClickException(str(error)) from None

@@ -125,6 +125,10 @@ def _checkpoint_stream_id(setting_id: UUID) -> UUID:
     return uuid5(setting_id, "transactions-checkpoint")
 
 
+def _posting_cursor_stream_id(setting_id: UUID) -> UUID:
+    return uuid5(setting_id, "posting-cursor")
+
+
 def _companies_index_id() -> UUID:
     return uuid5(SAMBUNG_NAMESPACE, "index:companies")
 
@@ -154,11 +158,18 @@ class OutcomeRecorded(DomainEvent):
     position: int
     posted: bool
     jurnal_id: str | None
+    digest: str | None = None
 
 
 class CheckpointAdvanced(DomainEvent):
     until: datetime
     run_id: UUID
+
+
+class PostingCursorAdvanced(DomainEvent):
+    """The sync engine has processed the setting's log up to `position`."""
+
+    position: int
 
 
 class IndexChanged(DomainEvent):
@@ -215,6 +226,12 @@ class GlobalPage:
 class JurnalCredentials:
     client_id: str
     client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PostedDocument:
+    jurnal_id: str
+    digest: str | None
 
 
 @dataclass(frozen=True)
@@ -547,6 +564,34 @@ class EventLog(Application[UUID]):
         last = self._last(_checkpoint_stream_id(setting_id))
         return last.until if isinstance(last, CheckpointAdvanced) else None
 
+    def posting_cursor(self, setting_id: UUID) -> int:
+        """Up to which position the sync engine has processed the setting's log (0 at first)."""
+        last = self._last(_posting_cursor_stream_id(setting_id))
+        return last.position if isinstance(last, PostingCursorAdvanced) else 0
+
+    def advance_posting_cursor(self, setting_id: UUID, position: int) -> None:
+        """Move the posting cursor forward (never back). Two posters racing collide on the
+        cursor stream's key; the loser re-reads and keeps the furthest position."""
+
+        def attempt() -> None:
+            stream = _posting_cursor_stream_id(setting_id)
+            last = self._last(stream)
+            if isinstance(last, PostingCursorAdvanced) and last.position >= position:
+                return
+            advanced = PostingCursorAdvanced(
+                originator_id=stream,
+                originator_version=last.originator_version + 1 if last else 1,
+                timestamp=PostingCursorAdvanced.create_timestamp(),
+                position=position,
+            )
+            self.events.put([advanced])
+
+        self._retrying(attempt)
+
+    def has_unprocessed(self, setting_id: UUID) -> bool:
+        """Whether the setting's log holds events the sync engine has not processed yet."""
+        return self.head(setting_id) > self.posting_cursor(setting_id)
+
     # -- Moka data ------------------------------------------------------------------------------
 
     def receive(
@@ -769,10 +814,13 @@ class EventLog(Application[UUID]):
         resolves: int,
         run_id: UUID | None = None,
         amounts: Mapping[str, Any] | None = None,
+        digest: str | None = None,
     ) -> int:
         """Record that a Jurnal document exists; return its log position. Recording the same
-        document posted with the same Jurnal id again stores nothing and returns the first.
-        `amounts` are the document's totals by Jurnal's arithmetic (`domain.log.check_amounts`)."""
+        document posted with the same Jurnal id (and `digest`) again stores nothing and returns
+        the first. `amounts` are the document's totals by Jurnal's arithmetic
+        (`domain.log.check_amounts`); `digest` fingerprints the body sent, so that master data
+        is updated only when it changed."""
         fields = _outcome_fields(kind, custom_id, moka_reference, resolves)
         checked_amounts = None if amounts is None else check_amounts(amounts)
         jurnal = str(jurnal_id).strip()
@@ -781,7 +829,12 @@ class EventLog(Application[UUID]):
 
         def attempt() -> int:
             marker, last = self._outcome_marker(setting_id, custom_id)
-            if isinstance(last, OutcomeRecorded) and last.posted and last.jurnal_id == jurnal:
+            if (
+                isinstance(last, OutcomeRecorded)
+                and last.posted
+                and last.jurnal_id == jurnal
+                and last.digest == digest
+            ):
                 return last.position
             position = self.head(setting_id) + 1
             posted = self._log_event(
@@ -793,7 +846,7 @@ class EventLog(Application[UUID]):
                 amounts=checked_amounts,
                 **fields,
             )
-            self.events.put([marker(position, True, jurnal), posted])
+            self.events.put([marker(position, True, jurnal, digest), posted])
             return position
 
         return self._retrying(attempt)
@@ -837,6 +890,14 @@ class EventLog(Application[UUID]):
 
         return self._retrying(attempt)
 
+    def posted_document(self, setting_id: UUID, custom_id: str) -> PostedDocument | None:
+        """The Jurnal id and body digest of a document whose latest outcome is "posted"; None
+        when it was never posted or its latest attempt failed. One indexed read."""
+        last = self._last(_outcome_stream_id(setting_id, custom_id))
+        if isinstance(last, OutcomeRecorded) and last.posted and last.jurnal_id:
+            return PostedDocument(last.jurnal_id, last.digest)
+        return None
+
     def last_outcome(
         self, setting_id: UUID, custom_id: str
     ) -> DocumentPosted | PostingFailed | None:
@@ -850,12 +911,14 @@ class EventLog(Application[UUID]):
 
     def _outcome_marker(
         self, setting_id: UUID, custom_id: str
-    ) -> tuple[Callable[[int, bool, str | None], OutcomeRecorded], DomainEvent | None]:
+    ) -> tuple[Callable[..., OutcomeRecorded], DomainEvent | None]:
         stream = _outcome_stream_id(setting_id, custom_id)
         last = self._last(stream)
         version = last.originator_version + 1 if last else 1
 
-        def marker(position: int, posted: bool, jurnal_id: str | None) -> OutcomeRecorded:
+        def marker(
+            position: int, posted: bool, jurnal_id: str | None, digest: str | None = None
+        ) -> OutcomeRecorded:
             return OutcomeRecorded(
                 originator_id=stream,
                 originator_version=version,
@@ -863,6 +926,7 @@ class EventLog(Application[UUID]):
                 position=position,
                 posted=posted,
                 jurnal_id=jurnal_id,
+                digest=digest,
             )
 
         return marker, last

@@ -1,0 +1,526 @@
+"""The sync engine's core: turning a setting's log into Jurnal documents, exactly once.
+
+`Poster` walks the setting's log from its posting cursor, in order, and for each Moka payment
+posts the documents the mapping plans (`domain.mapping.documents_for_payment`): the invoice, then
+its receive payments and sales returns. It runs only while holding the setting's lock
+(`jobs.setting_lock`), and proves it still holds it before every Jurnal write.
+
+Exactly once rests on three things:
+- every document has a deterministic `custom_id`, and the log records each outcome under it, so a
+  document already posted is never posted again, whichever path (webhook, pull, replay) brought
+  the payment;
+- the Jurnal client never re-posts after an unknown outcome before looking the document up by
+  `custom_id`, and takes a 409 as "it exists";
+- one poster per setting (the lock with fencing), because Jurnal's duplicate check is not atomic.
+
+Failures: a permanent one (a mapping error, a 422 from Jurnal) is recorded as `PostingFailed`
+and skipped, so one bad sale never blocks the rest; a transient one (5xx, timeout, 429) stops the
+pass without moving the cursor past it (`Deferred`), and the job retries later.
+
+Calls are spent carefully: one create per document; master data is referred to by name (the
+mapping's own names), and a payment whose documents are all posted costs no call at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import requests
+
+from clients.jurnal import (
+    JurnalAuthError,
+    JurnalClient,
+    JurnalDuplicate,
+    JurnalError,
+    JurnalNotFound,
+    JurnalRateLimited,
+    JurnalTransientError,
+    JurnalValidationError,
+)
+from domain.jurnal_arithmetic import Tax, to_decimal
+from domain.log import DocumentKind, LogEvent, PaymentReceived
+from domain.mapping import (
+    JurnalDocument,
+    JurnalRefs,
+    MappingError,
+    Unmappable,
+    documents_for_payment,
+    sale_invoice_custom_id,
+)
+from domain.mapping.follow_ups import follow_up_custom_ids
+from domain.mapping.master import customer_custom_id
+from domain.mapping.moka import read_payment
+from domain.settings import Setting
+from jobs.setting_lock import LockLost, SettingLock
+from sambung import metrics
+from sambung.bootstrap import Container
+from sambung.connections import jurnal_client
+
+log = logging.getLogger(__name__)
+
+READ_BATCH = 200
+
+
+class Deferred(Exception):
+    """Jurnal could not take a document now (5xx, timeout, 429): stop and try again later."""
+
+
+class Blocked(Exception):
+    """Nothing can be posted for the setting until a person acts (e.g. Jurnal refused the
+    credential). The message says what to do."""
+
+
+# -- counting ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Per document kind, how many documents a run was responsible for and how many exist."""
+
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: {"synced": 0, "total": 0})
+    )
+
+    def add(self, kind: str, synced: bool) -> None:
+        row = self.counts[DocumentKind(kind).summary_key]
+        row["total"] += 1
+        row["synced"] += int(synced)
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {key: dict(row) for key, row in self.counts.items()}
+
+    @property
+    def failed(self) -> int:
+        return sum(row["total"] - row["synced"] for row in self.counts.values())
+
+    @property
+    def total(self) -> int:
+        return sum(row["total"] for row in self.counts.values())
+
+
+# -- the Jurnal side --------------------------------------------------------------------------
+
+_clients: dict[tuple[str, str], JurnalClient] = {}
+_clients_lock = threading.Lock()
+
+
+def jurnal_for(container: Container, company_id: UUID) -> JurnalClient:
+    """The company's Jurnal client, one per process, so its lookup caches live across jobs."""
+    credentials = container.log.jurnal_credentials(company_id)
+    key = (container.config.jurnal_base_url, credentials.client_id)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None or client.auth.client_secret != credentials.client_secret:
+            client = jurnal_client(container, credentials.client_id, credentials.client_secret)
+            client.session.hooks["response"].append(_call_counter(container))
+            _clients[key] = client
+        return client
+
+
+def _call_counter(container: Container):  # type: ignore[no-untyped-def]
+    def count(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        path = response.request.path_url.split("?", 1)[0]
+        resource = path.split("/api/v1/", 1)[-1].split("/", 1)[0] or "unknown"
+        metrics.count_jurnal_call(container.redis, resource=resource, status=response.status_code)
+
+    return count
+
+
+def company_taxes(client: JurnalClient) -> list[Tax]:
+    return [
+        Tax(
+            id=row.get("id"),
+            name=str(row.get("name") or ""),
+            rate=to_decimal(row.get("rate") or 0),
+            custom_id=row.get("custom_id"),
+        )
+        for row in client.catalog("taxes")
+    ]
+
+
+def document_amounts(
+    kind: str, answer: Mapping[str, Any], business_date: str
+) -> dict[str, str] | None:
+    """What a posted document holds by Jurnal's own arithmetic (read from Jurnal's answer), for
+    reconciliation."""
+    if kind == "sales_invoice":
+        total, tax = answer.get("original_amount"), answer.get("tax_amount")
+    elif kind == "sales_return":
+        total, tax = answer.get("return_amount"), answer.get("tax_amount", 0)
+    elif kind == "receive_payment":
+        total = answer.get("total") or sum(
+            (to_decimal(r.get("amount") or 0) for r in answer.get("records") or ()), Decimal(0)
+        )
+        tax = 0
+    else:
+        return None
+    return {
+        "total": str(to_decimal(total or 0)),
+        "tax": str(to_decimal(tax or 0)),
+        "business_date": business_date,
+    }
+
+
+def body_digest(body: Mapping[str, Any]) -> str:
+    """A short fingerprint of a request body, to tell whether master data changed."""
+    text = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# -- the poster -------------------------------------------------------------------------------
+
+
+class Poster:
+    """Posts one setting's documents. Build it once the setting's lock is held."""
+
+    def __init__(
+        self,
+        container: Container,
+        setting_id: UUID,
+        lock: SettingLock | None,
+        *,
+        run_id: UUID | None = None,
+    ) -> None:
+        """`lock` None makes a read-only poster, for dry runs: it refuses to write."""
+        self.container = container
+        self.log = container.log
+        self.setting: Setting = self.log.get_setting(setting_id)
+        self.lock = lock
+        self.run_id = run_id
+        self.tally = Tally()
+        self.progress: Callable[[int], None] | None = None  # told how many events are done
+        self.error: str | None = None  # why a run that used this poster stopped early
+        self._jurnal: JurnalClient | None = None
+        self._taxes: list[Tax] | None = None
+
+    @property
+    def setting_id(self) -> UUID:
+        return self.setting.id
+
+    @property
+    def jurnal(self) -> JurnalClient:
+        if self._jurnal is None:
+            self._jurnal = jurnal_for(self.container, self.setting.company_id)
+        return self._jurnal
+
+    # -- walking the log ------------------------------------------------------------------------
+
+    def post_pending(self) -> int:
+        """Process every event after the posting cursor; return how many were processed.
+        Raises `Deferred` or `Blocked` after saving the cursor up to the last finished event."""
+        cursor = self.log.posting_cursor(self.setting_id)
+        processed = 0
+        try:
+            while True:
+                events = self.log.read(self.setting_id, after=cursor, limit=READ_BATCH)
+                if not events:
+                    return processed
+                for event in events:
+                    self.process(event)
+                    cursor = event.position
+                    processed += 1
+                    if self.progress is not None:
+                        self.progress(processed)
+                self.log.advance_posting_cursor(self.setting_id, cursor)
+        finally:
+            self.log.advance_posting_cursor(self.setting_id, cursor)
+
+    def process(self, event: LogEvent) -> None:
+        if isinstance(event, PaymentReceived):
+            self.post_payment(event.record, resolves=event.position, received_at=event.timestamp)
+
+    # -- payments ---------------------------------------------------------------------------
+
+    def post_payment(
+        self,
+        payment: Mapping[str, Any],
+        *,
+        resolves: int,
+        received_at: datetime | None = None,
+        dry_run: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Post whatever the payment still needs in Jurnal, and count its documents.
+
+        With `dry_run` (a list), nothing is written anywhere: the documents that would be
+        posted are appended to it instead."""
+        reference = moka_reference(payment)
+        invoice_id = sale_invoice_custom_id(payment, self.setting)
+        try:
+            follow_ups = follow_up_custom_ids(payment, self.setting)
+        except MappingError as error:
+            self._fail_or_show(
+                dry_run, "sales_invoice", invoice_id, error, reference, resolves, False
+            )
+            return
+        pending = [
+            (kind, cid)
+            for kind, cid in [("sales_invoice", invoice_id), *follow_ups]
+            if not self.is_posted(cid)
+        ]
+        for kind, cid in [("sales_invoice", invoice_id), *follow_ups]:
+            if (kind, cid) not in pending:
+                self.tally.add(kind, True)
+        if not pending:
+            return
+        try:
+            refs = self._refs_for(payment)
+        except MappingError as error:
+            self._fail_or_show(
+                dry_run, "sales_invoice", invoice_id, error, reference, resolves, False
+            )
+            self.tally.add("sales_invoice", False)
+            return
+        if self.is_posted(invoice_id):
+            refs = refs.with_invoice(invoice_id, self.jurnal.get("sales_invoices", invoice_id))
+        self._post_documents(payment, refs, pending, reference, resolves, received_at, dry_run)
+
+    def _post_documents(
+        self,
+        payment: Mapping[str, Any],
+        refs: JurnalRefs,
+        pending: list[tuple[str, str]],
+        reference: str,
+        resolves: int,
+        received_at: datetime | None,
+        dry_run: list[dict[str, Any]] | None,
+    ) -> None:
+        handled: set[str] = set()
+        business_date = read_payment(payment).business_date.isoformat()
+        while True:
+            try:
+                planned = documents_for_payment(payment, self.setting, refs)
+            except MappingError as error:
+                kind, cid = pending[0]
+                self._fail_or_show(dry_run, kind, cid, error, reference, resolves, False)
+                for kind, _ in pending:
+                    self.tally.add(kind, False)
+                return
+            fresh = [doc for doc in planned if doc.custom_id not in handled]
+            if not fresh:
+                break
+            for doc in fresh:
+                handled.add(doc.custom_id)
+                if (doc.kind, doc.custom_id) not in pending:
+                    continue
+                if isinstance(doc, Unmappable):
+                    self._fail_or_show(
+                        dry_run, doc.kind, doc.custom_id, doc.error, reference, resolves, False
+                    )
+                    self.tally.add(doc.kind, False)
+                    continue
+                if dry_run is not None:
+                    dry_run.append(doc.as_json())
+                    self.tally.add(doc.kind, False)
+                    continue
+                answer = self.create(doc, reference, resolves, business_date, received_at)
+                self.tally.add(doc.kind, answer is not None)
+                if answer is not None and doc.kind == "sales_invoice":
+                    refs = refs.with_invoice(doc.custom_id, answer)
+        # A follow-up the mapping did not plan (e.g. its invoice failed) is still owed.
+        for kind, cid in pending:
+            if cid not in handled:
+                self.tally.add(kind, False)
+
+    def _refs_for(self, payment: Mapping[str, Any]) -> JurnalRefs:
+        return JurnalRefs(
+            customer_names=self._customer_names(payment),
+            taxes=self._company_taxes(),
+            product_custom_ids=self._product_custom_ids(),
+        )
+
+    def _product_custom_ids(self) -> frozenset[str]:
+        """Products in Jurnal, to tell a sale of a product deleted in Moka (and so never synced)
+        with a clear message instead of Jurnal's 422. From the client's cached catalog."""
+        return frozenset(
+            str(row["custom_id"]) for row in self.jurnal.catalog("products") if row.get("custom_id")
+        )
+
+    def _company_taxes(self) -> list[Tax]:
+        if self._taxes is None:
+            self._taxes = company_taxes(self.jurnal)
+        return self._taxes
+
+    def _customer_names(self, payment: Mapping[str, Any]) -> dict[int, str]:
+        """The Jurnal display name of the sale's customer, as master data made it."""
+        customer_id = payment.get("customer_id")
+        if customer_id in (None, "", 0):
+            return {}
+        custom_id = customer_custom_id(int(customer_id))
+        found = self.jurnal.find_by_custom_id("customers", custom_id)
+        if found is None:
+            return {}
+        return {int(customer_id): str(found.get("display_name") or found.get("name") or "")}
+
+    # -- one document -----------------------------------------------------------------------
+
+    def create(
+        self,
+        doc: JurnalDocument,
+        reference: str,
+        resolves: int,
+        business_date: str | None = None,
+        received_at: datetime | None = None,
+        digest: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Create the document in Jurnal once and record the outcome. Returns Jurnal's document,
+        or None when Jurnal refused it for good (recorded as failed)."""
+        self.ensure_lock()
+        try:
+            outcome = self.jurnal.create_document(doc.resource, doc.body[doc.kind])
+        except (JurnalValidationError, JurnalNotFound, JurnalDuplicate) as error:
+            self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, False)
+            return None
+        except JurnalAuthError as error:
+            self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, True)
+            raise Blocked(
+                "Jurnal refused the company's API credential; update it, then replay"
+            ) from error
+        except (JurnalTransientError, JurnalRateLimited, requests.RequestException) as error:
+            raise Deferred(f"Jurnal could not take {doc.kind} {doc.custom_id}: {error}") from error
+        document = outcome.document
+        amounts = document_amounts(doc.kind, document, business_date) if business_date else None
+        self._record_posted(doc, document, outcome.created, reference, resolves, amounts, digest)
+        if received_at is not None:
+            lag = (datetime.now(UTC) - received_at).total_seconds()
+            metrics.observe(self.container.redis, metrics.POSTING_LAG, max(lag, 0.0))
+        return document
+
+    def _record_posted(
+        self,
+        doc: JurnalDocument,
+        document: Mapping[str, Any],
+        created: bool,
+        reference: str,
+        resolves: int,
+        amounts: dict[str, str] | None,
+        digest: str | None,
+    ) -> None:
+        self.log.record_posted(
+            self.setting_id,
+            kind=doc.kind,
+            custom_id=doc.custom_id,
+            jurnal_id=str(document.get("id")),
+            moka_reference=reference,
+            resolves=resolves,
+            run_id=self.run_id,
+            amounts=amounts,
+            digest=digest,
+        )
+        self._count(doc.kind, "posted" if created else "found")
+        log.info(
+            "document posted",
+            extra={"setting_id": str(self.setting_id), "kind": doc.kind,
+                   "custom_id": doc.custom_id, "jurnal_id": document.get("id"),
+                   "moka_reference": reference},
+        )  # fmt: skip
+
+    def ensure_lock(self) -> None:
+        if self.lock is None:
+            raise LockLost("a read-only poster cannot write to Jurnal")
+        self.lock.ensure_held()
+
+    def upsert(self, doc: JurnalDocument, reference: str, resolves: int) -> bool:
+        """Master data: create the document, or update it when its body changed since it was
+        posted; unchanged, it costs no call. Returns whether it exists in Jurnal afterwards."""
+        digest = body_digest(doc.body)
+        posted = self.log.posted_document(self.setting_id, doc.custom_id)
+        if posted is not None and posted.digest == digest:
+            return True
+        if posted is None:
+            return self.create(doc, reference, resolves, digest=digest) is not None
+        self.ensure_lock()
+        try:
+            document = self.jurnal.update(doc.resource, posted.jurnal_id, doc.body[doc.kind])
+        except (JurnalValidationError, JurnalNotFound, JurnalDuplicate) as error:
+            self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, False)
+            return False
+        except JurnalAuthError as error:
+            self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, True)
+            raise Blocked(
+                "Jurnal refused the company's API credential; update it, then sync again"
+            ) from error
+        except (JurnalTransientError, JurnalRateLimited, requests.RequestException) as error:
+            raise Deferred(
+                f"Jurnal could not update {doc.kind} {doc.custom_id}: {error}"
+            ) from error
+        self._record_posted(doc, document, True, reference, resolves, None, digest)
+        return True
+
+    def is_posted(self, custom_id: str) -> bool:
+        return self.log.posted_document(self.setting_id, custom_id) is not None
+
+    def _fail_or_show(
+        self,
+        dry_run: list[dict[str, Any]] | None,
+        kind: str,
+        custom_id: str,
+        error: Exception,
+        reference: str,
+        resolves: int,
+        retryable: bool,
+    ) -> None:
+        if dry_run is not None:
+            dry_run.append(
+                {"kind": kind, "custom_id": custom_id, "error": type(error).__name__,
+                 "message": error_message(error)}
+            )  # fmt: skip
+            return
+        self._record_failure(kind, custom_id, error, reference, resolves, retryable)
+
+    def _record_failure(
+        self,
+        kind: str,
+        custom_id: str,
+        error: Exception,
+        reference: str,
+        resolves: int,
+        retryable: bool,
+    ) -> None:
+        self.log.record_failed(
+            self.setting_id,
+            kind=kind,
+            custom_id=custom_id,
+            error_class=type(error).__name__,
+            message=error_message(error),
+            retryable=retryable,
+            moka_reference=reference,
+            resolves=resolves,
+            run_id=self.run_id,
+        )
+        self._count(kind, "failed")
+        log.warning(
+            "posting failed",
+            extra={"setting_id": str(self.setting_id), "kind": kind, "custom_id": custom_id,
+                   "moka_reference": reference, "error": error_message(error)},
+        )  # fmt: skip
+
+    def _count(self, kind: str, outcome: str) -> None:
+        metrics.increment(
+            self.container.redis, metrics.POSTINGS, {"kind": kind, "outcome": outcome}
+        )
+
+
+def moka_reference(payment: Mapping[str, Any]) -> str:
+    """How people find a sale in Moka: its receipt number, with the payment id."""
+    receipt = payment.get("payment_no") or ""
+    return f"{receipt} ({payment.get('id')})" if receipt else str(payment.get("id"))
+
+
+def error_message(error: Exception) -> str:
+    if isinstance(error, MappingError):
+        return error.message
+    if isinstance(error, JurnalValidationError) and error.messages:
+        return "Jurnal: " + "; ".join(error.messages)
+    if isinstance(error, JurnalError):
+        return f"Jurnal: {error}"
+    return str(error)

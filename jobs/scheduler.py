@@ -1,0 +1,90 @@
+"""The scheduler: each setting's daily catch-up at its own time, and the sweeper.
+
+`sambung scheduler` calls `tick` every few seconds. A tick
+
+- starts each setting's latest due daily transactions sync (default 22:00 Asia/Jakarta). The run's
+  id is derived from the setting and the date it serves, so the event store refuses to start it
+  twice, even with two schedulers or a restart mid-tick; a run missed while the scheduler was
+  down starts as soon as it is back;
+- sweeps: wakes the poster of every setting whose log holds events it has not yet processed, so
+  that losing Redis (and the wake-up calls in it) loses no work.
+
+Retries of transient failures use RQ's own scheduling (`enqueue_in`), run by the workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, date, datetime
+from uuid import UUID, uuid5
+
+from domain.errors import MasterDataNotSynced, NotFound
+from domain.log import RunMethod
+from domain.schedule import due_run_date
+from jobs import dispatch
+from sambung.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 5.0
+_TICK_LOCK_MS = 60_000
+
+
+def scheduled_run_id(setting_id: UUID, run_date: date) -> UUID:
+    return uuid5(setting_id, f"scheduled-transactions:{run_date.isoformat()}")
+
+
+def tick(container: Container, now: datetime | None = None) -> list[UUID]:
+    """One pass over every live setting; returns the ids of the daily runs it started."""
+    now = now or datetime.now(UTC)
+    started: list[UUID] = []
+    for setting in container.log.list_settings():
+        run_id = _start_daily_run_if_due(container, setting, now)
+        if run_id is not None:
+            started.append(run_id)
+        if container.log.has_unprocessed(setting.id):
+            dispatch.wake_poster(container, setting.id)
+    return started
+
+
+def _start_daily_run_if_due(container: Container, setting, now: datetime) -> UUID | None:  # type: ignore[no-untyped-def]
+    if not setting.auto_sync:
+        return None
+    run_date = due_run_date(now, setting.sync_time, container.config.timezone, setting.created_on)
+    if run_date is None:
+        return None
+    run_id = scheduled_run_id(setting.id, run_date)
+    try:
+        container.log.get_run(run_id)
+        return None  # already started: never twice
+    except NotFound:
+        pass
+    try:
+        dispatch.request_transactions_sync(
+            container,
+            setting.id,
+            RunMethod.SCHEDULED,
+            run_id=run_id,
+            params={"scheduled_for": run_date.isoformat()},
+        )
+    except MasterDataNotSynced:
+        log.warning("daily sync of setting %s skipped: master data never synced", setting.id)
+        return None
+    log.info("daily sync of setting %s for %s started", setting.id, run_date)
+    return run_id
+
+
+def run_forever(
+    container: Container, stop: threading.Event, interval: float = TICK_SECONDS
+) -> None:
+    """Tick until `stop` is set. Only one scheduler ticks at a time across machines."""
+    while not stop.is_set():
+        if container.redis.set("sambung:scheduler:tick", "1", nx=True, px=_TICK_LOCK_MS):
+            try:
+                tick(container)
+            except Exception:  # a bad tick must not kill the scheduler; the next one retries
+                log.exception("scheduler tick failed")
+            finally:
+                container.redis.delete("sambung:scheduler:tick")
+        stop.wait(interval)

@@ -1,0 +1,307 @@
+"""Sync runs: master data and transactions, each pulled from Moka into the log, then posted.
+
+Both are RQ jobs taking string ids, enqueued by `jobs.dispatch` after the run was requested in
+the log; both are safe to run twice (a finished run is left alone, the log dedupes what was
+pulled, and posting skips what exists). The CLI runs the same functions in-process with a
+progress bar.
+
+- **Master data**: customers (business), items with variants and modifiers, taxes and service
+  charges. A re-sync updates in Jurnal only what changed in Moka, and a repeated sync with no
+  change in Moka makes no Jurnal write.
+- **Transactions**: payments whose `updated_at` falls after the last checkpoint (a few minutes of
+  overlap, deduped by the log), or on the first run everything since one calendar month before
+  the start date. Edits, invoice payments and refunds move a sale's `updated_at`, so they are seen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from clients.moka import MokaClient, MokaError
+from domain.errors import RunAlreadyFinished
+from domain.log import RunStatus, run_status
+from domain.mapping import (
+    JurnalDocument,
+    customer_display_names,
+    customer_documents,
+    product_documents,
+    sale_invoice_custom_id,
+    tax_documents,
+)
+from domain.mapping.errors import MappingError
+from domain.mapping.follow_ups import follow_up_custom_ids
+from domain.mapping.naming import outlet_custom_id
+from domain.settings import Setting
+from jobs.engine import Blocked, Deferred, Poster, Tally
+from jobs.setting_lock import SettingLock, acquire
+from sambung import bootstrap
+from sambung.bootstrap import Container
+from sambung.connections import ConnectionTokenStore, moka_client
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+PULL_OVERLAP = timedelta(minutes=5)
+LOCK_WAIT_SECONDS = 15 * 60
+DEFERRED_WAITS = (5, 15, 30, 60, 120, 300)
+
+
+class SettingBusy(Exception):
+    """Another worker kept the setting's lock for longer than a sync will wait."""
+
+
+# -- jobs -------------------------------------------------------------------------------------
+
+
+def sync_master_data(setting_id: str, run_id: str) -> dict[str, dict[str, int]]:
+    """RQ job: pull master data from Moka, then create or update it in Jurnal."""
+    return run_master_data_sync(bootstrap.current(), UUID(setting_id), UUID(run_id))
+
+
+def sync_transactions(setting_id: str, run_id: str) -> dict[str, dict[str, int]]:
+    """RQ job: pull sales since the checkpoint, then post them to Jurnal."""
+    return run_transactions_sync(bootstrap.current(), UUID(setting_id), UUID(run_id))
+
+
+# -- master data ------------------------------------------------------------------------------
+
+
+def run_master_data_sync(
+    container: Container, setting_id: UUID, run_id: UUID, progress: Progress | None = None
+) -> dict[str, dict[str, int]]:
+    if container.log.get_run(run_id).finished:
+        return container.log.get_run(run_id).counts
+    setting = container.log.get_setting(setting_id)
+    try:
+        library = pull_master_data(container, setting)
+    except MokaError as error:
+        return _finish(container, run_id, Tally(), f"Moka: {error}")
+    head = container.log.head(setting_id)
+    try:
+        documents = master_documents(setting, library)
+    except MappingError as error:
+        return _finish(container, run_id, Tally(), error.message)
+
+    def post(poster: Poster) -> None:
+        ensure_default_customer(poster, head)
+        for done, doc in enumerate(documents, start=1):
+            synced = poster.upsert(doc, describe(doc), head)
+            poster.tally.add(doc.kind, synced)
+            if progress:
+                progress(done, len(documents))
+
+    return _post_under_lock(container, setting_id, run_id, post)
+
+
+def pull_master_data(container: Container, setting: Setting) -> dict[str, list[dict[str, Any]]]:
+    """Everything master data is made from, appended to the log as pulled (deduped there)."""
+    client = setting_moka_client(container, setting)
+    outlet = int(setting.outlet_id)
+    connection = container.log.get_moka_connection(setting.moka_connection_id)
+    library = {
+        "customer": list(client.iter_customers(int(connection.business_id))),
+        "item": list(client.iter_items(outlet)),
+        "tax": list(client.iter_library(outlet, "taxes")),
+        "gratuity": list(client.iter_library(outlet, "gratuities")),
+        "modifier": list(client.iter_library(outlet, "modifiers")),
+    }
+    for kind in ("customer", "item", "tax", "gratuity"):
+        container.log.receive_many(setting.id, kind, library[kind], "pull")
+    return library
+
+
+def master_documents(
+    setting: Setting, library: Mapping[str, list[dict[str, Any]]]
+) -> list[JurnalDocument]:
+    """Taxes first (products and invoices name them), then products, then customers."""
+    names = customer_display_names(library["customer"], taken=[setting.default_customer])
+    return [
+        *tax_documents(setting, library["tax"]),
+        *product_documents(setting, library["item"], library["gratuity"], library["modifier"]),
+        *customer_documents(library["customer"], names),
+    ]
+
+
+def ensure_default_customer(poster: Poster, resolves: int) -> None:
+    """Walk-in sales go to the setting's default customer: make it if Jurnal lacks it."""
+    name = poster.setting.default_customer
+    if poster.jurnal.find_by_name("customers", name) is not None:
+        return
+    custom_id = outlet_custom_id(poster.setting, "default-customer", "walk-in")
+    doc = JurnalDocument(
+        "customer", custom_id, {"customer": {"display_name": name, "custom_id": custom_id}}
+    )
+    poster.upsert(doc, f"default customer {name}", resolves)
+
+
+def describe(doc: JurnalDocument) -> str:
+    body = doc.body.get(doc.kind, {})
+    return str(body.get("display_name") or body.get("name") or doc.custom_id)
+
+
+# -- transactions -----------------------------------------------------------------------------
+
+
+def run_transactions_sync(
+    container: Container,
+    setting_id: UUID,
+    run_id: UUID,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> dict[str, dict[str, int]]:
+    if container.log.get_run(run_id).finished:
+        return container.log.get_run(run_id).counts
+    setting = container.log.get_setting(setting_id)
+    until = now or datetime.now(UTC)
+    since = pull_start(container, setting)
+    try:
+        payments = pull_payments(container, setting, since, until)
+    except MokaError as error:
+        return _finish(container, run_id, Tally(), f"Moka: {error}")
+
+    def post(poster: Poster) -> None:
+        total = container.log.head(setting_id) - container.log.posting_cursor(setting_id)
+        poster.progress = (lambda done: progress(done, total)) if progress else None
+        poster.post_pending()
+        poster.tally = tally_payments(poster, payments)
+
+    return _post_under_lock(container, setting_id, run_id, post, checkpoint=until)
+
+
+def pull_start(container: Container, setting: Setting) -> datetime:
+    checkpoint = container.log.transactions_checkpoint(setting.id)
+    if checkpoint is not None:
+        return checkpoint - PULL_OVERLAP
+    first_day = setting.transactions_from
+    return datetime.combine(first_day, datetime.min.time(), ZoneInfo(container.config.timezone))
+
+
+def pull_payments(
+    container: Container, setting: Setting, since: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """Payments updated in the window and made on or after the setting's first day, appended
+    to the log in pages."""
+    client = setting_moka_client(container, setting)
+    first_day = setting.transactions_from
+    wanted: list[dict[str, Any]] = []
+    page: list[dict[str, Any]] = []
+    for payment in client.iter_latest_transactions(
+        int(setting.outlet_id), since=since, until=until
+    ):
+        if _business_date(payment) < first_day:
+            continue
+        page.append(payment)
+        if len(page) >= 200:
+            container.log.receive_many(setting.id, "payment", page, "pull")
+            wanted += page
+            page = []
+    if page:
+        container.log.receive_many(setting.id, "payment", page, "pull")
+        wanted += page
+    return wanted
+
+
+def tally_payments(poster: Poster, payments: Iterable[Mapping[str, Any]]) -> Tally:
+    """Of the documents the pulled payments need, how many exist in Jurnal now."""
+    tally = Tally()
+    for payment in payments:
+        invoice = ("sales_invoice", sale_invoice_custom_id(payment, poster.setting))
+        try:
+            needed = [invoice, *follow_up_custom_ids(payment, poster.setting)]
+        except MappingError:
+            needed = [invoice]
+        for kind, custom_id in needed:
+            tally.add(kind, poster.is_posted(custom_id))
+    return tally
+
+
+def _business_date(payment: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+    return datetime.fromisoformat(str(payment["created_at"])).date()
+
+
+# -- shared -----------------------------------------------------------------------------------
+
+
+def setting_moka_client(container: Container, setting: Setting) -> MokaClient:
+    connection_id = setting.moka_connection_id
+    lock = container.redis.lock(f"sambung:moka-refresh:{connection_id}", timeout=120)
+    return moka_client(
+        container, ConnectionTokenStore(container.log, connection_id), refresh_lock=lock
+    )
+
+
+def _post_under_lock(
+    container: Container,
+    setting_id: UUID,
+    run_id: UUID,
+    post: Callable[[Poster], None],
+    checkpoint: datetime | None = None,
+) -> dict[str, dict[str, int]]:
+    """Run `post` holding the setting's lock, waiting out transient Jurnal failures, then record
+    the run's end with its counts."""
+    lock = acquire(container.redis, str(setting_id), wait_seconds=LOCK_WAIT_SECONDS)
+    if lock is None:
+        raise SettingBusy(f"setting {setting_id} stayed locked for {LOCK_WAIT_SECONDS}s")
+    error: str | None = None
+    try:
+        poster = _poster_with_retries(container, setting_id, run_id, lock, post)
+        tally = poster.tally
+        error = poster.error
+    finally:
+        lock.release()
+    return _finish(container, run_id, tally, error, checkpoint)
+
+
+def _poster_with_retries(
+    container: Container,
+    setting_id: UUID,
+    run_id: UUID,
+    lock: SettingLock,
+    post: Callable[[Poster], None],
+) -> Poster:
+    for wait in (*DEFERRED_WAITS, None):
+        poster = Poster(container, setting_id, lock, run_id=run_id)
+        try:
+            post(poster)
+            return poster
+        except Deferred as reason:
+            if wait is None:
+                poster.error = f"Jurnal stayed unavailable: {reason}"
+                return poster
+            log.warning("sync of %s waits %ss: %s", setting_id, wait, reason)
+            time.sleep(wait)
+            lock.ensure_held()
+        except Blocked as reason:
+            poster.error = str(reason)
+            return poster
+    raise AssertionError("unreachable")
+
+
+def _finish(
+    container: Container,
+    run_id: UUID,
+    tally: Tally,
+    error: str | None,
+    checkpoint: datetime | None = None,
+) -> dict[str, dict[str, int]]:
+    counts = tally.as_dict()
+    status = RunStatus.FAILED if error and not tally.total else run_status(counts)
+    if error and status is RunStatus.SUCCEEDED:
+        status = RunStatus.PARTIAL
+    with contextlib.suppress(RunAlreadyFinished):  # a second delivery of the same job
+        container.log.finish_run(
+            run_id,
+            status=status,
+            counts=counts,
+            error=error,
+            checkpoint=checkpoint if status is not RunStatus.FAILED else None,
+        )
+    return counts

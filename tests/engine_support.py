@@ -1,0 +1,159 @@
+"""The whole sync stack for engine tests: both sandboxes on real ports, a container on a real
+Redis and event store, and a company, Moka connection and setting made through the real use cases
+(the Jurnal credential checked with `companies/active`, Moka connected with the seeded tokens).
+
+Loaded as a pytest plugin by `tests/conftest.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+import requests
+
+from jobs.setting_lock import acquire
+from sambung import bootstrap
+from sambung.bootstrap import Container
+from sambung.config import Config
+from sambung.connections import connect_moka_with_tokens, register_company
+from sandbox.jurnal import JurnalSandbox
+from sandbox.jurnal import create_app as jurnal_app
+from sandbox.serving import RunningServer, serve_in_thread
+from tests.moka_support import SMALL_OUTLET, Moka, running_moka
+
+PAYMENT_ACCOUNTS = {
+    "cash": {"account": "Kas", "tag": "Tunai"},
+    "edc": {"account": "Rekening Bank", "tag": None},
+    "gift_card": {"account": "Rekening Bank", "tag": None},
+    "ovo": {"account": "Rekening Bank", "tag": None},
+    "tcash": {"account": "Rekening Bank", "tag": None},
+    "other": {"account": "Rekening Bank", "tag": None},
+}
+
+
+@dataclass
+class Stack:
+    container: Container
+    moka: Moka
+    jurnal_sandbox: JurnalSandbox
+    jurnal_server: RunningServer
+    seeded: dict[str, Any]
+    company_id: UUID
+    connection_id: UUID
+
+    @property
+    def outlet_id(self) -> str:
+        return str(self.seeded["outlet_ids"][0])
+
+    @property
+    def jurnal_url(self) -> str:
+        return self.jurnal_server.url
+
+    def jurnal_control(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = requests.request(method, f"{self.jurnal_url}/_sandbox{path}", timeout=10, **kwargs)
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+
+    def jurnal_state(self) -> dict[str, Any]:
+        return self.jurnal_control("GET", "/state?custom_ids=1")
+
+    def jurnal_documents(self) -> dict[str, Any]:
+        """What Jurnal holds, per company: counts and how often each custom id occurs."""
+        return self.jurnal_state()["companies"]
+
+    def duplicates(self) -> dict[str, dict[str, int]]:
+        """Custom ids held by more than one document, per resource (empty when exactly once)."""
+        found: dict[str, dict[str, int]] = {}
+        for company in self.jurnal_documents().values():
+            for resource, ids in company["custom_ids"].items():
+                twice = {cid: n for cid, n in ids.items() if cid and n > 1}
+                if twice:
+                    found[resource] = twice
+        return found
+
+    def counts(self) -> dict[str, int]:
+        state = self.jurnal_state()["counts"]
+        return {
+            kind: state.get(kind, 0)
+            for kind in ("sales_invoices", "receive_payments", "sales_returns", "products",
+                         "customers", "taxes")
+        }  # fmt: skip
+
+    def create_setting(self, **fields: Any) -> UUID:
+        values: dict[str, Any] = {
+            "company_id": self.company_id,
+            "moka_connection_id": self.connection_id,
+            "outlet_id": self.outlet_id,
+            "name": "Kafe Sandbox",
+            "start_date": date.fromisoformat(SMALL_OUTLET["start_date"]),
+            "default_customer": "Pelanggan Umum",
+            "sales_account": "Pendapatan",
+            "purchase_account": "Beban Pokok Pendapatan",
+            "name_prefix": "Jaksel",
+            "tag": "Outlet Jaksel",
+            "payment_accounts": PAYMENT_ACCOUNTS,
+        }
+        values.update(fields)
+        return self.container.log.create_setting(**values)
+
+    def lock(self, setting_id: UUID):  # type: ignore[no-untyped-def]
+        lock = acquire(self.container.redis, str(setting_id), wait_seconds=10)
+        assert lock is not None
+        return lock
+
+
+def make_tags(stack: Stack, *names: str) -> None:
+    from sambung.connections import jurnal_client
+
+    credentials = stack.container.log.jurnal_credentials(stack.company_id)
+    client = jurnal_client(stack.container, credentials.client_id, credentials.client_secret)
+    for name in names:
+        client.create("tags", {"name": name})
+
+
+@pytest.fixture
+def stack(store_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
+    jurnal_sandbox = JurnalSandbox(rate_limit_per_minute=100_000, rate_limit_per_hour=10**7)
+    jurnal_server = serve_in_thread(jurnal_app(jurnal_sandbox))
+    with running_moka() as moka:
+        seeded = moka.seed(7)
+        config = Config.from_env(
+            {
+                **store_env,
+                "REDIS_URL": redis_url,
+                "SAMBUNG_SECRET_KEY": "engine-test-secret-key",
+                "MOKA_BASE_URL": moka.url,
+                "MOKA_CLIENT_ID": "sandbox-moka-client",
+                "MOKA_CLIENT_SECRET": "sandbox-moka-secret",
+                "JURNAL_BASE_URL": jurnal_server.url,
+                "JURNAL_RATE_LIMIT_PER_MINUTE": "100000",
+            }
+        )
+        container = Container(config)
+        bootstrap.install(container)
+        try:
+            company = register_company(
+                container,
+                name="Kafe Sandbox PT",
+                jurnal_client_id="sandbox-jurnal-client",
+                jurnal_client_secret="sandbox-jurnal-secret",
+            )
+            connection = connect_moka_with_tokens(
+                container,
+                company_id=company.id,
+                access_token=seeded["access_token"],
+                refresh_token=seeded["refresh_token"],
+            )
+            built = Stack(
+                container, moka, jurnal_sandbox, jurnal_server, seeded, company.id, connection.id
+            )
+            make_tags(built, "Outlet Jaksel", "Tunai")
+            yield built
+        finally:
+            bootstrap.install(None)
+            container.close()
+            jurnal_server.stop()
