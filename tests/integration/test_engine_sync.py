@@ -1,4 +1,4 @@
-"""The sync engine end to end against both sandboxes: master data, then transactions, exactly once."""
+"""The sync engine against both sandboxes: master data, then transactions, exactly once."""
 
 from __future__ import annotations
 
