@@ -21,6 +21,7 @@ from domain.log import (
     PostingFailed,
     RunKind,
     RunMethod,
+    RunStatus,
     SyncFinished,
     SyncRequested,
     run_status,
@@ -45,6 +46,16 @@ def summary_of(counts: dict[str, dict[str, int]]) -> Summary:
         if key in counts:
             summary[key] = {"synced": counts[key]["synced"], "total": counts[key]["total"]}
     return summary
+
+
+def _rolling_status(summary: Summary, error_count: int) -> RunStatus:
+    """A rolling row's status from its outcomes; a failed document the summary does not count
+    (a tax) still keeps it from being a success."""
+    status = run_status(summary)
+    if error_count and status is RunStatus.SUCCEEDED:
+        synced = sum(count["synced"] for count in summary.values())
+        return RunStatus.PARTIAL if synced else RunStatus.FAILED
+    return status
 
 
 def webhook_row_id(setting_id: UUID, hour_start: str) -> UUID:
@@ -133,7 +144,7 @@ class History:
                 (
                     to_json(summary),
                     error_count,
-                    run_status(summary).value,
+                    _rolling_status(summary, error_count).value,
                     context.local_text(event.timestamp),
                     run_id,
                 ),

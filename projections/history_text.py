@@ -5,6 +5,7 @@ and the demo.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,21 +15,31 @@ from sambung.bootstrap import Container
 
 ERRORS_PER_RUN = 10
 
+
+@dataclass(frozen=True)
+class _Words:
+    title: str
+    columns: tuple[str, str, str, str]
+    running: str
+    empty: str
+    more: str
+
+
 _WORDS = {
-    "id": {
-        "title": "Riwayat sinkronisasi",
-        "columns": ("Tanggal & Waktu", "Status", "Metode", "Ringkasan"),
-        "running": "Berjalan",
-        "empty": "Belum ada sinkronisasi.",
-        "more": "… dan {n} kesalahan lainnya",
-    },
-    "en": {
-        "title": "Sync history",
-        "columns": ("Date & Time", "Status", "Method", "Summary"),
-        "running": "Running",
-        "empty": "No syncs yet.",
-        "more": "… and {n} more errors",
-    },
+    "id": _Words(
+        title="Riwayat sinkronisasi",
+        columns=("Tanggal & Waktu", "Status", "Metode", "Ringkasan"),
+        running="Berjalan",
+        empty="Belum ada sinkronisasi.",
+        more="… dan {n} kesalahan lainnya",
+    ),
+    "en": _Words(
+        title="Sync history",
+        columns=("Date & Time", "Status", "Method", "Summary"),
+        running="Running",
+        empty="No syncs yet.",
+        more="… and {n} more errors",
+    ),
 }
 _WIDTHS = (18, 10, 10)
 
@@ -38,15 +49,15 @@ def history_lines(
 ) -> list[str]:
     words = _WORDS[lang]
     name = settings_overview(container, [setting_id]).get(str(setting_id), {}).get("name")
-    lines = [f"{words['title']}: {name or setting_id}"]
+    lines = [f"{words.title}: {name or setting_id}"]
     runs = sync_history(container, setting_id, limit=limit)
     if not runs:
-        return [*lines, words["empty"]]
-    lines.append(_row(words["columns"]))
+        return [*lines, words.empty]
+    lines.append(_row(words.columns))
     for run in runs:
         summary = format_summary(run["summary"], lang) or ["-"]
         when = datetime.fromisoformat(run["started_at"]).strftime("%d/%m/%Y %H:%M")
-        status = run["status"] or words["running"]
+        status = run["status"] or words.running
         lines.append(_row((when, status, run["method"], summary[0])))
         lines += [_row(("", "", "", more)) for more in summary[1:]]
         if run["error"]:
@@ -56,7 +67,7 @@ def history_lines(
     return lines
 
 
-def _errors(container: Container, run: dict[str, Any], words: dict[str, Any]) -> list[str]:
+def _errors(container: Container, run: dict[str, Any], words: _Words) -> list[str]:
     detail = run_detail(container, run["id"]) or {"errors": []}
     errors = detail["errors"]
     lines = [
@@ -64,7 +75,7 @@ def _errors(container: Container, run: dict[str, Any], words: dict[str, Any]) ->
         for e in errors[:ERRORS_PER_RUN]
     ]
     if len(errors) > ERRORS_PER_RUN:
-        lines.append("    " + words["more"].format(n=len(errors) - ERRORS_PER_RUN))
+        lines.append("    " + words.more.format(n=len(errors) - ERRORS_PER_RUN))
     return lines
 
 

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from projections.history import SUMMARY_KEYS
 from projections.open_errors import describe_cause
-from projections.reconciliation import SIDES, Metrics
+from projections.reconciliation import DIFFERENCE_COLUMNS, SIDES, Metrics
 from projections.schema import METRICS
 from sambung.bootstrap import Container
 
@@ -251,9 +251,10 @@ def reconciliation(
             " WHERE setting_id = ? AND business_date BETWEEN ? AND ? ORDER BY business_date",
             (setting, first, last),
         )
+        sale_columns = f"business_date, sale_id, reference, {columns}, {DIFFERENCE_COLUMNS}"
         sales = db.all(
-            f"SELECT business_date, sale_id, reference, {columns} FROM ("
-            f" SELECT business_date, sale_id, reference, {columns}, ROW_NUMBER() OVER"
+            f"SELECT {sale_columns} FROM ("
+            f" SELECT {sale_columns}, ROW_NUMBER() OVER"
             " (PARTITION BY business_date ORDER BY reference, sale_id) AS n"
             " FROM proj_recon_sales WHERE setting_id = ? AND differs = 1"
             " AND business_date BETWEEN ? AND ?) AS ranked"
@@ -261,9 +262,9 @@ def reconciliation(
             (setting, first, last, sales_per_day),
         )
     by_day: dict[str, list[dict[str, Any]]] = {}
-    for day, sale_id, reference, *numbers in sales:
+    for day, sale_id, reference, *texts in sales:
         by_day.setdefault(day, []).append(
-            {"sale_id": sale_id, "reference": reference, **_compared(numbers)}
+            {"sale_id": sale_id, "reference": reference, **_stored_comparison(texts)}
         )
     return [
         {
@@ -274,6 +275,16 @@ def reconciliation(
         }
         for day, differing, *numbers in days
     ]
+
+
+def _stored_comparison(texts: list[str]) -> dict[str, dict[str, str]]:
+    size = len(METRICS)
+    moka, jurnal, difference = (texts[i * size : (i + 1) * size] for i in range(3))
+    return {
+        "moka": dict(zip(METRICS, moka, strict=True)),
+        "jurnal": dict(zip(METRICS, jurnal, strict=True)),
+        "difference": dict(zip(METRICS, difference, strict=True)),
+    }
 
 
 def _compared(numbers: list[str]) -> dict[str, dict[str, str]]:

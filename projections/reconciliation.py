@@ -243,8 +243,8 @@ class Reconciliation:
     def _replace(
         self, db: Db, setting_id: str, side: str, source: str, old: Part | None, new: Part | None
     ) -> None:
-        # Most revisions change nothing that counts (an invoice marked paid elsewhere, a
-        # customer added): then only the part's row is rewritten.
+        # Many revisions change nothing that counts (a customer attached at the till, a note):
+        # then only the part's row is rewritten, and the sums are left alone.
         if old is not None and old != new:
             self._add(db, setting_id, side, old, sign=-1)
         if new is not None:
@@ -297,15 +297,23 @@ class Reconciliation:
                 (setting_id, part.sale_id, day),
             )
         else:
+            difference = sides["moka"].plus(sides["jurnal"], -1)
             db.execute(
                 "INSERT INTO proj_recon_sales (setting_id, sale_id, business_date, reference, "
-                + _SIDE_COLUMNS
-                + ", differs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"{_SIDE_COLUMNS}, {DIFFERENCE_COLUMNS}, differs)"
+                f" VALUES ({', '.join('?' * 17)})"
                 " ON CONFLICT (setting_id, sale_id, business_date) DO UPDATE SET"
-                " reference = excluded.reference, "
-                + _SIDE_UPDATES
-                + ", differs = excluded.differs",
-                (setting_id, part.sale_id, day, reference, *_side_texts(sides), int(differs)),
+                f" reference = excluded.reference, {_SIDE_UPDATES}, {_DIFFERENCE_UPDATES},"
+                " differs = excluded.differs",
+                (
+                    setting_id,
+                    part.sale_id,
+                    day,
+                    reference,
+                    *_side_texts(sides),
+                    *(decimal_text(v) for v in difference.values()),
+                    int(differs),
+                ),
             )
         delta = Metrics().plus(part.metrics, sign)
         self._add_to_day(db, setting_id, day, side, delta, int(differs) - int(differed))
@@ -335,6 +343,9 @@ class Reconciliation:
 _SIDE_NAMES = [f"{side}_{metric}" for side in SIDES for metric in METRICS]
 _SIDE_COLUMNS = ", ".join(_SIDE_NAMES)
 _SIDE_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _SIDE_NAMES)
+_DIFFERENCE_NAMES = [f"difference_{metric}" for metric in METRICS]
+DIFFERENCE_COLUMNS = ", ".join(_DIFFERENCE_NAMES)
+_DIFFERENCE_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _DIFFERENCE_NAMES)
 
 
 def _sides(texts: Sequence[str]) -> dict[str, Metrics]:

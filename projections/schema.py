@@ -2,17 +2,20 @@
 
 Times are ISO strings in the business time zone (for display); order comes from global log
 positions, never from those strings. Money is a Decimal string. Bump `SCHEMA_VERSION` whenever a
-table changes: the views are derived data, so a new layout is dropped and rebuilt from the log.
+table or what a view computes changes: the views are derived data, so every install then drops
+them and rebuilds them from the log on its next start.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TRACKING_TABLE = "proj_tracking"
 
 METRICS = ("sales", "returns", "taxes", "collected")
 _SIDES = ("moka", "jurnal")
 _METRIC_COLUMNS = ", ".join(f"{side}_{m} TEXT NOT NULL" for side in _SIDES for m in METRICS)
+# Kept per sale so that listing the sales behind a difference does no arithmetic.
+_DIFFERENCE_COLUMNS = ", ".join(f"difference_{m} TEXT NOT NULL" for m in METRICS)
 
 _TABLES = {
     "proj_runs": """
@@ -93,6 +96,7 @@ _TABLES = {
         business_date TEXT NOT NULL,
         reference TEXT NOT NULL,
         {_METRIC_COLUMNS},
+        {_DIFFERENCE_COLUMNS},
         differs INTEGER NOT NULL,
         PRIMARY KEY (setting_id, sale_id, business_date)""",
     "proj_recon_days": f"""

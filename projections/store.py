@@ -81,6 +81,7 @@ class ViewStore:
         return db
 
     def _connect(self) -> Any:
+        connection: Any
         if self.postgres:
             import psycopg
 

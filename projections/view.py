@@ -32,7 +32,9 @@ class Context:
 
 
 class View(Protocol):
-    events: tuple[type[LogEvent], ...]
+    @property
+    def events(self) -> tuple[type[LogEvent], ...]:
+        """The event types `apply` folds in; the runner skips the others."""
 
     def apply(self, db: Db, entry: GlobalEntry, context: Context) -> None: ...
 

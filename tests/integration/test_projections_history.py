@@ -244,6 +244,28 @@ def test_webhook_postings_are_one_rolling_row_per_setting_per_hour(
     )
 
 
+def test_a_webhook_failure_the_summary_does_not_count_still_fails_the_row(
+    container, log, setting_id
+):
+    tax = log.receive(
+        setting_id, "tax", {"id": 3, "updated_at": "2024-05-01T08:00:00+07:00"}, "webhook"
+    )
+    log.record_failed(
+        setting_id,
+        kind="tax",
+        custom_id="moka-tax-3",
+        error_class="JurnalValidationError",
+        message="Name has already been taken",
+        retryable=False,
+        moka_reference="tax-3",
+        resolves=tax.position,
+    )
+    catch_up(container)
+    [row] = newest_runs(container, setting_id, 1)
+    assert (row["method"], row["status"], row["error_count"]) == ("Webhook", "Gagal", 1)
+    assert format_summary(row["summary"]) == []
+
+
 def test_history_is_newest_first_and_empty_for_an_unknown_setting(container, log):
     setting_id = make_setting(log)
     runs = [EngineRun(log, setting_id, kind="master_data") for _ in range(3)]
