@@ -37,9 +37,12 @@ library's insert locking on PostgreSQL, commits in that order.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as time_of_day
@@ -1046,7 +1049,45 @@ def open_event_log(config: Config) -> EventLog:
     """The event log of an install, on the store its configuration names."""
     if not config.uses_postgres:
         config.data_dir.mkdir(parents=True, exist_ok=True)
-    return EventLog(config.event_store_env(), secret_box(config))
+    with schema_lock(config):
+        return EventLog(config.event_store_env(), secret_box(config))
+
+
+# Any fixed 64-bit number; every process that creates tables takes the same one.
+_SCHEMA_LOCK_KEY = int.from_bytes(hashlib.sha256(b"sambung schema").digest()[:8], signed=True)
+
+
+@contextmanager
+def schema_lock(config: Config) -> Iterator[None]:
+    """Hold the install's schema lock while opening the store.
+
+    Opening the store creates its tables (and on PostgreSQL types and functions) if missing,
+    and on SQLite switches the file to WAL mode. Neither database takes two processes doing that
+    at once ("duplicate key ... pg_type", "tuple concurrently updated", "database is locked"),
+    which is what happens when the gateway and the workers start together. So openers queue:
+    on an advisory lock in PostgreSQL, on a lock file next to the SQLite database.
+    """
+    if not config.uses_postgres:
+        with open(config.data_dir / "events.lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            yield  # closing the file releases the lock
+        return
+    import psycopg  # only PostgreSQL installs need libpq
+
+    env = config.event_store_env()
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env.get("POSTGRES_PORT", "5432"),
+        user=env.get("POSTGRES_USER") or None,
+        password=env.get("POSTGRES_PASSWORD") or None,
+        autocommit=True,
+    ) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK_KEY,))
 
 
 def _check_page(after: int, limit: int) -> None:

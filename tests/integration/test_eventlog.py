@@ -575,3 +575,25 @@ def test_a_forked_child_opens_its_own_log_and_the_parent_carries_on(container, l
     assert log.receive(setting_id, "payment", payment(1), "pull").outcome == "duplicate"
     assert log.receive(setting_id, "payment", payment(2), "pull").stored
     assert container.log is log
+
+
+def test_processes_starting_together_open_a_fresh_store_without_tripping_on_each_other(config):
+    # The gateway and the workers start at once on a new install; each creates missing tables.
+    start, opened, failures = threading.Barrier(4), [], []
+
+    def open_store():
+        start.wait()
+        try:
+            opened.append(open_event_log(config))
+        except Exception as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in opened:
+        store.close()
+    assert failures == []
+    assert len(opened) == 4
