@@ -343,9 +343,13 @@ class ReplaySchema(RequestSchema):
 
 
 class PlannedDocumentSchema(Schema):
+    """A document a replay would send: its body, or why it cannot be made."""
+
     kind = fields.String(required=True)
     custom_id = fields.String(required=True)
-    body = fields.Dict(required=True, metadata={"description": "What would be sent to Jurnal."})
+    body = fields.Dict(metadata={"description": "What would be sent to Jurnal."})
+    error = fields.String(metadata={"description": "Why it cannot be made (the error's class)."})
+    message = fields.String(metadata={"description": "For the person."})
 
 
 class DryRunSchema(Schema):

@@ -28,7 +28,7 @@ from domain.errors import (
 from domain.log import LogEvent
 from domain.settings import Company, MokaConnection, Setting
 from gateway.errors import ApiError, code_of
-from jobs import dispatch
+from jobs import dispatch, replay
 from projections import queries
 from sambung import connections
 from sambung.api_tokens import Principal
@@ -264,14 +264,17 @@ def log_entry(event: LogEvent) -> dict[str, Any]:
 
 
 def plain(value: Any) -> Any:
-    """A stored value as JSON: ids and Decimals as strings, times in ISO 8601."""
+    """A value as JSON: ids and Decimals as strings (never floats or exponents), times in
+    ISO 8601."""
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
-    if isinstance(value, (UUID, Decimal)):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, UUID):
         return str(value)
     if isinstance(value, Enum):
         return value.value
@@ -329,7 +332,5 @@ def request_replay(
 def plan_replay(
     container: Container, caller: Principal, setting_id: UUID, params: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    from jobs.replay import dry_run
-
     visible_setting(container, caller, setting_id)
-    return dry_run(container, setting_id, replay_params(params))
+    return plain(replay.dry_run(container, setting_id, replay_params(params)))

@@ -307,6 +307,38 @@ def test_a_replay_answers_202_with_its_run_and_records_its_parameters(client, ga
     assert job.func_name == "jobs.replay.replay"
 
 
+def test_a_dry_run_answers_200_with_the_documents_and_changes_nothing(client, gateway_container):
+    tenant = make_tenant(gateway_container)
+    finish_master_data(gateway_container, tenant.setting_id)
+    payment = {
+        "id": "5c2a4d0e-3f1b-4a55-9e1e-2b7f4f0c9d11",
+        "payment_no": "6H7DDA1",
+        "created_at": "2024-05-02T10:19:59.000001+07:00",
+        "updated_at": "2024-05-02T10:19:59.000001+07:00",
+        "payment_type": "cash",
+        "total_collected": 92000,
+        "checkouts": [],
+        "payment_refunds": [],
+    }
+    deliver(client, envelope(payment, "moka.transaction.created"))
+    head = gateway_container.log.head(tenant.setting_id)
+    queued = gateway_container.queue("postings").count
+    response = client.post(
+        f"/api/v1/settings/{tenant.setting_id}/replay",
+        headers=tenant.headers,
+        json={"dry_run": True, "since": "2024-05-01T00:00:00+07:00"},
+    )
+    assert response.status_code == 200, response.json
+    documents = response.json["documents"]
+    assert documents, "the payment makes at least its invoice, or says why it cannot"
+    for document in documents:
+        assert document["kind"] and document["custom_id"]
+        assert "body" in document or ("error" in document and document["message"])
+    assert gateway_container.log.head(tenant.setting_id) == head
+    assert gateway_container.queue("postings").count == queued
+    assert gateway_container.queue("sync").count == 0
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
