@@ -32,7 +32,7 @@ def post_setting(setting_id: str, attempt: int = 0) -> int:
 
 def post_pending(container: Container, setting_id: UUID, *, attempt: int = 0) -> int:
     dispatch.clear_wake(container, setting_id)
-    lock = acquire(container.redis, str(setting_id))
+    lock = acquire(container.redis, str(setting_id), ttl_ms=container.config.posting_lock_ttl_ms)
     if lock is None:
         # Another worker posts for this setting; it re-reads the log until it is empty, and
         # the sweeper catches anything appended as it lets go.

@@ -247,7 +247,12 @@ def _post_under_lock(
 ) -> dict[str, dict[str, int]]:
     """Run `post` holding the setting's lock, waiting out transient Jurnal failures, then record
     the run's end with its counts."""
-    lock = acquire(container.redis, str(setting_id), wait_seconds=LOCK_WAIT_SECONDS)
+    lock = acquire(
+        container.redis,
+        str(setting_id),
+        ttl_ms=container.config.posting_lock_ttl_ms,
+        wait_seconds=LOCK_WAIT_SECONDS,
+    )
     if lock is None:
         raise SettingBusy(f"setting {setting_id} stayed locked for {LOCK_WAIT_SECONDS}s")
     error: str | None = None

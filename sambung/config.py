@@ -44,6 +44,10 @@ class Config:
     jurnal_rate_limit_per_minute: int = 30
     webhook_max_bytes: int = 1024 * 1024
     public_url: str = "http://127.0.0.1:8000"
+    # How long a worker's claim on a setting lasts without renewal (it renews at every write).
+    posting_lock_ttl_ms: int = 60_000
+    # After a lost answer from Jurnal, wait this long before looking the document up.
+    jurnal_settle_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -74,6 +78,8 @@ class Config:
             jurnal_rate_limit_per_minute=_positive_int(env, "JURNAL_RATE_LIMIT_PER_MINUTE", 30),
             webhook_max_bytes=_positive_int(env, "SAMBUNG_WEBHOOK_MAX_BYTES", 1024 * 1024),
             public_url=(env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/"),
+            posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
+            jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
         )
 
     def with_changes(self, **changes: Any) -> Config:

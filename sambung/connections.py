@@ -74,7 +74,7 @@ def jurnal_client(
         client_secret,
         container.redis,
         rate_limit_per_minute=container.config.jurnal_rate_limit_per_minute,
-        **options,
+        **{"settle_seconds": container.config.jurnal_settle_seconds, **options},
     )
 
 

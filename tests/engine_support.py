@@ -6,9 +6,15 @@ Loaded as a pytest plugin by `tests/conftest.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +29,7 @@ from sambung.connections import connect_moka_with_tokens, register_company
 from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import RunningServer, serve_in_thread
-from tests.moka_support import SMALL_OUTLET, Moka, running_moka
+from tests.moka_support import SMALL_OUTLET, WEBHOOK_SECRET, Moka, running_moka
 
 PAYMENT_ACCOUNTS = {
     "cash": {"account": "Kas", "tag": "Tunai"},
@@ -44,6 +50,7 @@ class Stack:
     seeded: dict[str, Any]
     company_id: UUID
     connection_id: UUID
+    env: dict[str, str]
 
     @property
     def outlet_id(self) -> str:
@@ -100,10 +107,101 @@ class Stack:
         values.update(fields)
         return self.container.log.create_setting(**values)
 
+    def sell(self, **payment: Any) -> str:
+        """Ring up a sale of two of the first live item at the till; Moka sends its webhook."""
+        _, outlet = self.moka.sandbox.outlet(int(self.outlet_id))
+        item = next(i for i in outlet.items.values() if not i["is_deleted"])
+        body = {"checkouts": [{"item_id": item["id"], "quantity": 2}], **payment}
+        return self.moka.control(
+            "POST", "/payments", json={"outlet_id": int(self.outlet_id), "payment": body}
+        )["id"]
+
+    def refund(self, sale_id: str) -> str:
+        return self.moka.control(
+            "POST", "/payments",
+            json={"outlet_id": int(self.outlet_id), "payment": {"parent_payment_uuid": sale_id}},
+        )["id"]  # fmt: skip
+
+    def drain_webhooks(self) -> None:
+        assert self.moka.control("POST", "/webhooks/drain", json={"timeout": 10})["drained"]
+
+    def synced_setting(self, **fields: Any) -> UUID:
+        """A setting whose master data has synced (so that its sales can post)."""
+        from jobs import sync
+
+        setting_id = self.create_setting(**fields)
+        run = self.container.log.request_run(setting_id, "master_data", "Manual").run_id
+        sync.run_master_data_sync(self.container, setting_id, run)
+        return setting_id
+
+    def held_by(self, custom_id: str) -> int:
+        """How many Jurnal documents carry this custom id."""
+        total = 0
+        for company in self.jurnal_documents().values():
+            for ids in company["custom_ids"].values():
+                total += ids.get(custom_id, 0)
+        return total
+
     def lock(self, setting_id: UUID):  # type: ignore[no-untyped-def]
         lock = acquire(self.container.redis, str(setting_id), wait_seconds=10)
         assert lock is not None
         return lock
+
+
+@contextmanager
+def worker_processes(stack: Stack, count: int = 1) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Real `sambung worker` processes on the stack's Redis and event store."""
+    env = {**os.environ, **stack.env, "PYTHONUNBUFFERED": "1"}
+    workers = [
+        subprocess.Popen([sys.executable, "-m", "sambung", "worker"], env=env) for _ in range(count)
+    ]
+    try:
+        yield workers
+    finally:
+        for process in workers:
+            if process.poll() is None:
+                process.terminate()
+        for process in workers:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or condition}")
+
+
+def work(container: Container) -> None:
+    """Run the queued jobs to the end in this process, as a worker would."""
+    from rq import SimpleWorker
+
+    from sambung.bootstrap import QUEUE_NAMES
+
+    queues = [container.queue(name) for name in QUEUE_NAMES]
+    SimpleWorker(queues, connection=container.redis).work(burst=True, with_scheduler=False)
+
+
+@contextmanager
+def gateway_for(stack: Stack) -> Iterator[str]:
+    """The gateway on a real port, subscribed to the Moka sandbox's webhooks."""
+    from gateway.app import create_app
+
+    server = serve_in_thread(create_app(container=stack.container))
+    try:
+        stack.moka.control(
+            "POST", "/subscriptions",
+            json={"url": f"{server.url}/webhooks/moka", "secret": WEBHOOK_SECRET},
+        )  # fmt: skip
+        yield server.url
+    finally:
+        server.stop()
 
 
 def make_tags(stack: Stack, *names: str) -> None:
@@ -117,22 +215,38 @@ def make_tags(stack: Stack, *names: str) -> None:
 
 @pytest.fixture
 def stack(store_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
+    """The stack on each event store."""
+    with built_stack(store_env, redis_url) as made:
+        yield made
+
+
+@pytest.fixture
+def sqlite_stack(tmp_path: Path, redis_url: str) -> Iterator[Stack]:
+    """The stack on SQLite only, for behaviour the store does not change."""
+    with built_stack({"SAMBUNG_DATA_DIR": str(tmp_path / "var")}, redis_url) as made:
+        yield made
+
+
+@contextmanager
+def built_stack(store_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
     jurnal_sandbox = JurnalSandbox(rate_limit_per_minute=100_000, rate_limit_per_hour=10**7)
     jurnal_server = serve_in_thread(jurnal_app(jurnal_sandbox))
     with running_moka() as moka:
         seeded = moka.seed(7)
-        config = Config.from_env(
-            {
-                **store_env,
-                "REDIS_URL": redis_url,
-                "SAMBUNG_SECRET_KEY": "engine-test-secret-key",
-                "MOKA_BASE_URL": moka.url,
-                "MOKA_CLIENT_ID": "sandbox-moka-client",
-                "MOKA_CLIENT_SECRET": "sandbox-moka-secret",
-                "JURNAL_BASE_URL": jurnal_server.url,
-                "JURNAL_RATE_LIMIT_PER_MINUTE": "100000",
-            }
-        )
+        env = {
+            **store_env,
+            "REDIS_URL": redis_url,
+            "SAMBUNG_SECRET_KEY": "engine-test-secret-key",
+            "MOKA_BASE_URL": moka.url,
+            "MOKA_CLIENT_ID": "sandbox-moka-client",
+            "MOKA_CLIENT_SECRET": "sandbox-moka-secret",
+            "JURNAL_BASE_URL": jurnal_server.url,
+            "JURNAL_RATE_LIMIT_PER_MINUTE": "100000",
+            "MOKA_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "SAMBUNG_POSTING_LOCK_TTL_MS": "3000",
+            "JURNAL_SETTLE_MS": "50",
+        }
+        config = Config.from_env(env)
         container = Container(config)
         bootstrap.install(container)
         try:
@@ -149,7 +263,14 @@ def stack(store_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
                 refresh_token=seeded["refresh_token"],
             )
             built = Stack(
-                container, moka, jurnal_sandbox, jurnal_server, seeded, company.id, connection.id
+                container,
+                moka,
+                jurnal_sandbox,
+                jurnal_server,
+                seeded,
+                company.id,
+                connection.id,
+                env,
             )
             make_tags(built, "Outlet Jaksel", "Tunai")
             yield built
