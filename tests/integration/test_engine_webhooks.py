@@ -42,3 +42,46 @@ def test_duplicated_and_reordered_webhooks_leave_each_document_once(sqlite_stack
         assert stack.held_by(payment_custom_id(setting, sale)) == 1
     assert stack.held_by(return_custom_id(setting, refund)) == 1
     assert stack.duplicates() == {}
+
+
+def test_a_refund_delivered_before_its_sale_still_ends_as_one_invoice_and_one_return(
+    sqlite_stack,
+):
+    import copy
+    import json
+    import uuid
+
+    from domain.moka_webhooks import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign_webhook_body
+    from gateway.app import create_app
+
+    stack = sqlite_stack
+    setting_id = stack.synced_setting()
+    setting = stack.container.log.get_setting(setting_id)
+    _, outlet = stack.moka.sandbox.outlet(int(stack.outlet_id))
+    sale_id = stack.sell(payment_type="cash")  # no subscription: Moka sends nothing yet
+    as_sold = copy.deepcopy(outlet.payments[sale_id])
+    refund_id = stack.refund(sale_id)
+    as_refunded = copy.deepcopy(outlet.payments[sale_id])
+
+    client = create_app(container=stack.container).test_client()
+
+    def deliver(name, payment):
+        header = {
+            "event_id": str(uuid.uuid4()),
+            "event_name": name,
+            "version": 1,
+            "timestamp": "2024-05-02T10:15:30.123+07:00",
+            "outlet_id": stack.outlet_id,
+        }
+        raw = json.dumps({"header": header, "body": payment}).encode()
+        headers = {"Content-Type": "application/json",
+                   SIGNATURE_HEADER: sign_webhook_body(raw, stack.env["MOKA_WEBHOOK_SECRET"]),
+                   IDEMPOTENCY_HEADER: header["event_id"]}  # fmt: skip
+        assert client.post("/webhooks/moka", data=raw, headers=headers).status_code == 202
+
+    deliver("moka.transaction.refunded", as_refunded)
+    deliver("moka.transaction.created", as_sold)  # late and older: the log keeps the newer
+    work(stack.container)
+    assert stack.held_by(invoice_of(stack, setting, sale_id)) == 1
+    assert stack.held_by(return_custom_id(setting, refund_id)) == 1
+    assert stack.held_by(payment_custom_id(setting, sale_id)) == 1
