@@ -198,3 +198,20 @@ def test_the_commands_rebuild_with_progress_and_print_the_history(container, log
     assert sum(f"P00004 (sales_invoice): {OVO}" in line for line in lines) == 1
     english = cli.invoke(main, ["history", str(setting_id), "--lang", "en"])
     assert "Sales: 10 of 12" in english.output
+
+
+def test_views_of_an_older_layout_are_rebuilt_from_the_log(container, config, log):
+    setting_id = busy_setting(log)
+    catch_up(container)
+    current = canonical_dump(container)
+    container.views.db().execute("UPDATE proj_tracking SET version = 0")
+    container.views.db().execute("DELETE FROM proj_runs")
+
+    upgraded = Container(config)  # a process started with the new code
+    try:
+        assert upgraded.views.position() == 0
+        catch_up(upgraded)
+        assert canonical_dump(upgraded) == current
+        assert sync_history(upgraded, setting_id)
+    finally:
+        upgraded.close()
