@@ -16,7 +16,7 @@ from domain.mapping import JurnalDocument, JurnalRefs, documents_for_payment, ta
 from domain.mapping.document import Planned
 from domain.mapping.preview import posted_on_paper
 from domain.mapping.setting import MappingSetting
-from domain.mapping.wire import same_rupiah
+from domain.mapping.wire import same_rupiah, within_rupiah
 from sandbox.moka.formats import WIB
 from sandbox.moka.payments import (
     Cart,
@@ -183,6 +183,7 @@ def assert_exact(payment: Json, planned: Sequence[Planned], taxes: Sequence[Tax]
     invoice = next(d for d in documents if d.kind == "sales_invoice")
     totals = invoice_totals(invoice.body["sales_invoice"], taxes)
     assert totals.original_amount == amount_due(payment)
+    # Beyond the rule (less than half a rupiah apart), invoices land on Moka's rupiah too.
     assert same_rupiah(totals.tax_amount, Decimal(str(payment["taxes"])))
     for line in invoice.body["sales_invoice"]["transaction_lines_attributes"]:
         assert Decimal(line["rate"]) > 0 and Decimal(line.get("discount", "0")) < 100
@@ -193,5 +194,5 @@ def assert_exact(payment: Json, planned: Sequence[Planned], taxes: Sequence[Tax]
         if not found:
             continue
         result = sales_return_totals(found[0].body["sales_return"], posted, taxes)
-        assert same_rupiah(result.return_amount, -Decimal(str(refund["total_collected_amount"])))
-        assert same_rupiah(result.returned_tax, -Decimal(str(refund["total_tax_amount"])))
+        assert within_rupiah(result.return_amount, -Decimal(str(refund["total_collected_amount"])))
+        assert within_rupiah(result.returned_tax, -Decimal(str(refund["total_tax_amount"])))

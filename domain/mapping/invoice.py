@@ -15,14 +15,15 @@ The form, and why (reference jurnal-api §7, moka-api §9):
   (`include_gratuity_tax`).
 - **Taxes** are per line: every item and modifier line carries the payment's tax (several Moka
   taxes become one combined Jurnal tax, see `taxes`). Jurnal rounds each line's tax to the sen and
-  Moka rounds each tax of the whole bill, so the two can straddle a half rupiah; when they do,
-  the line with the largest amount is moved by a fraction of a rupiah until Jurnal's tax is
-  Moka's to the sen.
+  Moka rounds each tax of the whole bill, so the two can differ by a few sen and straddle a half
+  rupiah; when they do, the line with the largest amount is moved by a fraction of a rupiah until
+  Jurnal's tax is Moka's to the sen.
 - **`tax_after_discount` is false** and the invoice-level discount is used only for what is left
   when the lines and their tax are more than Moka collected: cash rounded down, plus any sub-sen
   difference. A Value discount with `tax_after_discount` false lowers the total without touching
   any line's tax. What is left the other way (cash rounded up) is an untaxed "Pembulatan" line.
-  So the total is always exactly Moka's `total_collected` and the tax is Moka's to the rupiah.
+  So the total is always exactly Moka's `total_collected` and the tax is Moka's to the rupiah
+  (`wire.within_rupiah`: less than half a rupiah apart; in practice a sen or two at most).
 
 Every invoice is totalled with `domain.jurnal_arithmetic` before it is returned; one that does not
 reproduce Moka's numbers raises `NotExpressible` instead.
@@ -53,7 +54,7 @@ from domain.mapping.products import (
 from domain.mapping.refs import JurnalRefs
 from domain.mapping.setting import MappingSetting
 from domain.mapping.taxes import jurnal_tax, taxes_for_check
-from domain.mapping.wire import number, quantity, same_rupiah
+from domain.mapping.wire import number, quantity, same_rupiah, within_rupiah
 
 DISCOUNT_QUANTUM = Decimal("1e-10")
 RATE_QUANTUM = Decimal("1e-4")
@@ -152,7 +153,7 @@ def plan_invoice(
     body, result = _balance(
         lines, draft, header, tax, table, payment, rounding_reference(setting, refs)
     )
-    if result.original_amount != totals.collected or not same_rupiah(
+    if result.original_amount != totals.collected or not within_rupiah(
         result.tax_amount, totals.taxes
     ):
         raise NotExpressible(

@@ -14,13 +14,15 @@ before it, so a refund's return is the same whenever it is computed.
 
 Jurnal rounds each returned line's tax to the sen, Moka each tax of the whole refund; when the two
 land on different rupiahs, the returned taxed line that moves least (a service charge returned in
-part, else the largest) is returned a hair less or more until the tax is Moka's to the sen.
+part, else the largest) is returned a hair less or more until the tax is Moka's to the sen. The
+same hair settles a return total that is within a rupiah of Moka's refund but on the other side
+of a half rupiah (sen-sized leftovers of the invoice, returned pro rata).
 
 Moka rounds each cash refund on its own; Jurnal returns each line with its share of the invoice's
-discount and has no rounding of its own. When the return's total then differs from Moka's refund
-by a rupiah or more, an untaxed line (an untaxed service charge, the rounding line) is returned a
-little more or less to make up the difference, within what is left of it. A refund that has no
-such line to make up the difference with cannot be expressed in Jurnal: its entry is a
+discount and has no rounding of its own. When the return's total then lands on another rupiah
+than Moka's refund, an untaxed line (an untaxed service charge, the rounding line) is returned a
+little more or less to make up the difference, within what is left of it. A refund still half a
+rupiah or more from Moka's cannot be expressed in Jurnal: its entry is a
 `RefundNotExpressible`, and so is every later refund of the same sale (what a refund returns
 depends on the ones before it). In practice that is a partial refund of a cash sale that Moka
 rounded: the return gives back its pro-rata share of the invoice's rounding discount, and Moka
@@ -47,7 +49,7 @@ from domain.mapping.invoice import charge_line_custom_id, line_custom_id
 from domain.mapping.moka import HUNDRED, ZERO, Line, Payment, Refund
 from domain.mapping.naming import outlet_custom_id, plain_text
 from domain.mapping.setting import MappingSetting
-from domain.mapping.wire import day, number, quantity, same_rupiah
+from domain.mapping.wire import day, number, quantity, same_rupiah, within_rupiah
 
 FRACTION_QUANTUM = Decimal("1e-10")
 
@@ -113,7 +115,9 @@ class _Planner:
             units, totals = self._settle_tax(refund, units, totals)
         if not same_rupiah(totals.return_amount, refund.totals.collected):
             units, totals = self._make_up(refund, units, totals)
-        if not same_rupiah(totals.return_amount, refund.totals.collected) or not same_rupiah(
+        if not same_rupiah(totals.return_amount, refund.totals.collected):
+            units, totals = self._settle_amount(refund, units, totals)
+        if not within_rupiah(totals.return_amount, refund.totals.collected) or not within_rupiah(
             totals.returned_tax, refund.totals.taxes
         ):
             raise RefundNotExpressible(_explain(self.payment, refund, totals))
@@ -157,9 +161,7 @@ class _Planner:
         returned_tax = {
             key: line.returned_tax for key, line in zip(units, totals.lines, strict=True)
         }
-        taxed = [key for key in units if self.lines[key].tax_rate]
-        taxed.sort(key=lambda k: (units[k] == units[k].to_integral_value(), -self.lines[k].amount))
-        for key in taxed:
+        for key in self._taxed_first_in_part(units):
             line = self.lines[key]
             rate = line.tax_rate or ZERO
             per_unit = line.amount / line.quantity
@@ -172,6 +174,36 @@ class _Planner:
             if same_rupiah(result.returned_tax, refund.totals.taxes):
                 return trial, result
         return units, totals
+
+    def _settle_amount(
+        self, refund: Refund, units: Units, totals: ReturnTotals
+    ) -> tuple[Units, ReturnTotals]:
+        """Within a rupiah of Moka's refund but on the other side of a half rupiah: move one
+        returned taxed line by a hair (its tax moves by a tenth of that) to land on Moka's."""
+        gap = refund.totals.collected - totals.return_amount
+        if abs(gap) >= 1:
+            return units, totals
+        for key in self._taxed_first_in_part(units):
+            line = self.lines[key]
+            per_unit = (
+                line.net_per_unit + line.amount / line.quantity * (line.tax_rate or ZERO) / HUNDRED
+            )
+            count = min((units[key] + gap / per_unit).quantize(FRACTION_QUANTUM), self._room(key))
+            trial = {**units, key: count}
+            result = self._totals(refund, trial)
+            if same_rupiah(result.return_amount, refund.totals.collected) and same_rupiah(
+                result.returned_tax, refund.totals.taxes
+            ):
+                return trial, result
+        return units, totals
+
+    def _taxed_first_in_part(self, units: Units) -> list[str]:
+        """Returned taxed lines, those returned in part first (a hair more or less shows least
+        there), then the largest."""
+        taxed = [key for key in units if self.lines[key].tax_rate]
+        return sorted(
+            taxed, key=lambda k: (units[k] == units[k].to_integral_value(), -self.lines[k].amount)
+        )
 
     def _make_up(
         self, refund: Refund, units: Units, totals: ReturnTotals

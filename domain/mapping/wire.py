@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 RUPIAH = Decimal(1)
 SEN = Decimal("0.01")
+HALF_RUPIAH = Decimal("0.5")
 
 
 def number(value: Decimal) -> str:
@@ -28,11 +29,19 @@ def day(value: date) -> str:
 
 def rupiah(value: Decimal) -> Decimal:
     """An amount to the rupiah as Jurnal would show it: first to the sen, as Jurnal displays
-    money, then to the whole rupiah, both half up. Rounding to the sen first keeps noise far
-    below a sen (a percentage carried to 10 decimals) from tipping a half rupiah the other way."""
+    money, then to the whole rupiah, both half up."""
     return value.quantize(SEN, rounding=ROUND_HALF_UP).quantize(RUPIAH, rounding=ROUND_HALF_UP)
 
 
+def within_rupiah(jurnal: Decimal, moka: Decimal) -> bool:
+    """The exactness rule's tolerance: "to the rupiah" means the difference rounds to no rupiah,
+    i.e. is less than half a rupiah. (Equal rupiah-rounded values would be stricter only at a
+    half rupiah, where two amounts a sen apart round apart; no Jurnal form can always avoid that:
+    a sale's last refund returns whatever is left, while Moka rounds each refund to the sen.)"""
+    return abs(jurnal - moka) < HALF_RUPIAH
+
+
 def same_rupiah(left: Decimal, right: Decimal) -> bool:
-    """The exactness rule's tolerance: "to the rupiah" means both round to the same rupiah."""
+    """Both round to the same rupiah: what the mapping aims for beyond the rule, moving a line by
+    a hair where that lands Jurnal's amount on Moka's rupiah."""
     return rupiah(left) == rupiah(right)

@@ -24,7 +24,7 @@ from domain.mapping import (
 )
 from domain.mapping.naming import apply_naming, product_label
 from domain.mapping.setting import PaymentAccount, default_setting
-from domain.mapping.wire import same_rupiah
+from domain.mapping.wire import same_rupiah, within_rupiah
 from sandbox.jurnal import JurnalSandbox, create_app
 from sandbox.moka.generator import generate_outlet
 from tests.jurnal_support import FakeClock, SignedClient
@@ -140,9 +140,9 @@ def _assert_invoice_is_mokas(created: dict[str, Any], payment: dict[str, Any]) -
 
 def _assert_return_is_mokas(created: dict[str, Any], payment: dict[str, Any]) -> None:
     refund = next(r for r in payment["payment_refunds"] if created["custom_id"].endswith(r["uuid"]))
-    assert same_rupiah(
+    assert within_rupiah(
         Decimal(str(created["return_amount"])), Decimal(str(refund["refund_amount"]))
     )
-    assert same_rupiah(
+    assert within_rupiah(
         Decimal(str(created["returned_tax"])), -Decimal(str(refund["total_tax_amount"]))
     )
