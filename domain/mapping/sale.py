@@ -28,7 +28,6 @@ from domain.mapping.document import JurnalDocument, Planned, Unmappable
 from domain.mapping.errors import BeforeSyncWindow, CustomerNotSynced, MappingError
 from domain.mapping.invoice import (
     Header,
-    PlannedInvoice,
     invoice_custom_id,
     plan_invoice,
     rounding_line_custom_id,
@@ -176,13 +175,3 @@ def _payments(
         if body is not None:
             documents.append(JurnalDocument("receive_payment", custom_id, body))
     return documents
-
-
-def planned_invoice(
-    payment: Mapping[str, Any], setting: MappingSetting, refs: JurnalRefs
-) -> PlannedInvoice | None:
-    """The invoice of a payment with Jurnal's totals of it (for checks and previews)."""
-    sale = read_payment(payment)
-    return plan_invoice(
-        sale, setting, refs, sale_header(sale, setting, person_name(sale, setting, refs))
-    )
