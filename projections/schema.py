@@ -8,7 +8,7 @@ them and rebuilds them from the log on its next start.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TRACKING_TABLE = "proj_tracking"
 
 METRICS = ("sales", "returns", "taxes", "collected")
@@ -113,7 +113,9 @@ _INDEXES = (
     "proj_open_errors_by_cause ON proj_open_errors"
     " (setting_id, error_class, cause, kind, position)",
     "proj_recon_parts_by_source ON proj_recon_parts (setting_id, side, source_key)",
-    "proj_recon_sales_differing ON proj_recon_sales (setting_id, differs, business_date)",
+    # In the order the sales behind a day's difference are listed, so no sort is needed.
+    "proj_recon_sales_differing ON proj_recon_sales"
+    " (setting_id, differs, business_date, reference, sale_id)",
 )
 
 TABLES = tuple(_TABLES)
