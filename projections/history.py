@@ -12,12 +12,14 @@ synced and whether its error is listed.
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID, uuid5
 
 from domain.log import (
     DocumentKind,
     DocumentPosted,
+    LogEvent,
     PostingFailed,
     RunKind,
     RunMethod,
@@ -62,49 +64,107 @@ def webhook_row_id(setting_id: UUID, hour_start: str) -> UUID:
     return uuid5(setting_id, f"webhook-hour:{hour_start}")
 
 
+@dataclass
+class _Run:
+    """A run's row while a batch changes it (see `Db.pending`)."""
+
+    rolling: bool
+    closed: bool
+    summary: Summary
+    error_count: int
+    status: str | None
+    finished_at: str | None
+    error: str | None
+
+
+def _write_runs(db: Db, runs: dict[str, _Run | None]) -> None:
+    db.executemany(
+        "UPDATE proj_runs SET status = ?, finished_at = ?, summary = ?, error_count = ?,"
+        " error = ?, closed = ? WHERE run_id = ?",
+        [
+            (r.status, r.finished_at, to_json(r.summary), r.error_count, r.error, int(r.closed), i)
+            for i, r in sorted(runs.items())
+            if r is not None
+        ],
+    )
+
+
+def _runs(db: Db) -> dict[str, _Run | None]:
+    return db.pending("history.runs", _write_runs)
+
+
 class History:
     events = (SyncRequested, SyncFinished, DocumentPosted, PostingFailed)
 
     def apply(self, db: Db, entry: GlobalEntry, context: Context) -> None:
         event = entry.event
         if isinstance(event, SyncRequested):
-            self._requested(db, entry, event, context)
+            self._insert(
+                db, str(event.run_id), entry, event, event.kind, event.method, event.timestamp,
+                context, rolling=False,
+            )  # fmt: skip
         elif isinstance(event, SyncFinished):
             self._finished(db, event, context)
         elif isinstance(event, DocumentPosted | PostingFailed):
             self._outcome(db, entry, event, context)
 
-    def _requested(
-        self, db: Db, entry: GlobalEntry, event: SyncRequested, context: Context
+    @staticmethod
+    def _run(db: Db, run_id: str, setting_id: str) -> _Run | None:
+        """The run's row (None when the setting's log never requested it), read once a batch."""
+        runs = _runs(db)
+        if run_id not in runs:
+            row = db.one(
+                "SELECT rolling, closed, summary, error_count, status, finished_at, error"
+                " FROM proj_runs WHERE run_id = ? AND setting_id = ?",
+                (run_id, setting_id),
+            )
+            runs[run_id] = None
+            if row is not None:
+                rolling, closed, summary, errors, status, finished_at, error = row
+                runs[run_id] = _Run(
+                    bool(rolling), bool(closed), json.loads(summary), errors, status,
+                    finished_at, error,
+                )  # fmt: skip
+        return runs[run_id]
+
+    @staticmethod
+    def _insert(
+        db: Db,
+        run_id: str,
+        entry: GlobalEntry,
+        event: LogEvent,
+        kind: str,
+        method: str,
+        at: datetime,
+        context: Context,
+        *,
+        rolling: bool,
     ) -> None:
         db.execute(
             "INSERT INTO proj_runs (run_id, setting_id, seq, kind, method, status, started_at,"
-            " finished_at, summary, error_count, error, closed)"
-            " VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, ?, 0, NULL, 0)"
+            " finished_at, summary, error_count, error, closed, rolling)"
+            " VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, ?, 0, NULL, 0, ?)"
             " ON CONFLICT (run_id) DO NOTHING",
             (
-                str(event.run_id),
+                run_id,
                 str(event.setting_id),
                 entry.global_position,
-                event.kind,
-                event.method,
-                context.local_text(event.timestamp),
+                kind,
+                method,
+                context.local_text(at),
                 to_json(empty_summary()),
+                int(rolling),
             ),
         )
 
     def _finished(self, db: Db, event: SyncFinished, context: Context) -> None:
-        db.execute(
-            "UPDATE proj_runs SET status = ?, finished_at = ?, summary = ?, error = ?, closed = 1"
-            " WHERE run_id = ?",
-            (
-                event.status,
-                context.local_text(event.timestamp),
-                to_json(summary_of(event.counts)),
-                event.error,
-                str(event.run_id),
-            ),
-        )
+        run = self._run(db, str(event.run_id), str(event.setting_id))
+        if run is not None:
+            run.status = event.status
+            run.finished_at = context.local_text(event.timestamp)
+            run.summary = summary_of(event.counts)
+            run.error = event.error
+            run.closed = True
 
     def _outcome(
         self,
@@ -113,11 +173,23 @@ class History:
         event: DocumentPosted | PostingFailed,
         context: Context,
     ) -> None:
-        run = self._run_of(db, event)
-        rolling = run is None
+        setting_id = str(event.setting_id)
+        # An outcome without a run, or naming a run this log never requested, was posted outside
+        # any run: it goes where webhook postings go, the rolling row of its hour.
+        run_id = str(event.run_id) if event.run_id else ""
+        run = self._run(db, run_id, setting_id) if run_id else None
         if run is None:
-            run = self._webhook_row(db, entry, event, context)
-        run_id, closed, summary_text, error_count = run
+            at = context.local(event.timestamp)
+            hour_start = at.replace(minute=0, second=0, microsecond=0).isoformat()
+            run_id = str(webhook_row_id(event.setting_id, hour_start))
+            run = self._run(db, run_id, setting_id)
+            if run is None:
+                self._insert(
+                    db, run_id, entry, event, RunKind.WEBHOOK.value, RunMethod.WEBHOOK.value,
+                    event.timestamp, context, rolling=True,
+                )  # fmt: skip
+                run = _Run(True, False, empty_summary(), 0, None, None, None)
+                _runs(db)[run_id] = run
         posted = isinstance(event, DocumentPosted)
         key = doc_key(event.kind, event.custom_id, event.moka_reference)
         before = db.one(
@@ -125,77 +197,16 @@ class History:
         )
         self._record_doc(db, run_id, key, event, posted)
         was_posted = None if before is None else bool(before[0])
-        error_count += int(not posted) - int(was_posted is False)
-        summary: Summary = json.loads(summary_text)
+        run.error_count += int(not posted) - int(was_posted is False)
         count_key = DocumentKind(event.kind).summary_key
-        if not closed and count_key in summary:
-            count = summary[count_key]
+        if not run.closed and count_key in run.summary:
+            count = run.summary[count_key]
             count["total"] += int(was_posted is None)
             count["synced"] += int(posted) - int(bool(was_posted))
-        if closed:
-            db.execute(
-                "UPDATE proj_runs SET error_count = ? WHERE run_id = ?", (error_count, run_id)
-            )
-        elif rolling:
+        if run.rolling:
             # A rolling row never finishes: its status and end follow each outcome.
-            db.execute(
-                "UPDATE proj_runs SET summary = ?, error_count = ?, status = ?, finished_at = ?"
-                " WHERE run_id = ?",
-                (
-                    to_json(summary),
-                    error_count,
-                    _rolling_status(summary, error_count).value,
-                    context.local_text(event.timestamp),
-                    run_id,
-                ),
-            )
-        else:
-            db.execute(
-                "UPDATE proj_runs SET summary = ?, error_count = ? WHERE run_id = ?",
-                (to_json(summary), error_count, run_id),
-            )
-
-    @staticmethod
-    def _run_of(db: Db, event: DocumentPosted | PostingFailed) -> tuple[Any, ...] | None:
-        """The row of the run the outcome names. An outcome without a run, or naming a run this
-        log never requested, was posted outside any run: it goes where webhook postings go."""
-        if event.run_id is None:
-            return None
-        return db.one(
-            "SELECT run_id, closed, summary, error_count FROM proj_runs"
-            " WHERE run_id = ? AND setting_id = ?",
-            (str(event.run_id), str(event.setting_id)),
-        )
-
-    @staticmethod
-    def _webhook_row(
-        db: Db, entry: GlobalEntry, event: DocumentPosted | PostingFailed, context: Context
-    ) -> tuple[Any, ...]:
-        at = context.local(event.timestamp)
-        hour_start = at.replace(minute=0, second=0, microsecond=0).isoformat()
-        run_id = str(webhook_row_id(event.setting_id, hour_start))
-        row = db.one(
-            "SELECT run_id, closed, summary, error_count FROM proj_runs WHERE run_id = ?",
-            (run_id,),
-        )
-        if row is not None:
-            return row
-        summary = to_json(empty_summary())
-        db.execute(
-            "INSERT INTO proj_runs (run_id, setting_id, seq, kind, method, status, started_at,"
-            " finished_at, summary, error_count, error, closed)"
-            " VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, ?, 0, NULL, 0)",
-            (
-                run_id,
-                str(event.setting_id),
-                entry.global_position,
-                RunKind.WEBHOOK.value,
-                RunMethod.WEBHOOK.value,
-                at.isoformat(),
-                summary,
-            ),
-        )
-        return (run_id, 0, summary, 0)
+            run.status = _rolling_status(run.summary, run.error_count).value
+            run.finished_at = context.local_text(event.timestamp)
 
     @staticmethod
     def _record_doc(

@@ -196,11 +196,7 @@ class Reconciliation:
         received = context.local(event.updated_at).date()
         found = moka_parts(event.moka_id, event.record, context.timezone, received)
         parts = {part.key: part for part in found}
-        sale_id = found[0].sale_id
-        db.execute(
-            "INSERT INTO proj_recon_positions (setting_id, position, sale_id) VALUES (?, ?, ?)",
-            (setting_id, event.position, sale_id),
-        )
+        _positions(db)[setting_id, event.position] = found[0].sale_id
         before = {
             row[0]: _part(row)
             for row in db.all(
@@ -220,12 +216,14 @@ class Reconciliation:
         if metrics is None:
             return
         setting_id = str(event.setting_id)
-        row = db.one(
-            "SELECT sale_id FROM proj_recon_positions WHERE setting_id = ? AND position = ?",
-            (setting_id, event.resolves),
-        )
-        # A document that resolves no payment event still counts, under its Moka reference.
-        sale_id = row[0] if row else f"ref:{event.moka_reference}"
+        sale_id = _positions(db).get((setting_id, event.resolves))
+        if sale_id is None:
+            row = db.one(
+                "SELECT sale_id FROM proj_recon_positions WHERE setting_id = ? AND position = ?",
+                (setting_id, event.resolves),
+            )
+            # A document that resolves no payment event still counts, under its Moka reference.
+            sale_id = row[0] if row else f"ref:{event.moka_reference}"
         day = date.fromisoformat(event.amounts["business_date"])
         new = Part(event.custom_id, sale_id, event.moka_reference, day, metrics)
         old = self._stored_part(db, setting_id, "jurnal", event.custom_id)
@@ -322,22 +320,58 @@ class Reconciliation:
     def _add_to_day(
         db: Db, setting_id: str, day: str, side: str, delta: Metrics, differing: int
     ) -> None:
-        row = db.one(
-            "SELECT differing, " + _SIDE_COLUMNS + " FROM proj_recon_days"
-            " WHERE setting_id = ? AND business_date = ?",
-            (setting_id, day),
-        )
-        sides = _sides(row[1:]) if row else {s: Metrics() for s in SIDES}
-        sides[side] = sides[side].plus(delta)
-        db.execute(
-            "INSERT INTO proj_recon_days (setting_id, business_date, "
-            + _SIDE_COLUMNS
-            + ", differing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (setting_id, business_date) DO UPDATE SET "
-            + _SIDE_UPDATES
-            + ", differing = excluded.differing",
-            (setting_id, day, *_side_texts(sides), (row[0] if row else 0) + differing),
-        )
+        days = _days(db)
+        if (setting_id, day) not in days:
+            row = db.one(
+                f"SELECT differing, {_SIDE_COLUMNS} FROM proj_recon_days"
+                " WHERE setting_id = ? AND business_date = ?",
+                (setting_id, day),
+            )
+            sides = _sides(row[1:]) if row else {s: Metrics() for s in SIDES}
+            days[setting_id, day] = _Day(sides, row[0] if row else 0)
+        totals = days[setting_id, day]
+        totals.sides[side] = totals.sides[side].plus(delta)
+        totals.differing += differing
+
+
+@dataclass
+class _Day:
+    """A day's totals while a batch changes them (see `Db.pending`)."""
+
+    sides: dict[str, Metrics]
+    differing: int
+
+
+def _days(db: Db) -> dict[tuple[str, str], _Day]:
+    return db.pending("reconciliation.days", _write_days)
+
+
+def _write_days(db: Db, days: dict[tuple[str, str], _Day]) -> None:
+    db.executemany(
+        f"INSERT INTO proj_recon_days (setting_id, business_date, {_SIDE_COLUMNS}, differing)"
+        f" VALUES ({', '.join('?' * 11)})"
+        f" ON CONFLICT (setting_id, business_date) DO UPDATE SET {_SIDE_UPDATES},"
+        " differing = excluded.differing",
+        [
+            (setting_id, day, *_side_texts(totals.sides), totals.differing)
+            for (setting_id, day), totals in sorted(days.items())
+        ],
+    )
+
+
+def _positions(db: Db) -> dict[tuple[str, int], str]:
+    """Which sale each payment event of this batch is about; written when the batch ends."""
+    return db.pending("reconciliation.positions", _write_positions)
+
+
+def _write_positions(db: Db, positions: dict[tuple[str, int], str]) -> None:
+    db.executemany(
+        "INSERT INTO proj_recon_positions (setting_id, position, sale_id) VALUES (?, ?, ?)",
+        [
+            (setting_id, position, sale)
+            for (setting_id, position), sale in sorted(positions.items())
+        ],
+    )
 
 
 _SIDE_NAMES = [f"{side}_{metric}" for side in SIDES for metric in METRICS]

@@ -8,7 +8,7 @@ them and rebuilds them from the log on its next start.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 TRACKING_TABLE = "proj_tracking"
 
 METRICS = ("sales", "returns", "taxes", "collected")
@@ -30,7 +30,8 @@ _TABLES = {
         summary TEXT NOT NULL,
         error_count INTEGER NOT NULL,
         error TEXT,
-        closed INTEGER NOT NULL""",
+        closed INTEGER NOT NULL,
+        rolling INTEGER NOT NULL""",
     "proj_run_docs": """
         run_id TEXT NOT NULL,
         doc_key TEXT NOT NULL,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,6 +25,7 @@ from sambung.config import Config
 
 Row = tuple[Any, ...]
 TRACKER = "views"
+Flush = Callable[["Db", dict[Any, Any]], None]
 
 
 class Db:
@@ -33,6 +34,20 @@ class Db:
     def __init__(self, connection: Any, *, postgres: bool) -> None:
         self.connection = connection
         self.postgres = postgres
+        self._pending: dict[str, tuple[dict[Any, Any], Flush]] = {}
+
+    def pending(self, name: str, flush: Flush) -> dict[Any, Any]:
+        """Rows a view keeps in memory for the rest of this transaction: a batch touches a few
+        rows (today's totals, tonight's run) many times, so they are read once and written once,
+        by `flush`, just before the transaction commits."""
+        if name not in self._pending:
+            self._pending[name] = ({}, flush)
+        return self._pending[name][0]
+
+    def _flush_pending(self) -> None:
+        pending, self._pending = self._pending, {}
+        for rows, flush in pending.values():
+            flush(self, rows)
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql
@@ -135,15 +150,18 @@ class ViewStore:
 
     @contextmanager
     def _transaction(self, db: Db, *, immediate: bool) -> Iterator[None]:
+        db._pending = {}
         if self.postgres:
             # Pipeline mode: writes go out without waiting for their answers, so a batch costs
             # a round trip per read rather than per statement.
             with db.connection.pipeline(), db.connection.transaction():
                 yield
+                db._flush_pending()
             return
         db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         try:
             yield
+            db._flush_pending()
         except BaseException:
             db.execute("ROLLBACK")
             raise
