@@ -2,13 +2,14 @@
 file or the PostgreSQL database), reached with sqlite3 or psycopg through a thin adapter.
 
 The adapter hides the two dialects' few differences: placeholders (SQL here is written with
-`?`), the integer type, how a writing transaction starts, and how the tracking row is claimed.
+`?`), how a writing transaction starts, and how the tracking row is claimed.
 Connections are per thread and per process (RQ forks work horses; gunicorn serves from threads).
 
 The tables and the tracking position change in one transaction, so each event counts exactly
 once. Several runners may share the tables: a writer first claims the tracking row (SQLite:
-`BEGIN IMMEDIATE` takes the database's write lock; PostgreSQL: `FOR UPDATE SKIP LOCKED`) and
-applies its batch only if the position is still the one it read the batch from.
+`BEGIN IMMEDIATE` takes the database's write lock; PostgreSQL: `SELECT ... FOR UPDATE`) and
+applies its batch only if the position is still the one it read the batch from. A runner that
+has to wait for the claim waits on the database, not in a loop.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ class ViewStore:
         `expected`, i.e. no other runner holds the row or has moved it since."""
         sql = f"SELECT position FROM {TRACKING_TABLE} WHERE name = ?"
         if self.postgres:
-            sql += " FOR UPDATE SKIP LOCKED"
+            sql += " FOR UPDATE"
         row = db.one(sql, (TRACKER,))
         return row is not None and int(row[0]) == expected
 
