@@ -304,6 +304,21 @@ def moka_identity(kind: MokaKind, record: Mapping[str, Any]) -> tuple[str, datet
     return str(raw_id).strip(), updated_at
 
 
+def record_progress(kind: MokaKind, record: Mapping[str, Any]) -> int:
+    """How far a record has moved besides its `updated_at`: for a payment, how many refunds and
+    later invoice payments it carries. Moka may add a refund without moving the sale's
+    `updated_at` (reference §8.4), so a version is (`updated_at`, progress): a payment seen again
+    with the same `updated_at` but a new refund is a new revision, not a duplicate."""
+    if kind is not MokaKind.PAYMENT:
+        return 0
+    rows = 0
+    for key in ("payment_refunds", "invoice_payment_records", "payment_records"):
+        value = record.get(key)
+        if isinstance(value, list):
+            rows += len(value)
+    return rows
+
+
 def _aware_datetime(value: Any) -> datetime | None:
     if isinstance(value, str):
         try:

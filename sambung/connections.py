@@ -74,6 +74,8 @@ def jurnal_client(
         client_secret,
         container.redis,
         rate_limit_per_minute=container.config.jurnal_rate_limit_per_minute,
+        # Jurnal's hourly window is the minute limit sixty times over (reference §5).
+        rate_limit_per_hour=container.config.jurnal_rate_limit_per_minute * 60,
         **{"settle_seconds": container.config.jurnal_settle_seconds, **options},
     )
 

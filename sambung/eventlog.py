@@ -85,6 +85,7 @@ from domain.log import (
     SyncRun,
     check_amounts,
     moka_identity,
+    record_progress,
 )
 from domain.sealed import Sealed
 from domain.settings import (
@@ -153,6 +154,7 @@ class VersionRecorded(DomainEvent):
 
     updated_at: datetime
     position: int
+    progress: int = 0  # see `domain.log.record_progress`
 
 
 class OutcomeRecorded(DomainEvent):
@@ -650,7 +652,8 @@ class EventLog(Application[UUID]):
         batch: Sequence[tuple[Mapping[str, Any], str, datetime]],
     ) -> list[Appended]:
         position = self.head(setting_id) + 1
-        newest: dict[UUID, tuple[datetime, int, int]] = {}  # stream → (updated_at, rev, pos)
+        # stream → ((updated_at, progress), revision, position)
+        newest: dict[UUID, tuple[tuple[datetime, int], int, int]] = {}
         results: list[Appended] = []
         to_save: list[DomainEvent] = []
         for record, moka_id, updated_at in batch:
@@ -658,10 +661,15 @@ class EventLog(Application[UUID]):
             if versions not in newest:
                 last = self._last(versions)
                 if isinstance(last, VersionRecorded):
-                    newest[versions] = (last.updated_at, last.originator_version, last.position)
+                    newest[versions] = (
+                        (last.updated_at, last.progress),
+                        last.originator_version,
+                        last.position,
+                    )
+            version = (updated_at, record_progress(kind, record))
             known = newest.get(versions)
-            if known is not None and updated_at <= known[0]:
-                outcome = "duplicate" if updated_at == known[0] else "stale"
+            if known is not None and version <= known[0]:
+                outcome = "duplicate" if version == known[0] else "stale"
                 results.append(Appended(setting_id, outcome, known[2], known[1]))
                 continue
             revision = known[1] + 1 if known else 1
@@ -685,9 +693,10 @@ class EventLog(Application[UUID]):
                     timestamp=VersionRecorded.create_timestamp(),
                     updated_at=updated_at,
                     position=position,
+                    progress=version[1],
                 )
             )
-            newest[versions] = (updated_at, revision, position)
+            newest[versions] = (version, revision, position)
             results.append(Appended(setting_id, "stored", position, revision))
             position += 1
         if to_save:

@@ -123,6 +123,18 @@ def test_a_newer_version_is_a_revision_and_an_older_one_arriving_late_is_stale(l
     ]
 
 
+def test_a_refund_that_did_not_move_the_sales_updated_at_is_still_a_new_revision(log):
+    setting_id = setting(log)
+    log.receive(setting_id, "payment", payment(1), "webhook")
+    refund = {"uuid": "r-1", "refund_amount": 92000.0}
+    refunded = log.receive(setting_id, "payment", payment(1, payment_refunds=[refund]), "webhook")
+    assert (refunded.outcome, refunded.revision) == ("stored", 2)
+    again = log.receive(setting_id, "payment", payment(1, payment_refunds=[refund]), "pull")
+    assert again.outcome == "duplicate"
+    before_refund = log.receive(setting_id, "payment", payment(1), "pull")
+    assert before_refund.outcome == "stale"
+
+
 def test_the_same_instant_sent_with_another_offset_is_a_duplicate(log):
     setting_id = setting(log)
     log.receive(setting_id, "payment", payment(1), "webhook")
