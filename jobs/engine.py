@@ -59,7 +59,6 @@ from domain.mapping import (
 )
 from domain.mapping.follow_ups import follow_up_custom_ids
 from domain.mapping.master import customer_custom_id
-from domain.mapping.moka import read_payment
 from domain.settings import Setting
 from jobs.setting_lock import LockLost, SettingLock
 from sambung import metrics
@@ -148,27 +147,39 @@ def company_taxes(client: JurnalClient) -> list[Tax]:
     ]
 
 
-def document_amounts(
-    kind: str, answer: Mapping[str, Any], business_date: str
-) -> dict[str, str] | None:
-    """What a posted document holds by Jurnal's own arithmetic (read from Jurnal's answer), for
-    reconciliation."""
-    if kind == "sales_invoice":
+def document_amounts(doc: JurnalDocument, answer: Mapping[str, Any]) -> dict[str, str] | None:
+    """What a posted document holds by Jurnal's own arithmetic, read from Jurnal's answer, on
+    the business day of the document (its transaction date), for reconciliation."""
+    body = doc.body.get(doc.kind, {})
+    day = str(answer.get("transaction_date") or body.get("transaction_date") or "")
+    paid = Decimal(0)
+    if doc.kind == "sales_invoice":
         total, tax = answer.get("original_amount"), answer.get("tax_amount")
-    elif kind == "sales_return":
-        total, tax = answer.get("return_amount"), answer.get("tax_amount", 0)
-    elif kind == "receive_payment":
-        total = answer.get("total") or sum(
-            (to_decimal(r.get("amount") or 0) for r in answer.get("records") or ()), Decimal(0)
-        )
+        paid = to_decimal(answer.get("deposit") or body.get("deposit") or 0)
+    elif doc.kind == "sales_return":
+        total, tax = answer.get("return_amount"), answer.get("returned_tax")
+    elif doc.kind == "receive_payment":
+        records = answer.get("records") or body.get("records_attributes") or ()
+        total = sum((to_decimal(r.get("amount") or 0) for r in records), Decimal(0))
         tax = 0
     else:
         return None
-    return {
+    amounts = {
         "total": str(to_decimal(total or 0)),
         "tax": str(to_decimal(tax or 0)),
-        "business_date": business_date,
+        "business_date": _iso_day(day),
     }
+    if paid:
+        amounts["paid"] = str(paid)
+    return amounts
+
+
+def _iso_day(text: str) -> str:
+    """Jurnal answers dates as dd/mm/yyyy; bodies carry yyyy-mm-dd."""
+    if "/" in text:
+        day, month, year = text.split("/")
+        return f"{year}-{month}-{day}"
+    return text
 
 
 def body_digest(body: Mapping[str, Any]) -> str:
@@ -295,7 +306,6 @@ class Poster:
         dry_run: list[dict[str, Any]] | None,
     ) -> None:
         handled: set[str] = set()
-        business_date = read_payment(payment).business_date.isoformat()
         while True:
             try:
                 planned = documents_for_payment(payment, self.setting, refs)
@@ -322,7 +332,9 @@ class Poster:
                     dry_run.append(doc.as_json())
                     self.tally.add(doc.kind, False)
                     continue
-                answer = self.create(doc, reference, resolves, business_date, received_at)
+                answer = self.create(
+                    doc, reference, resolves, with_amounts=True, received_at=received_at
+                )
                 self.tally.add(doc.kind, answer is not None)
                 if answer is not None and doc.kind == "sales_invoice":
                     refs = refs.with_invoice(doc.custom_id, answer)
@@ -368,7 +380,8 @@ class Poster:
         doc: JurnalDocument,
         reference: str,
         resolves: int,
-        business_date: str | None = None,
+        *,
+        with_amounts: bool = False,
         received_at: datetime | None = None,
         digest: str | None = None,
     ) -> dict[str, Any] | None:
@@ -388,7 +401,7 @@ class Poster:
         except (JurnalTransientError, JurnalRateLimited, requests.RequestException) as error:
             raise Deferred(f"Jurnal could not take {doc.kind} {doc.custom_id}: {error}") from error
         document = outcome.document
-        amounts = document_amounts(doc.kind, document, business_date) if business_date else None
+        amounts = document_amounts(doc, document) if with_amounts else None
         self._record_posted(doc, document, outcome.created, reference, resolves, amounts, digest)
         if received_at is not None:
             lag = (datetime.now(UTC) - received_at).total_seconds()

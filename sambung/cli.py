@@ -365,3 +365,13 @@ def _refused_cleanly() -> Iterator[None]:
         yield
     except (DomainError, ValueError) as error:
         raise click.ClickException(str(error)) from None
+
+
+@main.command()
+@click.option("--exit", "exit_after", is_flag=True, help="Stop after printing; status 0 if exact.")
+def demo(exit_after: bool) -> None:
+    """Seed both sandboxes, sync a month of a café into Jurnal, and show it (see README)."""
+    from sambung.config import Config
+    from sambung.demo import run_demo
+
+    raise SystemExit(run_demo(Config.from_env(), exit_after=exit_after))

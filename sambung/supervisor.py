@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 GRACE_SECONDS = 10.0
 
@@ -31,16 +32,21 @@ class ProcessTree:
         children: Sequence[Child],
         env: Mapping[str, str],
         report: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+        output: IO[bytes] | None = None,
     ) -> None:
         self.children = list(children)
         self.env = dict(env)
         self.report = report
+        self.output = output  # where the children write; None: this process's own streams
         self._stopping = False
 
     def start(self) -> None:
         for child in self.children:
             child.process = subprocess.Popen(
-                [sys.executable, "-m", "sambung", *child.argv], env=self.env
+                [sys.executable, "-m", "sambung", *child.argv],
+                env=self.env,
+                stdout=self.output,
+                stderr=self.output,
             )
             self.report(f"started {child.name} (pid {child.process.pid})")
 
