@@ -223,6 +223,14 @@ def bench_append(as_json: bool, events: int) -> None:
         click.echo(f"target: ratio >= {TARGET_RATIO}")
 
 
+@bench.command("all")
+@click.pass_context
+def bench_all(ctx: click.Context) -> None:
+    """Every benchmark at its default size, each printing one JSON object (`make bench`)."""
+    ctx.invoke(bench_append, as_json=True, events=100_000)
+    ctx.invoke(bench_read_models, as_json=True, events=200_000, fresh=False)
+
+
 @main.group()
 def secrets() -> None:
     """Secrets at rest (Moka tokens, Jurnal client secrets)."""
