@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
+from rq.job import Job
+
 from domain.log import RunKind, RunMethod
 from sambung.bootstrap import Container
 
@@ -91,6 +93,23 @@ def hold_off(container: Container, setting_id: UUID, seconds: int) -> None:
 
 def _hold_key(setting_id: UUID) -> str:
     return f"sambung:hold:{setting_id}"
+
+
+_RUN_JOBS = {
+    "master_data": "jobs.sync.sync_master_data",
+    "transactions": "jobs.sync.sync_transactions",
+    "replay": "jobs.replay.replay",
+}
+
+
+def requeue_lost_run(container: Container, setting_id: UUID, run_id: UUID, kind: str) -> bool:
+    """Enqueue an unfinished run again if its job is gone from Redis (Redis was lost or
+    flushed). Returns whether it did. Running a run's job twice is harmless."""
+    function = _RUN_JOBS.get(kind)
+    if function is None or Job.exists(f"run-{run_id}", connection=container.redis):
+        return False
+    _enqueue_sync(function, container, setting_id, run_id)
+    return True
 
 
 def _enqueue_sync(function: str, container: Container, setting_id: UUID, run_id: UUID) -> None:

@@ -23,6 +23,7 @@ from domain.errors import MasterDataNotSynced, NotFound
 from domain.log import RunMethod
 from domain.schedule import due_run_date
 from jobs import dispatch
+from projections.queries import sync_history
 from sambung.bootstrap import Container
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,21 @@ def tick(container: Container, now: datetime | None = None) -> list[UUID]:
             started.append(run_id)
         if container.log.has_unprocessed(setting.id):
             dispatch.wake_poster(container, setting.id)
+        _requeue_lost_runs(container, setting.id)
     return started
+
+
+def _requeue_lost_runs(container: Container, setting_id: UUID) -> None:
+    """Runs asked for but not finished whose job vanished with Redis start again."""
+    unfinished = [
+        run
+        for run in sync_history(container, setting_id, limit=10)
+        if run["finished_at"] is None and run["kind"] != "webhook"
+    ]
+    for run in unfinished:
+        if dispatch.requeue_lost_run(container, setting_id, UUID(run["id"]), run["kind"]):
+            log.warning("run %s of setting %s was lost from the queue; requeued",
+                        run["id"], setting_id)  # fmt: skip
 
 
 def _start_daily_run_if_due(container: Container, setting, now: datetime) -> UUID | None:  # type: ignore[no-untyped-def]

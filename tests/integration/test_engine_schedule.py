@@ -56,3 +56,24 @@ def test_each_setting_runs_at_its_own_time(sqlite_stack):
     assert scheduler.scheduled_run_id(early, morning.date()) in started
     assert all(stack.container.log.get_run(r).setting_id in (early, late) for r in started)
     assert scheduler.scheduled_run_id(late, morning.date()) not in started
+
+
+def test_losing_redis_loses_no_work_the_sweeper_requeues_runs_and_wakes_posters(sqlite_stack):
+    from jobs import dispatch
+    from projections import runner
+
+    stack = sqlite_stack
+    setting_id = stack.synced_setting()
+    run_id = dispatch.request_transactions_sync(stack.container, setting_id)
+    stack.container.redis.flushall()  # the queue and every wake-up call are gone
+    runner.catch_up(stack.container)  # the read models know the run is unfinished
+    work(stack.container)
+    assert not stack.container.log.get_run(run_id).finished, "nothing left to run it"
+    scheduler.tick(stack.container)
+    work(stack.container)
+    run = stack.container.log.get_run(run_id)
+    assert run.finished and run.counts["sales"]["synced"] > 0
+    scheduler.tick(stack.container)  # the run's own end is the last event left to sweep
+    work(stack.container)
+    assert not stack.container.log.has_unprocessed(setting_id)
+    assert stack.duplicates() == {}
