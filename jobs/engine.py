@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import requests
@@ -68,6 +68,7 @@ from sambung.connections import jurnal_client
 log = logging.getLogger(__name__)
 
 READ_BATCH = 200
+T = TypeVar("T")
 
 
 class Deferred(Exception):
@@ -387,19 +388,14 @@ class Poster:
     ) -> dict[str, Any] | None:
         """Create the document in Jurnal once and record the outcome. Returns Jurnal's document,
         or None when Jurnal refused it for good (recorded as failed)."""
-        self.ensure_lock()
-        try:
-            outcome = self.jurnal.create_document(doc.resource, doc.body[doc.kind])
-        except (JurnalValidationError, JurnalNotFound, JurnalDuplicate) as error:
-            self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, False)
+        outcome = self._write(
+            doc,
+            reference,
+            resolves,
+            lambda: self.jurnal.create_document(doc.resource, doc.body[doc.kind]),
+        )
+        if outcome is None:
             return None
-        except JurnalAuthError as error:
-            self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, True)
-            raise Blocked(
-                "Jurnal refused the company's API credential; update it, then replay"
-            ) from error
-        except (JurnalTransientError, JurnalRateLimited, requests.RequestException) as error:
-            raise Deferred(f"Jurnal could not take {doc.kind} {doc.custom_id}: {error}") from error
         document = outcome.document
         amounts = document_amounts(doc, document) if with_amounts else None
         self._record_posted(doc, document, outcome.created, reference, resolves, amounts, digest)
@@ -451,23 +447,36 @@ class Poster:
             return True
         if posted is None:
             return self.create(doc, reference, resolves, digest=digest) is not None
+        document = self._write(
+            doc,
+            reference,
+            resolves,
+            lambda: self.jurnal.update(doc.resource, posted.jurnal_id, doc.body[doc.kind]),
+        )
+        if document is None:
+            return False
+        self._record_posted(doc, document, True, reference, resolves, None, digest)
+        return True
+
+    def _write(
+        self, doc: JurnalDocument, reference: str, resolves: int, call: Callable[[], T]
+    ) -> T | None:
+        """One Jurnal write for a document, under the lock. Jurnal refusing it for good is
+        recorded as failed (None); a refused credential blocks the setting; anything transient
+        defers the pass."""
         self.ensure_lock()
         try:
-            document = self.jurnal.update(doc.resource, posted.jurnal_id, doc.body[doc.kind])
+            return call()
         except (JurnalValidationError, JurnalNotFound, JurnalDuplicate) as error:
             self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, False)
-            return False
+            return None
         except JurnalAuthError as error:
             self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, True)
             raise Blocked(
-                "Jurnal refused the company's API credential; update it, then sync again"
+                "Jurnal refused the company's API credential; update it, then replay"
             ) from error
         except (JurnalTransientError, JurnalRateLimited, requests.RequestException) as error:
-            raise Deferred(
-                f"Jurnal could not update {doc.kind} {doc.custom_id}: {error}"
-            ) from error
-        self._record_posted(doc, document, True, reference, resolves, None, digest)
-        return True
+            raise Deferred(f"Jurnal could not take {doc.kind} {doc.custom_id}: {error}") from error
 
     def is_posted(self, custom_id: str) -> bool:
         return self.log.posted_document(self.setting_id, custom_id) is not None
