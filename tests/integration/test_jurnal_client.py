@@ -363,8 +363,11 @@ def test_workers_sharing_the_limiter_stay_under_the_sandbox_limit(url, redis_con
 
     clock.advance(120)  # a fresh minute at the sandbox and in the limiter
     alone = [worker("alone-a"), worker("alone-b")]  # each thinks the budget is its own
-    assert hammer(alone, 6).count("429") == 2
-    assert sandbox.requests["429"] == 2
+    # How many 429s depends on how the threads interleave with the retry after the first one;
+    # what matters is that workers with their own budgets collect them and shared ones do not.
+    refused = hammer(alone, 6).count("429")
+    assert refused >= 1
+    assert sandbox.requests["429"] >= refused
 
 
 # -- reading ----------------------------------------------------------------------------------
