@@ -6,7 +6,9 @@ Loaded as a pytest plugin by `tests/conftest.py`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -152,21 +154,28 @@ class Stack:
 def worker_processes(stack: Stack, count: int = 1) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Real `sambung worker` processes on the stack's Redis and event store."""
     env = {**os.environ, **stack.env, "PYTHONUNBUFFERED": "1"}
+    # Each worker leads its own process group: RQ's scheduler runs in a child process of the
+    # worker, and a killed worker must not leave it behind.
     workers = [
-        subprocess.Popen([sys.executable, "-m", "sambung", "worker"], env=env) for _ in range(count)
+        subprocess.Popen(
+            [sys.executable, "-m", "sambung", "worker"], env=env, start_new_session=True
+        )
+        for _ in range(count)
     ]
     try:
         yield workers
     finally:
         for process in workers:
-            if process.poll() is None:
-                process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
         for process in workers:
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # the group's stragglers
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:

@@ -3,6 +3,7 @@ and permanent failures that wait for a replay."""
 
 from __future__ import annotations
 
+import os
 import signal
 from datetime import UTC, datetime
 
@@ -76,7 +77,7 @@ def test_a_worker_killed_mid_post_loses_nothing_and_duplicates_nothing(sqlite_st
     dispatch.wake_poster(stack.container, setting_id)
     with worker_processes(stack) as (first,):
         wait_until(lambda: stack.counts()["sales_invoices"] >= 10, what="the first postings")
-        first.send_signal(signal.SIGKILL)
+        os.killpg(first.pid, signal.SIGKILL)  # the worker and its RQ scheduler child
         first.wait(10)
     posted_when_killed = stack.counts()["sales_invoices"]
     assert posted_when_killed < len(pulled)
