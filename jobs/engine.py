@@ -48,7 +48,14 @@ from clients.jurnal import (
     JurnalValidationError,
 )
 from domain.jurnal_arithmetic import Tax, to_decimal
-from domain.log import DocumentKind, LogEvent, PaymentReceived
+from domain.log import (
+    DocumentKind,
+    LogEvent,
+    MokaDataReceived,
+    PaymentReceived,
+    RunMethod,
+    Source,
+)
 from domain.mapping import (
     JurnalDocument,
     JurnalRefs,
@@ -68,6 +75,7 @@ from sambung.connections import jurnal_client
 log = logging.getLogger(__name__)
 
 READ_BATCH = 200
+MASTER_DATA_REFRESH_SECONDS = 30
 T = TypeVar("T")
 
 
@@ -250,6 +258,18 @@ class Poster:
     def process(self, event: LogEvent) -> None:
         if isinstance(event, PaymentReceived):
             self.post_payment(event.record, resolves=event.position, received_at=event.timestamp)
+        elif isinstance(event, MokaDataReceived) and event.source == Source.WEBHOOK:
+            # Product names must stay unique across the whole library, so a changed item or
+            # customer is synced by a master-data run (which writes only what changed).
+            self.refresh_master_data()
+
+    def refresh_master_data(self) -> None:
+        """Ask for one master-data run, however many library webhooks arrive together."""
+        from jobs import dispatch
+
+        key = f"sambung:master-data-refresh:{self.setting_id}"
+        if self.container.redis.set(key, "1", nx=True, ex=MASTER_DATA_REFRESH_SECONDS):
+            dispatch.request_master_data_sync(self.container, self.setting_id, RunMethod.WEBHOOK)
 
     # -- payments ---------------------------------------------------------------------------
 

@@ -85,3 +85,25 @@ def test_a_refund_delivered_before_its_sale_still_ends_as_one_invoice_and_one_re
     assert stack.held_by(invoice_of(stack, setting, sale_id)) == 1
     assert stack.held_by(return_custom_id(setting, refund_id)) == 1
     assert stack.held_by(payment_custom_id(setting, sale_id)) == 1
+
+
+def test_a_product_added_in_moka_reaches_jurnal_through_a_master_data_run(sqlite_stack):
+    from domain.mapping.products import variant_custom_id
+
+    stack = sqlite_stack
+    setting_id = stack.synced_setting()
+    setting = stack.container.log.get_setting(setting_id)
+    with gateway_for(stack):
+        item = stack.moka.control(
+            "POST", "/items",
+            json={"outlet_id": int(stack.outlet_id),
+                  "item": {"name": "Es Kopi Baru", "price": 21000}},
+        )  # fmt: skip
+        stack.drain_webhooks()
+    work(stack.container)  # posts the log: the item asks for one master-data run
+    work(stack.container)  # the run
+    variant = item["item"]["item_variants"][0]["id"]
+    assert stack.held_by(variant_custom_id(setting, variant)) == 1
+    runs = [e for e in stack.container.log.read(setting_id, limit=10_000)
+            if type(e).__name__ == "SyncFinished"]  # fmt: skip
+    assert runs[-1].method == "Webhook" and runs[-1].status == "Sukses"
