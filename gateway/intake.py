@@ -154,7 +154,12 @@ def _store(container: Container, envelope: dict) -> Intake:
         _wake(container, appended)
     intake = Intake(header["event_id"], _outcome(results), len(results), len(stored))
     outcome = "accepted" if intake.outcome == "stored" else intake.outcome
-    metrics.increment(container.redis, metrics.WEBHOOKS, {"outcome": outcome})
+    try:
+        metrics.increment(container.redis, metrics.WEBHOOKS, {"outcome": outcome})
+    except redis.RedisError:
+        # The event is in the log: answer 202 so that Moka does not resend it; only the
+        # counter is lost.
+        log.warning("webhook counter not updated: Redis is unreachable")
     log.info(
         "webhook %s",
         intake.outcome,

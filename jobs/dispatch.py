@@ -7,13 +7,16 @@ unposted events). Queue messages are wake-up calls only.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
-from domain.log import RunKind, RunMethod
+from domain.errors import RunAlreadyFinished
+from domain.log import RunKind, RunMethod, RunStatus
 from sambung.bootstrap import Container
 
 # Posting is the freshness path (webhooks); syncs pull and may take long; both run on any worker,
@@ -103,13 +106,30 @@ _RUN_JOBS = {
 
 
 def requeue_lost_run(container: Container, setting_id: UUID, run_id: UUID, kind: str) -> bool:
-    """Enqueue an unfinished run again if its job is gone from Redis (Redis was lost or
-    flushed). Returns whether it did. Running a run's job twice is harmless."""
+    """Look after an unfinished run: enqueue it again if its job is gone from Redis (Redis was
+    lost or flushed), or end it as failed if its job failed or its worker died, so that no run
+    stays open forever. Returns whether it enqueued. Running a run's job twice is harmless."""
     function = _RUN_JOBS.get(kind)
-    if function is None or Job.exists(f"run-{run_id}", connection=container.redis):
+    if function is None:
         return False
-    _enqueue_sync(function, container, setting_id, run_id)
-    return True
+    try:
+        job = Job.fetch(f"run-{run_id}", connection=container.redis)
+    except NoSuchJobError:
+        _enqueue_sync(function, container, setting_id, run_id)
+        return True
+    if job.get_status() in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+        reason = (
+            (job.latest_result().exc_string or "").strip().splitlines()
+            if job.latest_result()
+            else []
+        )
+        with contextlib.suppress(RunAlreadyFinished):
+            container.log.finish_run(
+                run_id,
+                status=RunStatus.FAILED,
+                error=f"the job failed: {reason[-1] if reason else job.get_status()}",
+            )
+    return False
 
 
 def _enqueue_sync(function: str, container: Container, setting_id: UUID, run_id: UUID) -> None:

@@ -95,11 +95,12 @@ def run_forever(
 ) -> None:
     """Tick until `stop` is set. Only one scheduler ticks at a time across machines."""
     while not stop.is_set():
-        if container.redis.set("sambung:scheduler:tick", "1", nx=True, px=_TICK_LOCK_MS):
-            try:
-                tick(container)
-            except Exception:  # a bad tick must not kill the scheduler; the next one retries
-                log.exception("scheduler tick failed")
-            finally:
-                container.redis.delete("sambung:scheduler:tick")
+        try:
+            if container.redis.set("sambung:scheduler:tick", "1", nx=True, px=_TICK_LOCK_MS):
+                try:
+                    tick(container)
+                finally:
+                    container.redis.delete("sambung:scheduler:tick")
+        except Exception:  # Redis or the store away, a bad tick: the next tick tries again
+            log.exception("scheduler tick failed")
         stop.wait(interval)

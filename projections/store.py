@@ -198,6 +198,11 @@ class ViewStore:
             self._create(db)
 
     def _ensure_schema(self, db: Db) -> None:
+        if self._schema_current(db):
+            # DDL, even `IF NOT EXISTS`, takes table locks that can deadlock with a worker
+            # writing the views; a current schema needs none.
+            self._schema_ready = True
+            return
         with self._transaction(db, immediate=True):
             self._serialise_ddl(db)
             self._create(db)
@@ -207,6 +212,18 @@ class ViewStore:
                 self._drop(db)
                 self._create(db)
         self._schema_ready = True
+
+    def _schema_current(self, db: Db) -> bool:
+        missing: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+        if self.postgres:
+            import psycopg
+
+            missing = (psycopg.errors.UndefinedTable,)
+        try:
+            row = db.one(f"SELECT version FROM {TRACKING_TABLE} WHERE name = ?", (TRACKER,))
+        except missing:  # no tracking table yet: the schema must be created
+            return False
+        return row is not None and int(row[0]) == SCHEMA_VERSION
 
     def _serialise_ddl(self, db: Db) -> None:
         if self.postgres:

@@ -77,3 +77,18 @@ def test_losing_redis_loses_no_work_the_sweeper_requeues_runs_and_wakes_posters(
     work(stack.container)
     assert not stack.container.log.has_unprocessed(setting_id)
     assert stack.duplicates() == {}
+
+
+def test_a_run_whose_job_was_stopped_is_ended_as_failed_rather_than_left_open(sqlite_stack):
+    from jobs import dispatch
+    from projections import runner
+
+    stack = sqlite_stack
+    setting_id = stack.synced_setting()
+    run_id = dispatch.request_transactions_sync(stack.container, setting_id)
+    stack.container.queue("sync").fetch_job(f"run-{run_id}").cancel()  # as a crash or an operator
+    runner.catch_up(stack.container)
+    scheduler.tick(stack.container)
+    run = stack.container.log.get_run(run_id)
+    assert run.finished and run.status.value == "Gagal"
+    assert "job failed" in run.error
