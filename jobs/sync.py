@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -162,18 +162,21 @@ def run_transactions_sync(
     setting = container.log.get_setting(setting_id)
     until = now or datetime.now(UTC)
     since = pull_start(container, setting)
-    try:
-        payments = pull_payments(container, setting, since, until)
-    except MokaError as error:
-        return _finish(container, run_id, Tally(), f"Moka: {error}")
+    # The lease is taken before pulling, so that the sweeper's poster does not post what this
+    # run pulls: its documents belong to this run in the history.
+    with setting_lease(container, setting_id) as lock:
+        try:
+            payments = pull_payments(container, setting, since, until, lock=lock)
+        except MokaError as error:
+            return _finish(container, run_id, Tally(), f"Moka: {error}")
 
-    def post(poster: Poster) -> None:
-        total = container.log.head(setting_id) - container.log.posting_cursor(setting_id)
-        poster.progress = (lambda done: progress(done, total)) if progress else None
-        poster.post_pending()
-        poster.tally = tally_payments(poster, payments)
+        def post(poster: Poster) -> None:
+            total = container.log.head(setting_id) - container.log.posting_cursor(setting_id)
+            poster.progress = (lambda done: progress(done, total)) if progress else None
+            poster.post_pending()
+            poster.tally = tally_payments(poster, payments)
 
-    return _post_under_lock(container, setting_id, run_id, post, checkpoint=until)
+        return _post_holding(container, setting_id, run_id, lock, post, checkpoint=until)
 
 
 def pull_start(container: Container, setting: Setting) -> datetime:
@@ -185,10 +188,15 @@ def pull_start(container: Container, setting: Setting) -> datetime:
 
 
 def pull_payments(
-    container: Container, setting: Setting, since: datetime, until: datetime
+    container: Container,
+    setting: Setting,
+    since: datetime,
+    until: datetime,
+    *,
+    lock: SettingLock | None = None,
 ) -> list[dict[str, Any]]:
     """Payments updated in the window and made on or after the setting's first day, appended
-    to the log in pages."""
+    to the log in pages (renewing `lock`, if held, at each page)."""
     client = setting_moka_client(container, setting)
     first_day = setting.transactions_from
     wanted: list[dict[str, Any]] = []
@@ -200,6 +208,8 @@ def pull_payments(
             continue
         page.append(payment)
         if len(page) >= 200:
+            if lock is not None:
+                lock.ensure_held()
             container.log.receive_many(setting.id, "payment", page, "pull")
             wanted += page
             page = []
@@ -238,15 +248,9 @@ def setting_moka_client(container: Container, setting: Setting) -> MokaClient:
     )
 
 
-def _post_under_lock(
-    container: Container,
-    setting_id: UUID,
-    run_id: UUID,
-    post: Callable[[Poster], None],
-    checkpoint: datetime | None = None,
-) -> dict[str, dict[str, int]]:
-    """Run `post` holding the setting's lock, waiting out transient Jurnal failures, then record
-    the run's end with its counts."""
+@contextlib.contextmanager
+def setting_lease(container: Container, setting_id: UUID) -> Iterator[SettingLock]:
+    """Hold the setting's lock, waiting for the current holder if need be."""
     lock = acquire(
         container.redis,
         str(setting_id),
@@ -255,14 +259,34 @@ def _post_under_lock(
     )
     if lock is None:
         raise SettingBusy(f"setting {setting_id} stayed locked for {LOCK_WAIT_SECONDS}s")
-    error: str | None = None
     try:
-        poster = _poster_with_retries(container, setting_id, run_id, lock, post)
-        tally = poster.tally
-        error = poster.error
+        yield lock
     finally:
         lock.release()
-    return _finish(container, run_id, tally, error, checkpoint)
+
+
+def _post_under_lock(
+    container: Container,
+    setting_id: UUID,
+    run_id: UUID,
+    post: Callable[[Poster], None],
+) -> dict[str, dict[str, int]]:
+    with setting_lease(container, setting_id) as lock:
+        return _post_holding(container, setting_id, run_id, lock, post)
+
+
+def _post_holding(
+    container: Container,
+    setting_id: UUID,
+    run_id: UUID,
+    lock: SettingLock,
+    post: Callable[[Poster], None],
+    checkpoint: datetime | None = None,
+) -> dict[str, dict[str, int]]:
+    """Run `post` with the setting's lock held, waiting out transient Jurnal failures, then
+    record the run's end with its counts."""
+    poster = _poster_with_retries(container, setting_id, run_id, lock, post)
+    return _finish(container, run_id, poster.tally, poster.error, checkpoint)
 
 
 def _poster_with_retries(
