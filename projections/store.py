@@ -86,15 +86,21 @@ class ViewStore:
     # -- connections ----------------------------------------------------------------------------
 
     def db(self) -> Db:
-        """This thread's connection (opened on first use, again after a fork)."""
+        """This thread's connection (opened on first use, again after a fork, and again after
+        the server dropped it, e.g. on a PostgreSQL restart)."""
         local = self._local
-        if getattr(local, "pid", None) != os.getpid():
+        if getattr(local, "pid", None) != os.getpid() or self._dropped(local.db):
             local.db = Db(self._connect(), postgres=self.postgres)
             local.pid = os.getpid()
         db: Db = local.db
         if not self._schema_ready:
             self._ensure_schema(db)
         return db
+
+    def _dropped(self, db: Db) -> bool:
+        # psycopg marks a connection broken once an operation found the server gone; the
+        # request that found out fails, the next one gets a new connection.
+        return self.postgres and bool(db.connection.closed or db.connection.broken)
 
     def _connect(self) -> Any:
         connection: Any

@@ -215,3 +215,25 @@ def test_views_of_an_older_layout_are_rebuilt_from_the_log(container, config, lo
         assert sync_history(upgraded, setting_id)
     finally:
         upgraded.close()
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_is_replaced_by_the_next_request(postgres_env, tmp_path):
+    import psycopg
+
+    from projections.store import ViewStore
+    from sambung.config import Config
+
+    config = Config.from_env({**postgres_env, "SAMBUNG_DATA_DIR": str(tmp_path)})
+    views = ViewStore(config)
+    try:
+        first = views.db()
+        pid = first.one("SELECT pg_backend_pid()")[0]
+        killer = ViewStore(config)
+        killer.db().one("SELECT pg_terminate_backend(?)", (pid,))
+        killer.close()
+        with pytest.raises(psycopg.OperationalError):
+            first.one("SELECT 1")
+        assert views.db().one("SELECT 1") == (1,)
+    finally:
+        views.close()
