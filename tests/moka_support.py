@@ -1,5 +1,6 @@
-"""Helpers for the Moka tests: a sandbox served on a real port, the OAuth dance a merchant does
-in the browser, and a webhook receiver that verifies signatures."""
+"""Helpers for the Moka tests: a sandbox served on a real port (also as the `moka` fixture; this
+module is a pytest plugin), the OAuth dance a merchant does in the browser, and a webhook receiver
+that verifies signatures."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from flask import Flask, Response, request
 
@@ -54,6 +56,20 @@ class Moka:
             "POST", "/seed", json={"seed": seed, **SMALL_OUTLET, **options}
         )
         return result
+
+
+@pytest.fixture(scope="module")
+def served_moka() -> Iterator[Moka]:
+    # One server per module: stopping one costs half a second.
+    with running_moka() as running:
+        yield running
+
+
+@pytest.fixture
+def moka(served_moka: Moka) -> Moka:
+    """The module's Moka sandbox, reset for each test."""
+    served_moka.sandbox.reset()
+    return served_moka
 
 
 @contextmanager

@@ -26,21 +26,7 @@ from tests.moka_support import (
     REDIRECT_URI,
     authorize,
     moka_client,
-    running_moka,
 )
-
-
-@pytest.fixture(scope="module")
-def served():
-    with running_moka() as running:
-        yield running
-
-
-@pytest.fixture
-def moka(served):
-    # One server per module (stopping one costs half a second); a clean sandbox per test.
-    served.sandbox.reset()
-    return served
 
 
 @pytest.fixture

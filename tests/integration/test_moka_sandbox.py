@@ -13,21 +13,9 @@ import requests
 
 from domain.moka_arithmetic import check_payment_arithmetic
 from sandbox.moka import MokaSandbox, create_app
-from tests.moka_support import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, authorize, running_moka
+from tests.moka_support import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, authorize
 
 EXAMPLES = Path(__file__).parents[1] / "fixtures" / "moka_examples"
-
-
-@pytest.fixture(scope="module")
-def served():
-    with running_moka() as running:
-        yield running
-
-
-@pytest.fixture
-def moka(served):
-    served.sandbox.reset()
-    return served
 
 
 @pytest.fixture

@@ -10,19 +10,7 @@ import pytest
 import requests
 
 from domain.moka_arithmetic import check_payment_arithmetic
-from tests.moka_support import WEBHOOK_SECRET, Receiver, receiving, running_moka
-
-
-@pytest.fixture(scope="module")
-def served():
-    with running_moka() as running:
-        yield running
-
-
-@pytest.fixture
-def moka(served):
-    served.sandbox.reset()
-    return served
+from tests.moka_support import WEBHOOK_SECRET, Receiver, receiving
 
 
 @pytest.fixture
