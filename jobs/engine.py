@@ -108,10 +108,6 @@ class Tally:
         return {key: dict(row) for key, row in self.counts.items()}
 
     @property
-    def failed(self) -> int:
-        return sum(row["total"] - row["synced"] for row in self.counts.values())
-
-    @property
     def total(self) -> int:
         return sum(row["total"] for row in self.counts.values())
 
@@ -497,6 +493,15 @@ class Poster:
             ) from error
         except (JurnalTransientError, JurnalRateLimited, requests.RequestException) as error:
             raise Deferred(f"Jurnal could not take {doc.kind} {doc.custom_id}: {error}") from error
+
+    def documents_needed(self, payment: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(kind, custom id) of every document a payment needs in Jurnal, known without asking
+        Jurnal; just its invoice when the payment cannot be read (its invoice fails then)."""
+        invoice = ("sales_invoice", sale_invoice_custom_id(payment, self.setting))
+        try:
+            return [invoice, *follow_up_custom_ids(payment, self.setting)]
+        except MappingError:
+            return [invoice]
 
     def is_posted(self, custom_id: str) -> bool:
         return self.log.posted_document(self.setting_id, custom_id) is not None

@@ -16,11 +16,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from domain.log import PaymentReceived
-from domain.mapping import sale_invoice_custom_id
-from domain.mapping.errors import MappingError
-from domain.mapping.follow_ups import follow_up_custom_ids
 from jobs.engine import Poster
-from jobs.sync import _post_under_lock
+from jobs.sync import post_under_lock
 from sambung import bootstrap
 from sambung.bootstrap import Container
 
@@ -39,7 +36,7 @@ def replay(setting_id: str, run_id: str) -> dict[str, dict[str, int]]:
         for position, payment in selected_payments(container, poster, selection):
             poster.post_payment(payment, resolves=position)
 
-    return _post_under_lock(container, UUID(setting_id), UUID(run_id), post)
+    return post_under_lock(container, UUID(setting_id), UUID(run_id), post)
 
 
 def dry_run(
@@ -122,12 +119,7 @@ def _payment_events(container: Container, setting_id: UUID) -> Iterator[PaymentR
 
 
 def _all_posted(poster: Poster, payment: Mapping[str, Any]) -> bool:
-    invoice = sale_invoice_custom_id(payment, poster.setting)
-    try:
-        follow_ups = [cid for _, cid in follow_up_custom_ids(payment, poster.setting)]
-    except MappingError:
-        return False
-    return all(poster.is_posted(cid) for cid in [invoice, *follow_ups])
+    return all(poster.is_posted(cid) for _, cid in poster.documents_needed(payment))
 
 
 def _moment(value: Any, timezone: str, *, end_of_day: bool) -> datetime | None:

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -32,11 +32,9 @@ from domain.mapping import (
     customer_display_names,
     customer_documents,
     product_documents,
-    sale_invoice_custom_id,
     tax_documents,
 )
 from domain.mapping.errors import MappingError
-from domain.mapping.follow_ups import follow_up_custom_ids
 from domain.mapping.naming import outlet_custom_id
 from domain.settings import Setting
 from jobs.engine import Blocked, Deferred, Poster, Tally
@@ -98,7 +96,7 @@ def run_master_data_sync(
             if progress:
                 progress(done, len(documents))
 
-    return _post_under_lock(container, setting_id, run_id, post)
+    return post_under_lock(container, setting_id, run_id, post)
 
 
 def pull_master_data(container: Container, setting: Setting) -> dict[str, list[dict[str, Any]]]:
@@ -223,17 +221,12 @@ def tally_payments(poster: Poster, payments: Iterable[Mapping[str, Any]]) -> Tal
     """Of the documents the pulled payments need, how many exist in Jurnal now."""
     tally = Tally()
     for payment in payments:
-        invoice = ("sales_invoice", sale_invoice_custom_id(payment, poster.setting))
-        try:
-            needed = [invoice, *follow_up_custom_ids(payment, poster.setting)]
-        except MappingError:
-            needed = [invoice]
-        for kind, custom_id in needed:
+        for kind, custom_id in poster.documents_needed(payment):
             tally.add(kind, poster.is_posted(custom_id))
     return tally
 
 
-def _business_date(payment: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+def _business_date(payment: Mapping[str, Any]) -> date:
     return datetime.fromisoformat(str(payment["created_at"])).date()
 
 
@@ -265,7 +258,7 @@ def setting_lease(container: Container, setting_id: UUID) -> Iterator[SettingLoc
         lock.release()
 
 
-def _post_under_lock(
+def post_under_lock(
     container: Container,
     setting_id: UUID,
     run_id: UUID,
