@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store import Record
 from ..seed import LANGUAGES
+from ..store import Record
 from .base import Context
-
 
 
 def render_active_company(ctx: Context) -> dict[str, Any]:
