@@ -142,6 +142,23 @@ def _call_counter(container: Container):  # type: ignore[no-untyped-def]
     return count
 
 
+_active: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+
+
+def active_company(client: JurnalClient) -> dict[str, Any]:
+    """`companies/active` (its default accounts), kept as long as the client keeps catalogs:
+    every posting pass needs it, and Jurnal's calls are counted."""
+    key = (client.base_url, client.auth.rate_limit_key)
+    with _clients_lock:
+        cached = _active.get(key)
+    if cached is not None and client.clock() - cached[0] < client.catalog_ttl:
+        return cached[1]
+    answer = client.company()
+    with _clients_lock:
+        _active[key] = (client.clock(), answer)
+    return answer
+
+
 def company_taxes(client: JurnalClient) -> list[Tax]:
     return [
         Tax(
@@ -377,7 +394,7 @@ class Poster:
         to the setting's accounts (or the company's defaults) by id."""
         if self._chart is None:
             try:
-                rows, active = self.jurnal.catalog("accounts"), self.jurnal.company()
+                rows, active = self.jurnal.catalog("accounts"), active_company(self.jurnal)
             except JurnalAuthError as error:
                 raise Blocked(
                     "Jurnal refused the company's API credential; update it, then replay"
