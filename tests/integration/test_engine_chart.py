@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from jobs import sync
-from sambung.connections import jurnal_client
+from services.connections import jurnal_client
 from tests.engine_support import Stack, built_stack
 
 
