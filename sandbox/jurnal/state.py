@@ -62,11 +62,13 @@ class JurnalSandbox:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> JurnalSandbox:
         """The standalone sandbox: its default Enterprise company's credential comes from
-        `SANDBOX_JURNAL_CLIENT_ID` and `SANDBOX_JURNAL_CLIENT_SECRET`."""
+        `SANDBOX_JURNAL_CLIENT_ID` and `SANDBOX_JURNAL_CLIENT_SECRET`, its chart from
+        `SANDBOX_JURNAL_CHART` (`id`, the default, or `en`)."""
         env = os.environ if environ is None else environ
         return cls(
             client_id=env.get("SANDBOX_JURNAL_CLIENT_ID") or DEFAULT_CLIENT_ID,
             client_secret=env.get("SANDBOX_JURNAL_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET,
+            chart=env.get("SANDBOX_JURNAL_CHART") or "id",
             **options,
         )
 

@@ -151,3 +151,10 @@ def test_a_strict_company_refuses_a_taken_name(app, clock):
     loosened = app.test_client().patch("/_sandbox/companies/2", json={"strict_names": False})
     assert loosened.json["strict_names"] is False
     assert strict.post("/taxes", {"tax": tax_body("PPN", 11)}).status_code == 200
+
+
+def test_the_standalone_sandbox_takes_its_chart_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SANDBOX_JURNAL_CHART", "en")
+    app = create_app()
+    active = SignedClient(app).get("/companies/active").json
+    assert active["default_accounts"]["default_sale_account"]["name"] == "Service Revenue"
