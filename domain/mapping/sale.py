@@ -111,10 +111,7 @@ def person_name(sale: Payment, setting: MappingSetting, refs: JurnalRefs) -> str
     return known
 
 
-def sale_header(
-    sale: Payment, setting: MappingSetting, person: str, refs: JurnalRefs | None = None
-) -> Header:
-    refs = refs or JurnalRefs()
+def sale_header(sale: Payment, setting: MappingSetting, person: str, refs: JurnalRefs) -> Header:
     memo = f"Moka {sale.payment_no}"
     deposit_to = None
     if sale.is_invoice:
