@@ -4,7 +4,7 @@ views load and dump.
 
 The translation covers the fields the schemas use: strings (with formats for UUID, date, time,
 date-time and email), integers, numbers, booleans, lists, dicts, nested schemas (as components)
-and the validators OneOf, Equal, Range and Length. A custom field describes itself with an
+and the validators OneOf, Equal, Range, Length and Regexp. A custom field describes itself with an
 `openapi` class attribute. Anything else is refused, so a new kind of field cannot silently
 document as "any".
 """
@@ -264,4 +264,6 @@ def _constraint(validator: Any, spec: dict[str, Any]) -> dict[str, Any]:
         if validator.max is not None:
             limits[high] = validator.max
         return limits
+    if isinstance(validator, validate.Regexp):
+        return {"pattern": validator.regex.pattern}
     raise TypeError(f"no OpenAPI translation for the validator {type(validator).__name__}")

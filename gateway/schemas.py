@@ -76,6 +76,13 @@ class Timestamp(fields.String):
     openapi = {"type": "string", "format": "date-time"}
 
 
+class ClockTime(fields.Time):
+    """A time of day as HH:MM (seconds accepted on input), in the merchant's timezone. OpenAPI's
+    "time" format is RFC 3339's full-time, with seconds and an offset, so a pattern says it."""
+
+    openapi = {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}
+
+
 class DayText(fields.String):
     openapi = {"type": "string", "format": "date"}
 
@@ -88,6 +95,15 @@ class Money(fields.String):
 
 def _text(limit: int = TEXT_LIMIT, **options: Any) -> fields.String:
     return fields.String(validate=validate.Length(max=limit), **options)
+
+
+def _credential(**options: Any) -> fields.String:
+    """A client id, secret or token: it travels in HTTP headers (latin-1 only), so anything but
+    printable ASCII is refused here rather than failing later inside the HTTP client."""
+    return fields.String(
+        validate=[validate.Length(min=1, max=TEXT_LIMIT), validate.Regexp(r"^[!-~]+$")],
+        **options,
+    )
 
 
 def _uuid_list(**options: Any) -> fields.List:
@@ -157,8 +173,8 @@ class WebhookAcceptedSchema(Schema):
 
 class CompanyCreateSchema(RequestSchema):
     name = _text(required=True)
-    jurnal_client_id = _text(required=True)
-    jurnal_client_secret = fields.String(required=True, load_only=True)
+    jurnal_client_id = _credential(required=True)
+    jurnal_client_secret = _credential(required=True, load_only=True)
 
 
 class CompanySchema(Schema):
@@ -194,8 +210,8 @@ class CallbackQuerySchema(RequestSchema):
 
 class MokaConnectionCreateSchema(RequestSchema):
     company_id = fields.UUID(required=True)
-    access_token = fields.String(required=True, load_only=True, validate=validate.Length(min=1))
-    refresh_token = fields.String(required=True, load_only=True, validate=validate.Length(min=1))
+    access_token = _credential(required=True, load_only=True)
+    refresh_token = _credential(required=True, load_only=True)
     expires_at = fields.AwareDateTime(
         metadata={"description": "When the access token expires, if known."}
     )
@@ -258,7 +274,7 @@ class SettingChangesSchema(RequestSchema):
     name_suffix = _text(NAMING_LIMIT, metadata={"description": "Set once."})
     track_inventory = StrictBoolean()
     auto_sync = StrictBoolean()
-    sync_time = fields.Time(metadata={"description": "HH:MM, in the merchant's timezone."})
+    sync_time = ClockTime(metadata={"description": "HH:MM, in the merchant's timezone."})
     tag = _text(allow_none=True, metadata={"description": "Jurnal Pro or Enterprise only."})
     warehouse = _text(allow_none=True, metadata={"description": "Jurnal Enterprise only."})
     sync_by_product_name = StrictBoolean()
@@ -294,7 +310,7 @@ class SettingSchema(Schema):
     name_suffix = fields.String(required=True)
     track_inventory = fields.Boolean(required=True)
     auto_sync = fields.Boolean(required=True)
-    sync_time = fields.Time(required=True, format="%H:%M")
+    sync_time = ClockTime(required=True, format="%H:%M")
     tag = fields.String(required=True, allow_none=True)
     warehouse = fields.String(required=True, allow_none=True)
     sync_by_product_name = fields.Boolean(required=True)
