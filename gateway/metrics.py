@@ -15,7 +15,7 @@ import redis
 from flask import Flask, Response, g, request
 from flask.typing import ResponseReturnValue
 
-from gateway.auth import container
+from gateway.auth import container, require_principal
 from gateway.routing import ApiBlueprint
 from infra import jsonlog, metrics
 from infra.bootstrap import QUEUE_NAMES
@@ -34,9 +34,15 @@ _LOGGED_ARGS = ("setting_id", "company_id", "run_id", "connection_id")
     summary="Prometheus metrics",
     access="none",
     responses={200: "text/plain"},
-    description="Requests, webhooks, queue depth, postings, Jurnal calls and posting lag.",
+    errors=(401, 403),
+    description=(
+        "Requests, webhooks, queue depth, postings, Jurnal calls and posting lag. Open by "
+        "default; with SAMBUNG_METRICS_PUBLIC=0 it needs an operator's bearer token."
+    ),
 )
 def scrape() -> Response:
+    if not container().config.metrics_public:
+        require_principal(admin=True)
     connection = container().redis
     depths = [
         metrics.Sample.of(metrics.QUEUE_DEPTH, {"queue": name}, container().queue(name).count)

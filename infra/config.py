@@ -48,6 +48,8 @@ class Config:
     posting_lock_ttl_ms: int = 60_000
     # After a lost answer from Jurnal, wait this long before looking the document up.
     jurnal_settle_seconds: float = 5.0
+    # Off: /metrics answers only to an operator's bearer token (for a gateway on the internet).
+    metrics_public: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -80,6 +82,8 @@ class Config:
             public_url=(env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/"),
             posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
             jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
+            metrics_public=env.get("SAMBUNG_METRICS_PUBLIC", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
         )
 
     def with_changes(self, **changes: Any) -> Config:
