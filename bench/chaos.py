@@ -1,0 +1,757 @@
+"""`sambung chaos`: the whole stack under attack, then an exact count of Jurnal's books.
+
+The embedded stack runs as separate processes on a fresh data dir: one gateway (`sambung serve`),
+three `sambung worker` processes and the scheduler, on a Redis of its own and the SQLite event
+store (or, with `--store postgres`, a throwaway PostgreSQL server). Both sandboxes run in this
+process, the Jurnal one at its documented limit shape (30 a minute and 1,800 an hour per
+credential, 40 and 2,500 per IP) with the minute compressed to `window` seconds for the sandbox
+and the client alike, when the sandbox supports a compressed window.
+
+Faults, while the sales arrive:
+- Jurnal: 10% 5xx, 5% timeouts (the request hangs, then Jurnal's gateway answers 504), 3% of
+  writes committed and then dropped, and the non-atomic duplicate check's race window;
+- Moka: 20% of webhooks delivered twice and 10% held back so that a later one overtakes them
+  (a refund is rung up right after its sale, so it often arrives first), and two transaction
+  pulls (the nightly job's) overlapping the webhooks;
+- processes: a random worker killed with SIGKILL every few seconds and started again; Redis
+  restarted once; the gateway killed once with SIGKILL under load and started again; PostgreSQL
+  restarted once (in the PostgreSQL run).
+
+Then the faults stop, Moka's retries drain, and the run waits until the stack is quiet. The
+expected books are computed from the Moka sandbox's own data (every sale an invoice, every paid
+sale a payment, every refund a return; the custom ids by the documented derivation), never from
+Sambung's log; the sales of products deleted in Moka are the one exception by design (Sambung
+refuses them with a message). The result counts missing and duplicated documents, invoices whose
+total differs from what Moka collected, and webhooks that were answered 202 but are not in the
+log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import redis
+import requests
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+WEBHOOK_SECRET = "chaos-webhook-secret"
+SECRET_KEY = "chaos-secret-key-not-for-production"
+PAYMENT_TYPES = ("cash", "ovo", "gopay", "qris", "cash", "cash")
+JURNAL_FAULTS = {
+    "error_rate": 0.10,
+    "timeout_rate": 0.05,
+    "timeout_seconds": 2.0,
+    "drop_after_commit_rate": 0.03,
+    "race_window_ms": 50,
+}
+RUPIAH = Decimal("0.5")
+RESULT_KEYS = (
+    "expected_documents", "found", "missing", "duplicates", "amount_mismatches",
+    "webhooks_sent", "webhooks_lost", "worker_kills", "redis_restarts", "gateway_restarts",
+    "store_restarts",
+)  # fmt: skip
+MUST_BE_ZERO = ("missing", "duplicates", "amount_mismatches", "webhooks_lost")
+
+
+class ChaosFailed(Exception):
+    """The run could not be carried out (a step failed, or the stack never went quiet)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    sales: int = 1000
+    seed: int = 1
+    store: str = "sqlite"
+    workers: int = 3
+    kill_every: float = 3.0
+    window_seconds: float = 1.0
+    quiet_timeout: float = 900.0
+    keep: bool = False
+
+
+# -- processes --------------------------------------------------------------------------------
+
+
+@dataclass
+class Processes:
+    """The stack's child processes, each a `sambung` subcommand with its output in a log file."""
+
+    env: dict[str, str]
+    logs: Path
+    running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    argv: dict[str, list[str]] = field(default_factory=dict)
+
+    def start(self, name: str, argv: list[str]) -> None:
+        self.argv[name] = argv
+        with (self.logs / f"{name}.log").open("ab") as out:
+            self.running[name] = subprocess.Popen(
+                [sys.executable, "-m", "sambung", *argv],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no clean-up of any kind, as when a machine loses power."""
+        process = self.running[name]
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        process.wait(30)
+
+    def restart(self, name: str) -> None:
+        self.kill(name)
+        self.start(name, self.argv[name])
+
+    def check(self) -> None:
+        for name, process in self.running.items():
+            if process.poll() is not None:
+                raise ChaosFailed(
+                    f"{name} exited with status {process.returncode}: {self.tail(name)}"
+                )
+
+    def tail(self, name: str, lines: int = 20) -> str:
+        path = self.logs / f"{name}.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        for process in self.running.values():
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
+        deadline = time.monotonic() + 15
+        for process in self.running.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+    def rss_kib(self) -> dict[str, int]:
+        """Resident memory of each running child, from /proc (Linux)."""
+        sizes = {}
+        for name, process in self.running.items():
+            with contextlib.suppress(OSError, ValueError):
+                status = Path(f"/proc/{process.pid}/status").read_text()
+                line = next(s for s in status.splitlines() if s.startswith("VmRSS:"))
+                sizes[name] = int(line.split()[1])
+        return sizes
+
+
+class Postgres:
+    """A throwaway PostgreSQL server under `root`, which can be restarted mid-run."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.data = root / "data"
+        self.port = free_port()
+        self.bin_dir = _postgres_bin_dir()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(root, "postgres", "postgres")
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.as_user, *args], check=True, capture_output=True, text=True)
+
+    def start(self) -> None:
+        if not self.data.exists():
+            self._run(str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres",
+                      "--auth=trust", "-E", "UTF8", "--no-sync")  # fmt: skip
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=200"
+        )
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-o", options,
+                  "-l", str(self.root / "log"), "-w", "-t", "60", "start")  # fmt: skip
+
+    def create_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+    def restart(self) -> None:
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
+                  "-t", "60", "stop")  # fmt: skip
+        self.start()
+
+    def stop(self) -> None:
+        subprocess.run(
+            [*self.as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+             "stop"],
+            capture_output=True, check=False,
+        )  # fmt: skip
+
+    def env(self, dbname: str) -> dict[str, str]:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": "127.0.0.1",
+            "POSTGRES_PORT": str(self.port),
+            "POSTGRES_USER": "postgres",
+            "POSTGRES_PASSWORD": "",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+
+
+def _postgres_bin_dir() -> Path:
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).resolve().parent
+    import glob
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    if not found:
+        raise ChaosFailed("--store postgres needs PostgreSQL's server binaries (initdb, pg_ctl)")
+    return Path(found[0]).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    options: Options
+    echo: Callable[[str], None]
+    root: Path
+    processes: Processes
+    gateway_url: str
+    redis_dir: Path
+    moka: Any  # MokaSandbox
+    moka_url: str
+    jurnal: Any  # JurnalSandbox
+    jurnal_url: str
+    container: Any  # infra.bootstrap.Container
+    postgres: Postgres | None = None
+    token: str = ""
+    setting: dict[str, Any] = field(default_factory=dict)
+    outlet_id: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    published: dict[str, tuple[str, str]] = field(default_factory=dict)  # event → (id, version)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def api(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = requests.request(
+                    method, f"{self.gateway_url}/api/v1{path}", timeout=60,
+                    headers={"Authorization": f"Bearer {self.token}"}, **kwargs,
+                )  # fmt: skip
+            except requests.ConnectionError:
+                # The gateway may be down for a moment: it is one of the things killed.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+                continue
+            if answer.status_code != expect:
+                raise ChaosFailed(f"{method} {path}: {answer.status_code} {answer.text[:500]}")
+            return answer.json() if answer.content else None
+
+    def control(self, url: str, method: str, path: str, **kwargs: Any) -> Any:
+        answer = requests.request(method, f"{url}/_sandbox{path}", timeout=120, **kwargs)
+        if answer.status_code >= 300:
+            raise ChaosFailed(f"sandbox {method} {path}: {answer.status_code} {answer.text[:300]}")
+        return answer.json()
+
+    def wait(self, what: str, done: Callable[[], Any], timeout: float = 300.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.processes.check()
+            result = done()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise ChaosFailed(f"timed out after {timeout:.0f}s waiting for {what}")
+            time.sleep(0.5)
+
+    def finished_run(self, run_id: str, timeout: float = 600.0) -> dict[str, Any]:
+        def done() -> dict[str, Any] | None:
+            answer = requests.get(
+                f"{self.gateway_url}/api/v1/runs/{run_id}", timeout=30,
+                headers={"Authorization": f"Bearer {self.token}"},
+            )  # fmt: skip
+            if answer.status_code != 200:
+                return None
+            run: dict[str, Any] = answer.json()
+            return run if run["finished_at"] else None
+
+        return self.wait(f"run {run_id}", lambda: _suppress(done), timeout)
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def restart_redis(self) -> None:
+        from infra.embedded import ensure_redis, stop_redis
+
+        stop_redis(self.redis_dir)
+        ensure_redis(self.redis_dir)
+        self.counts["redis_restarts"] += 1
+        self.echo("  chaos: Redis restarted")
+
+    def kill_gateway(self) -> None:
+        self.processes.restart("gateway")
+        self.counts["gateway_restarts"] += 1
+        self.echo("  chaos: gateway killed (SIGKILL) and started again")
+
+    def restart_store(self) -> None:
+        if self.postgres is None:
+            return
+        self.postgres.restart()
+        self.counts["store_restarts"] += 1
+        self.echo("  chaos: PostgreSQL restarted")
+
+    @contextlib.contextmanager
+    def killing_workers(self) -> Iterator[None]:
+        stop = threading.Event()
+        names = [n for n in self.processes.running if n.startswith("worker-")]
+
+        def killer() -> None:
+            while not stop.wait(self.options.kill_every * (0.5 + self.rng.random())):
+                self.processes.restart(self.rng.choice(names))
+                self.counts["worker_kills"] += 1
+
+        thread = threading.Thread(target=killer, name="chaos-killer", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+
+def _suppress(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except requests.RequestException:
+        return None
+
+
+def _jurnal_sandbox(window: float, seed: int) -> tuple[Any, str]:
+    """The Jurnal sandbox at its documented limits in a compressed window when it supports one;
+    otherwise (an older sandbox) the same rate per real minute, and the result says so."""
+    from sandbox.jurnal import JurnalSandbox
+
+    accepted = inspect.signature(JurnalSandbox).parameters
+    if "rate_window_seconds" in accepted:
+        return JurnalSandbox(
+            rate_window_seconds=window, seed=seed
+        ), f"documented, {window:g}s minute"
+    scale = round(60 / window)
+    return (
+        JurnalSandbox(
+            rate_limit_per_minute=30 * scale, rate_limit_per_hour=1800 * scale, seed=seed
+        ),
+        f"per credential only, scaled x{scale} (no compressed window in this sandbox)",
+    )
+
+
+def run_chaos(options: Options, echo: Callable[[str], None]) -> dict[str, Any]:
+    """Run the stack under the faults and return the result (RESULT_KEYS and some context)."""
+    from infra.bootstrap import Container
+    from infra.config import Config
+    from infra.embedded import ensure_redis, stop_redis
+    from sandbox.jurnal import create_app as jurnal_app
+    from sandbox.moka import WebhookPolicy
+    from sandbox.moka import create_app as moka_app
+    from sandbox.moka.state import MokaSandbox
+    from sandbox.serving import serve_in_thread
+
+    root = Path(tempfile.mkdtemp(prefix="sambung-chaos-"))
+    redis_dir = root / "redis"
+    redis_url = ensure_redis(redis_dir)
+    jurnal, limits = _jurnal_sandbox(options.window_seconds, options.seed)
+    jurnal_server = serve_in_thread(jurnal_app(jurnal))
+    policy = WebhookPolicy(
+        retry_delays=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0),
+        timeout=10.0,
+        duplicate_rate=0.2,
+        reorder_rate=0.1,
+        reorder_hold=1.0,
+    )
+    moka = MokaSandbox(webhook_secret=WEBHOOK_SECRET, webhook_policy=policy, seed=options.seed)
+    moka_server = serve_in_thread(moka_app(moka))
+    postgres: Postgres | None = None
+    processes: Processes | None = None
+    container = None
+    try:
+        gateway_port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(_CONFIGURATION)},
+            "SAMBUNG_DATA_DIR": str(root / "var"),
+            "REDIS_URL": redis_url,
+            "SAMBUNG_SECRET_KEY": SECRET_KEY,
+            "SAMBUNG_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
+            "MOKA_BASE_URL": moka_server.url,
+            "MOKA_CLIENT_ID": "sandbox-moka-client",
+            "MOKA_CLIENT_SECRET": "sandbox-moka-secret",
+            "MOKA_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "JURNAL_BASE_URL": jurnal_server.url,
+            "JURNAL_RATE_LIMIT_PER_MINUTE": str(
+                30 if "documented" in limits else round(30 * 60 / options.window_seconds)
+            ),
+            "JURNAL_RATE_WINDOW_SECONDS": f"{options.window_seconds:g}",
+            "JURNAL_SETTLE_MS": "300",
+            "SAMBUNG_POSTING_LOCK_TTL_MS": "5000",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if options.store == "postgres":
+            postgres = Postgres(root / "pg")
+            postgres.start()
+            postgres.create_database("sambung_chaos")
+            env.update(postgres.env("sambung_chaos"))
+        logs = root / "logs"
+        logs.mkdir()
+        processes = Processes(env, logs)
+        container = Container(Config.from_env(env))
+        run = Run(
+            options, echo, root, processes, f"http://127.0.0.1:{gateway_port}", redis_dir,
+            moka, moka_server.url, jurnal, jurnal_server.url, container, postgres,
+            rng=random.Random(options.seed),
+        )  # fmt: skip
+        _record_publications(run)
+        result = _attack(run, limits)
+        result["logs"] = str(logs) if options.keep else None
+        return result
+    finally:
+        if processes is not None:
+            processes.stop()
+        if container is not None:
+            container.close()
+        moka_server.stop()
+        jurnal_server.stop()
+        stop_redis(redis_dir)
+        if postgres is not None:
+            postgres.stop()
+        if not options.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+_CONFIGURATION = ("SAMBUNG_", "MOKA_", "JURNAL_", "POSTGRES_", "REDIS_", "PERSISTENCE_", "SQLITE_")
+
+
+def _record_publications(run: Run) -> None:
+    """Remember which payment version each webhook carried, to find any 202 not in the log."""
+    dispatcher = run.moka.webhooks
+    publish = dispatcher.publish
+
+    def recording(event_name: str, outlet_id: int, body: dict[str, Any]) -> list[str]:
+        ids: list[str] = publish(event_name, outlet_id, body)
+        if event_name.startswith("moka.transaction."):
+            for event_id in ids:
+                run.published[event_id] = (str(body["id"]), str(body["updated_at"]))
+        return ids
+
+    dispatcher.publish = recording
+
+
+def _attack(run: Run, limits: str) -> dict[str, Any]:
+    from infra.api_tokens import issue_token
+    from sandbox.jurnal.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+
+    echo, options = run.echo, run.options
+    processes = run.processes
+    started = time.monotonic()
+    processes.start("gateway", ["serve", "--port", run.gateway_url.rsplit(":", 1)[1]])
+    for number in range(1, options.workers + 1):
+        processes.start(f"worker-{number}", ["worker", "--name", f"chaos-{number}-{os.getpid()}"])
+    processes.start("scheduler", ["scheduler"])
+    run.token = issue_token(run.container.log, admin=True).token
+    run.wait("the gateway", lambda: _suppress(lambda: requests.get(
+        f"{run.gateway_url}/readyz", timeout=5).status_code == 200), 60)  # fmt: skip
+
+    # A small library and a day or two of history: most sales arrive live, under the faults.
+    history = max(4, options.sales // 5)
+    today = datetime.now(JAKARTA).date()
+    seeded = run.moka.seed(
+        options.seed, products=40, customers=20, days=2,
+        transactions_per_day=max(2, history // 2), start_date=today - timedelta(days=2),
+    )  # fmt: skip
+    run.outlet_id = int(seeded["outlet_ids"][0])
+    company = run.api("POST", "/companies", 201, json={
+        "name": "PT Kopi Chaos", "jurnal_client_id": DEFAULT_CLIENT_ID,
+        "jurnal_client_secret": DEFAULT_CLIENT_SECRET})  # fmt: skip
+    connection = run.api("POST", "/moka/connections", 201, json={
+        "company_id": company["id"], "access_token": seeded["access_token"],
+        "refresh_token": seeded["refresh_token"]})  # fmt: skip
+    bank = {"account": "Rekening Bank", "tag": None}
+    run.setting = run.api("POST", "/settings", 201, json={
+        "company_id": company["id"], "moka_connection_id": connection["id"],
+        "outlet_id": str(run.outlet_id), "name": "Kopi Chaos",
+        "start_date": (today - timedelta(days=2)).isoformat(),
+        "default_customer": "Pelanggan Umum", "name_prefix": "Chaos",
+        "sales_account": "Pendapatan", "purchase_account": "Beban Pokok Pendapatan",
+        "auto_sync": False,
+        "payment_accounts": {"cash": {"account": "Kas", "tag": None}, "edc": bank,
+                             "gift_card": bank, "ovo": bank, "tcash": bank, "other": bank},
+    })  # fmt: skip
+    setting_id = run.setting["id"]
+    run.wait("3 workers", lambda: _workers(run) >= options.workers, 120)
+    master = run.finished_run(
+        run.api("POST", f"/settings/{setting_id}/sync/master-data", 202)["run_id"]
+    )
+    if master["status"] != "Sukses":
+        raise ChaosFailed(f"the master-data sync did not succeed: {master}")
+    echo(f"master data synced after {time.monotonic() - started:.0f}s; the attack starts")
+
+    subscription = {"url": f"{run.gateway_url}/webhooks/moka", "secret": WEBHOOK_SECRET}
+    run.control(run.moka_url, "POST", "/subscriptions", json=subscription)
+    run.control(run.jurnal_url, "POST", "/faults", json={**JURNAL_FAULTS, "seed": options.seed})
+    live = options.sales - _moka_sales(run)
+    pulls = []
+    with run.killing_workers():
+        pulls.append(run.api("POST", f"/settings/{setting_id}/sync/transactions", 202)["run_id"])
+        _sell(run, live, pulls, setting_id)
+    run.control(run.jurnal_url, "POST", "/faults", json={
+        "error_rate": 0, "timeout_rate": 0, "drop_after_commit_rate": 0})  # fmt: skip
+    echo(f"{live} live sales sent after {time.monotonic() - started:.0f}s; waiting until quiet")
+    if not run.control(run.moka_url, "POST", "/webhooks/drain", json={"timeout": 600})["drained"]:
+        raise ChaosFailed("Moka's webhook deliveries did not drain")
+    for run_id in pulls:
+        run.finished_run(run_id)
+    _wait_until_quiet(run, setting_id)
+    result = _count(run, setting_id)
+    result.update(
+        seconds=round(time.monotonic() - started, 1),
+        store=options.store,
+        sales=options.sales,
+        seed=options.seed,
+        jurnal_limits=limits,
+    )
+    return result
+
+
+def _workers(run: Run) -> int:
+    from rq import Worker
+
+    return int(Worker.count(connection=run.container.redis))
+
+
+def _moka_sales(run: Run) -> int:
+    with run.moka.lock:
+        _, outlet = run.moka.outlet(run.outlet_id)
+        return len(outlet.payments)
+
+
+def _sell(run: Run, live: int, pulls: list[str], setting_id: str) -> None:
+    """Ring up `live` sales at the till (and refund one in ten at once), with the one-off
+    process faults and a second pull at fixed points of the way."""
+    with run.moka.lock:
+        _, outlet = run.moka.outlet(run.outlet_id)
+        items = [i["id"] for i in outlet.items.values() if not i["is_deleted"]]
+    one_offs = {
+        live * 3 // 10: run.restart_redis,
+        live * 5 // 10: run.kill_gateway,
+        live * 6 // 10: lambda: pulls.append(
+            run.api("POST", f"/settings/{setting_id}/sync/transactions", 202)["run_id"]
+        ),
+        live * 7 // 10: run.restart_store,
+    }
+    sold: list[str] = []
+    for number in range(live):
+        if number in one_offs:
+            one_offs[number]()
+        cart = {
+            "payment_type": PAYMENT_TYPES[number % len(PAYMENT_TYPES)],
+            "checkouts": [
+                {"item_id": run.rng.choice(items), "quantity": run.rng.randint(1, 3)}
+                for _ in range(run.rng.randint(1, 3))
+            ],
+        }
+        sale = run.control(run.moka_url, "POST", "/payments",
+                           json={"outlet_id": run.outlet_id, "payment": cart})["id"]  # fmt: skip
+        sold.append(sale)
+        if number % 10 == 9:
+            refunded = sold.pop(run.rng.randrange(len(sold)))
+            refund = {"outlet_id": run.outlet_id, "payment": {"parent_payment_uuid": refunded}}
+            run.control(run.moka_url, "POST", "/payments", json=refund)
+        if number % 100 == 99:
+            run.echo(f"  {number + 1}/{live} live sales")
+        time.sleep(0.01)
+
+
+def _wait_until_quiet(run: Run, setting_id: str) -> None:
+    """Quiet: the log fully processed, no job queued or running, Jurnal's counts unchanged for
+    a few seconds."""
+    from uuid import UUID
+
+    from infra.bootstrap import QUEUE_NAMES
+
+    last: list[Any] = [None, time.monotonic()]
+
+    def quiet() -> bool:
+        log, redis_connection = run.container.log, run.container.redis
+        try:
+            busy = log.has_unprocessed(UUID(setting_id)) or any(
+                run.container.queue(name).count
+                or run.container.queue(name).started_job_registry.count
+                for name in QUEUE_NAMES
+            )
+            redis_connection.ping()
+        except (redis.RedisError, OSError):
+            return False
+        with run.jurnal.lock:
+            counts = {n: len(c) for co in run.jurnal.companies.values()
+                      for n, c in co.collections.items()}  # fmt: skip
+        if busy or counts != last[0]:
+            last[0], last[1] = counts, time.monotonic()
+            return False
+        return time.monotonic() - last[1] > 5
+
+    run.wait("the stack to be quiet", quiet, run.options.quiet_timeout)
+
+
+# -- the count --------------------------------------------------------------------------------
+
+
+def _count(run: Run, setting_id: str) -> dict[str, Any]:
+    import copy
+
+    from domain.log import PaymentReceived
+    from domain.mapping import sale_invoice_custom_id
+    from domain.mapping.follow_ups import follow_up_custom_ids
+    from domain.mapping.moka import read_payment
+    from domain.mapping.returns import return_custom_id
+    from domain.mapping.setting import setting_from_json
+    from sandbox.jurnal.resources.invoices import totals_of
+
+    setting = setting_from_json(run.setting, str(run.outlet_id))
+    with run.moka.lock:
+        _, outlet = run.moka.outlet(run.outlet_id)
+        payments = copy.deepcopy(list(outlet.payments.values()))
+        deleted = {item["id"] for item in outlet.items.values() if item["is_deleted"]}
+
+    # What Moka's data calls for: custom id → the amount it must carry (None: not checked).
+    expected: dict[str, dict[str, Decimal | None]] = {
+        "sales_invoices": {}, "receive_payments": {}, "sales_returns": {}}  # fmt: skip
+    for payment in payments:
+        if any(line.get("item_id") in deleted for line in payment["checkouts"]):
+            continue  # refused by design: a sale of a product deleted in Moka
+        sale = read_payment(payment)
+        expected["sales_invoices"][sale_invoice_custom_id(payment, setting)] = sale.totals.collected
+        refunds = {return_custom_id(setting, r.uuid): r.totals.collected for r in sale.refunds}
+        for kind, custom_id in follow_up_custom_ids(payment, setting):
+            resource = "receive_payments" if kind == "receive_payment" else "sales_returns"
+            amount = refunds.get(custom_id) if resource == "sales_returns" else None
+            expected[resource][custom_id] = amount
+
+    with run.jurnal.lock:
+        held: dict[str, dict[str, list[Decimal | None]]] = {r: {} for r in expected}
+        for company in run.jurnal.companies.values():
+            for resource in expected:
+                for record in company.collections[resource]:
+                    custom_id = record.get("custom_id")
+                    if not custom_id:
+                        continue
+                    amount = _amount(resource, record, totals_of)
+                    held[resource].setdefault(custom_id, []).append(amount)
+
+    missing = duplicates = mismatches = found = 0
+    examples: dict[str, list[str]] = {"missing": [], "duplicates": [], "amount_mismatches": []}
+    for resource, wanted in expected.items():
+        for custom_id, amount in wanted.items():
+            copies = held[resource].get(custom_id, [])
+            if not copies:
+                missing += 1
+                examples["missing"].append(custom_id)
+                continue
+            found += 1
+            if len(copies) > 1:
+                duplicates += len(copies) - 1
+                examples["duplicates"].append(custom_id)
+            got = copies[0]
+            if amount is not None and got is not None and abs(abs(got) - abs(amount)) >= RUPIAH:
+                mismatches += 1
+                examples["amount_mismatches"].append(f"{custom_id}: {got} vs Moka {amount}")
+        # Documents nobody asked for, twice or more, count as duplicates too.
+        for custom_id, copies in held[resource].items():
+            if custom_id not in wanted and len(copies) > 1:
+                duplicates += len(copies) - 1
+                examples["duplicates"].append(custom_id)
+
+    # Webhooks answered 202 whose payment version (or a newer one) is not in the log.
+    logged: dict[str, str] = {}
+    after = 0
+    from uuid import UUID
+
+    while events := run.container.log.read(UUID(setting_id), after=after, limit=1000):
+        for event in events:
+            if isinstance(event, PaymentReceived):
+                key = str(event.record["id"])
+                logged[key] = max(logged.get(key, ""), _instant(event.record["updated_at"]))
+        after = events[-1].position
+    accepted = {a["event_id"] for a in run.moka.webhooks.attempts if a["outcome"] == 202}
+    lost = [
+        event_id
+        for event_id in accepted
+        if event_id in run.published
+        and logged.get(run.published[event_id][0], "") < _instant(run.published[event_id][1])
+    ]
+    return {
+        "expected_documents": sum(len(w) for w in expected.values()),
+        "found": found,
+        "missing": missing,
+        "duplicates": duplicates,
+        "amount_mismatches": mismatches,
+        "webhooks_sent": len(run.published),
+        "webhooks_lost": len(lost),
+        "worker_kills": run.counts["worker_kills"],
+        "redis_restarts": run.counts["redis_restarts"],
+        "gateway_restarts": run.counts["gateway_restarts"],
+        "store_restarts": run.counts["store_restarts"],
+        "examples": {k: v[:5] for k, v in examples.items() if v},
+    }
+
+
+def _instant(text: str) -> str:
+    """A Moka timestamp as a sortable UTC string."""
+    return datetime.fromisoformat(str(text)).astimezone(ZoneInfo("UTC")).isoformat()
+
+
+def _amount(resource: str, record: dict[str, Any], totals_of: Any) -> Decimal | None:
+    if resource == "sales_invoices":
+        return Decimal(str(totals_of(record).original_amount))
+    if resource == "sales_returns":
+        return Decimal(str(record.get("return_amount")))
+    return None
+
+
+def passed(result: dict[str, Any]) -> bool:
+    return all(result[key] == 0 for key in MUST_BE_ZERO)
+
+
+def as_json(result: dict[str, Any]) -> str:
+    return json.dumps(result, indent=2, default=str)
+
+
+def stop_signal_handlers() -> None:
+    """Ctrl-C ends the run through its clean-up."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
