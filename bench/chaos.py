@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import logging
 import os
 import random
 import shutil
@@ -100,6 +101,9 @@ class Processes:
     logs: Path
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     argv: dict[str, list[str]] = field(default_factory=dict)
+    # The killer thread restarts while the main thread checks: a restart is one step for both.
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    killed: set[int] = field(default_factory=set)
 
     def start(self, name: str, argv: list[str]) -> None:
         self.argv[name] = argv
@@ -114,6 +118,7 @@ class Processes:
     def kill(self, name: str) -> None:
         """SIGKILL: no clean-up of any kind, as when a machine loses power."""
         process = self.running[name]
+        self.killed.add(process.pid)
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         process.wait(30)
@@ -385,6 +390,7 @@ def run_chaos(options: Options, echo: Callable[[str], None]) -> dict[str, Any]:
     from sandbox.moka.state import MokaSandbox
     from sandbox.serving import serve_in_thread
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the sandboxes' request lines
     root = Path(tempfile.mkdtemp(prefix="sambung-chaos-"))
     redis_dir = root / "redis"
     redis_url = ensure_redis(redis_dir)
@@ -482,7 +488,8 @@ def _attack(run: Run, limits: str) -> dict[str, Any]:
     started = time.monotonic()
     processes.start("gateway", ["serve", "--port", run.gateway_url.rsplit(":", 1)[1]])
     for number in range(1, options.workers + 1):
-        processes.start(f"worker-{number}", ["worker", "--name", f"chaos-{number}-{os.getpid()}"])
+        # RQ's own unique names: a killed worker's registration outlives it for a while.
+        processes.start(f"worker-{number}", ["worker"])
     processes.start("scheduler", ["scheduler"])
     run.token = issue_token(run.container.log, admin=True).token
     run.wait("the gateway", lambda: _suppress(lambda: requests.get(
@@ -530,14 +537,20 @@ def _attack(run: Run, limits: str) -> dict[str, Any]:
     with run.killing_workers():
         pulls.append(run.api("POST", f"/settings/{setting_id}/sync/transactions", 202)["run_id"])
         _sell(run, live, pulls, setting_id)
+        echo(f"{live} live sales sent after {time.monotonic() - started:.0f}s; the faults go on")
+        drained = run.control(run.moka_url, "POST", "/webhooks/drain", json={"timeout": 600})
+        if not drained["drained"]:
+            raise ChaosFailed("Moka's webhook deliveries did not drain")
+        _wait_until_quiet(run, setting_id)
     run.control(run.jurnal_url, "POST", "/faults", json={
         "error_rate": 0, "timeout_rate": 0, "drop_after_commit_rate": 0})  # fmt: skip
-    echo(f"{live} live sales sent after {time.monotonic() - started:.0f}s; waiting until quiet")
-    if not run.control(run.moka_url, "POST", "/webhooks/drain", json={"timeout": 600})["drained"]:
-        raise ChaosFailed("Moka's webhook deliveries did not drain")
-    for run_id in pulls:
-        run.finished_run(run_id)
+    echo(f"quiet under the faults after {time.monotonic() - started:.0f}s; the faults stop")
+    # The next night's catch-up, as the scheduler would start it: a pull whose worker was killed
+    # stays open until RQ gives its job up, and the sales only it brought wait for the next one.
+    final = run.api("POST", f"/settings/{setting_id}/sync/transactions", 202)["run_id"]
+    run.finished_run(final, run.options.quiet_timeout)
     _wait_until_quiet(run, setting_id)
+    unfinished = [r for r in pulls if not _finished(run, r)]
     result = _count(run, setting_id)
     result.update(
         seconds=round(time.monotonic() - started, 1),
@@ -545,8 +558,17 @@ def _attack(run: Run, limits: str) -> dict[str, Any]:
         sales=options.sales,
         seed=options.seed,
         jurnal_limits=limits,
+        pulls_left_open_by_kills=len(unfinished),
     )
     return result
+
+
+def _finished(run: Run, run_id: str) -> bool:
+    answer = requests.get(
+        f"{run.gateway_url}/api/v1/runs/{run_id}", timeout=30,
+        headers={"Authorization": f"Bearer {run.token}"},
+    )  # fmt: skip
+    return answer.status_code == 200 and answer.json()["finished_at"] is not None
 
 
 def _workers(run: Run) -> int:
@@ -599,8 +621,9 @@ def _sell(run: Run, live: int, pulls: list[str], setting_id: str) -> None:
 
 
 def _wait_until_quiet(run: Run, setting_id: str) -> None:
-    """Quiet: the log fully processed, no job queued or running, Jurnal's counts unchanged for
-    a few seconds."""
+    """Quiet: the log fully processed, no job queued, Jurnal's counts unchanged for ten seconds.
+    (Started jobs are not asked about: a killed worker's job stays "started" until RQ gives it
+    up, minutes later.)"""
     from uuid import UUID
 
     from infra.bootstrap import QUEUE_NAMES
@@ -611,9 +634,7 @@ def _wait_until_quiet(run: Run, setting_id: str) -> None:
         log, redis_connection = run.container.log, run.container.redis
         try:
             busy = log.has_unprocessed(UUID(setting_id)) or any(
-                run.container.queue(name).count
-                or run.container.queue(name).started_job_registry.count
-                for name in QUEUE_NAMES
+                run.container.queue(name).count for name in QUEUE_NAMES
             )
             redis_connection.ping()
         except (redis.RedisError, OSError):
@@ -624,7 +645,7 @@ def _wait_until_quiet(run: Run, setting_id: str) -> None:
         if busy or counts != last[0]:
             last[0], last[1] = counts, time.monotonic()
             return False
-        return time.monotonic() - last[1] > 5
+        return time.monotonic() - last[1] > 10
 
     run.wait("the stack to be quiet", quiet, run.options.quiet_timeout)
 
@@ -674,7 +695,7 @@ def _count(run: Run, setting_id: str) -> dict[str, Any]:
                     amount = _amount(resource, record, totals_of)
                     held[resource].setdefault(custom_id, []).append(amount)
 
-    missing = duplicates = mismatches = found = 0
+    missing = duplicates = mismatches = found = checked = 0
     examples: dict[str, list[str]] = {"missing": [], "duplicates": [], "amount_mismatches": []}
     for resource, wanted in expected.items():
         for custom_id, amount in wanted.items():
@@ -688,7 +709,10 @@ def _count(run: Run, setting_id: str) -> dict[str, Any]:
                 duplicates += len(copies) - 1
                 examples["duplicates"].append(custom_id)
             got = copies[0]
-            if amount is not None and got is not None and abs(abs(got) - abs(amount)) >= RUPIAH:
+            if amount is None or got is None:
+                continue
+            checked += 1
+            if abs(abs(got) - abs(amount)) >= RUPIAH:
                 mismatches += 1
                 examples["amount_mismatches"].append(f"{custom_id}: {got} vs Moka {amount}")
         # Documents nobody asked for, twice or more, count as duplicates too.
@@ -727,8 +751,17 @@ def _count(run: Run, setting_id: str) -> dict[str, Any]:
         "redis_restarts": run.counts["redis_restarts"],
         "gateway_restarts": run.counts["gateway_restarts"],
         "store_restarts": run.counts["store_restarts"],
+        "amounts_checked": checked,
+        "jurnal_answers": _jurnal_answers(run),
         "examples": {k: v[:5] for k, v in examples.items() if v},
     }
+
+
+def _jurnal_answers(run: Run) -> dict[str, Any]:
+    """How Jurnal answered during the run, by status (`dropped`: committed, answer lost)."""
+    state = run.control(run.jurnal_url, "GET", "/state")
+    served: dict[str, Any] = state.get("requests") or state.get("served") or {}
+    return served
 
 
 def _instant(text: str) -> str:
@@ -752,6 +785,6 @@ def as_json(result: dict[str, Any]) -> str:
     return json.dumps(result, indent=2, default=str)
 
 
-def stop_signal_handlers() -> None:
-    """Ctrl-C ends the run through its clean-up."""
+def stop_on_sigterm() -> None:
+    """SIGTERM ends the run through its clean-up, as Ctrl-C does."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)

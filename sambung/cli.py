@@ -244,12 +244,13 @@ def chaos(
 ) -> None:
     """Run the stack under Jurnal, Moka and process faults, then count Jurnal's books against
     Moka's; exit 1 unless nothing is missing, duplicated, mis-totalled or lost."""
-    from bench.chaos import ChaosFailed, Options, passed, run_chaos
+    from bench.chaos import ChaosFailed, Options, passed, run_chaos, stop_on_sigterm
     from bench.chaos import as_json as to_json
 
     if soak_minutes:
         raise click.UsageError("--soak is not implemented yet (see SECURITY.md, 'Soak')")
     say = (lambda line: click.echo(line, err=True)) if as_json else click.echo
+    stop_on_sigterm()
     try:
         result = run_chaos(Options(sales=sales, seed=seed, store=store, keep=keep), say)
     except ChaosFailed as failure:
