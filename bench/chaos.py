@@ -71,6 +71,7 @@ RESULT_KEYS = (
     "webhooks_sent", "webhooks_lost", "worker_kills", "redis_restarts", "gateway_restarts",
     "store_restarts",
 )  # fmt: skip
+MAX_REVIVALS = 20
 MUST_BE_ZERO = ("missing", "duplicates", "amount_mismatches", "webhooks_lost")
 
 
@@ -104,35 +105,49 @@ class Processes:
     # The killer thread restarts while the main thread checks: a restart is one step for both.
     lock: threading.RLock = field(default_factory=threading.RLock)
     killed: set[int] = field(default_factory=set)
+    revived: Counter[str] = field(default_factory=Counter)
 
     def start(self, name: str, argv: list[str]) -> None:
         self.argv[name] = argv
         with (self.logs / f"{name}.log").open("ab") as out:
+            # Each child leads its own process group: gunicorn's workers die with its master.
             self.running[name] = subprocess.Popen(
                 [sys.executable, "-m", "sambung", *argv],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def kill(self, name: str) -> None:
-        """SIGKILL: no clean-up of any kind, as when a machine loses power."""
+        """SIGKILL to the child's whole process group: no clean-up of any kind, as when a
+        machine loses power."""
         process = self.running[name]
         self.killed.add(process.pid)
         with contextlib.suppress(ProcessLookupError):
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(30)
 
     def restart(self, name: str) -> None:
-        self.kill(name)
-        self.start(name, self.argv[name])
+        with self.lock:
+            self.kill(name)
+            self.start(name, self.argv[name])
 
     def check(self) -> None:
-        for name, process in self.running.items():
-            if process.poll() is not None:
-                raise ChaosFailed(
-                    f"{name} exited with status {process.returncode}: {self.tail(name)}"
-                )
+        """Act as the service manager: start again any child that exited by itself (an RQ
+        worker gives up when Redis stays away), and count it; give up on a child that keeps
+        dying."""
+        with self.lock:
+            for name, process in list(self.running.items()):
+                if process.poll() is None:
+                    continue
+                self.revived[name] += 1
+                if self.revived[name] > MAX_REVIVALS:
+                    raise ChaosFailed(
+                        f"{name} exited {self.revived[name]} times, last with status "
+                        f"{process.returncode}: {self.tail(name)}"
+                    )
+                self.start(name, self.argv[name])
 
     def tail(self, name: str, lines: int = 20) -> str:
         path = self.logs / f"{name}.log"
@@ -143,13 +158,14 @@ class Processes:
         for process in self.running.values():
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    process.terminate()
+                    os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for process in self.running.values():
             try:
                 process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.wait(10)
 
     def rss_kib(self) -> dict[str, int]:
@@ -559,6 +575,7 @@ def _attack(run: Run, limits: str) -> dict[str, Any]:
         seed=options.seed,
         jurnal_limits=limits,
         pulls_left_open_by_kills=len(unfinished),
+        exited_and_restarted=dict(processes.revived),
     )
     return result
 
