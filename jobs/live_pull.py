@@ -18,8 +18,8 @@ Who does what:
 A pull asks for `updated_at` since its previous start minus `OVERLAP`, and sends no `until`, so
 Moka's own clock ends the window: nothing updated between our clock and theirs falls between two
 pulls. Every request holds a slot of `jobs.moka_slots` (3 outlets x 4 requests in flight per
-install). The client retries 429, 5xx and timeouts with jittered backoff; a pull that still
-fails pushes the setting's next pull back (the interval doubled per failure, up to
+install). The client retries 429, 5xx and timeouts with jittered backoff (three tries); a pull
+that still fails pushes the setting's next pull back (the interval doubled per failure, up to
 `MAX_BACKOFF`), and a 429 also pauses every live pull of the install for as long, since Moka's
 limit is not known to be per outlet. The next due pull is the retry: the job records the failure
 and ends rather than raising into RQ's retries, which would pull a second time on its own.
@@ -38,7 +38,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from clients.moka import MokaClient, MokaError, MokaRateLimited, MokaTransientError
+from clients.moka import (
+    MokaClient,
+    MokaError,
+    MokaRateLimited,
+    MokaTransientError,
+    RetryPolicy,
+)
 from domain.errors import NotFound
 from domain.log import Source
 from domain.settings import Setting
@@ -54,6 +60,8 @@ OVERLAP = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(minutes=30)
 JOB_TIMEOUT = 10 * 60
 PAUSE_KEY = "sambung:live-pull:paused"
+# Fewer tries than a sync's client: the next due pull, backed off, is the further retry.
+RETRY = RetryPolicy(attempts=3)
 
 
 def state_key(setting_id: UUID | str) -> str:
@@ -177,7 +185,7 @@ def pull(container: Container, setting_id: UUID) -> dict[str, Any]:
         try:
             payments = _pull_payments(container, setting, since)
         except MokaError as error:
-            return _failed(container, setting, state, error, started)
+            return _failed(container, setting, state, error)
         results = container.log.receive_many(setting_id, "payment", payments, Source.LIVE_PULL)
         stored = sum(1 for result in results if result.stored)
         if stored:
@@ -216,7 +224,6 @@ def _failed(
     setting: Setting,
     state: PullState,
     error: MokaError,
-    started: datetime,
 ) -> dict[str, Any]:
     failures = state.failures + 1
     interval = timedelta(seconds=container.config.live_pull_seconds)
@@ -226,7 +233,7 @@ def _failed(
     container.redis.hset(
         state_key(setting.id),
         mapping={
-            "next_due": (started + backoff).isoformat(),
+            "next_due": (datetime.now(UTC) + backoff).isoformat(),
             "failures": failures,
             "last_error": f"Moka: {error}",
         },
@@ -248,6 +255,7 @@ def live_moka_client(container: Container, setting: Setting) -> MokaClient:
         container,
         ConnectionTokenStore(container.log, connection_id),
         refresh_lock=lock,
+        retry=RETRY,
         session=SlottedSession(MokaSlots(container.redis), str(setting.outlet_id)),
     )
 
