@@ -603,10 +603,10 @@ def refund_payment(
     bill_level = {row["discount_id"] for row in sale["payment_discounts"]}
     chosen = [lines[u] for u in lines if u in quantities]
     inputs = [_refund_line_input(line, quantities[line["uuid"]], bill_level) for line in chosen]
-    if sale["payment_type"] == "cash":
-        rounding = ctx.rounding if sale["total_rounding_amount"] is not None else None
-    else:
-        rounding = tender_rounding(sale["payment_type"], ctx, enable_rounding=False)
+    # A refund is rounded the way its sale was, or not at all if the sale was not rounded.
+    rounding = None
+    if sale["total_rounding_amount"] is not None:
+        rounding = tender_rounding(sale["payment_type"], ctx, enable_rounding=True)
     priced = price(
         inputs,
         gratuities=[
