@@ -108,6 +108,26 @@ def test_a_sale_pulled_and_also_delivered_by_webhook_is_one_invoice_either_way(l
     assert rows["Otomatis"]["summary"]["sales"] == {"synced": 1, "total": 1}
 
 
+def test_metrics_show_when_each_setting_was_last_pulled(live_stack):
+    from gateway.app import create_app
+
+    stack = live_stack
+    setting_id, _ = transactions_synced(stack)
+    stack.container.log.set_quota(stack.company_id, 2)
+    other = stack.synced_setting(name="Belum ditarik")  # never pulled: no timestamp yet
+    client = create_app(container=stack.container).test_client()
+    before = datetime.now(UTC).timestamp()
+    live_pull.pull(stack.container, setting_id)
+    text = client.get("/metrics").get_data(as_text=True)
+    series = f'sambung_live_pull_last_success_timestamp_seconds{{setting_id="{setting_id}"}} '
+    [line] = [row for row in text.splitlines() if row.startswith(series)]
+    assert before <= float(line.split()[-1]) <= datetime.now(UTC).timestamp()
+    assert f'setting_id="{other}"}} ' not in "".join(
+        row for row in text.splitlines() if row.startswith("sambung_live_pull_last_success")
+    )
+    assert f'sambung_live_pull_failures{{setting_id="{setting_id}"}} 0' in text
+
+
 @pytest.mark.parametrize(
     ("fault", "pauses_install"), [("error_rate", False), ("rate_limit_rate", True)]
 )
