@@ -42,10 +42,11 @@ from sandbox.moka.pricing import (
 
 Json = dict[str, Any]
 BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-# A card, e-wallet or transfer moves whole rupiah, so a non-cash sale's amount due is rounded to
-# the nearest rupiah, the difference shown in `total_rounding_amount` (null when nothing was
-# rounded). Inferred: Moka does not say how it gets there (§15 item 7).
-WHOLE_RUPIAH = Rounding(Decimal(1), "nearest")
+# A card, e-wallet or transfer moves whole rupiah, so a non-cash sale's amount due is rounded
+# down to the rupiah (in the customer's favour, like the cash rounding of the example), the
+# difference shown in `total_rounding_amount` (null when nothing was rounded). Inferred: Moka
+# does not say how it gets there (§15 item 7).
+WHOLE_RUPIAH = Rounding(Decimal(1), "down")
 
 
 class Ids:
@@ -603,7 +604,8 @@ def refund_payment(
     bill_level = {row["discount_id"] for row in sale["payment_discounts"]}
     chosen = [lines[u] for u in lines if u in quantities]
     inputs = [_refund_line_input(line, quantities[line["uuid"]], bill_level) for line in chosen]
-    # A refund is rounded the way its sale was, or not at all if the sale was not rounded.
+    # A refund is rounded the way its sale was (cash to the outlet's increment, other tenders to
+    # the rupiah), or not at all if the sale was not rounded.
     rounding = None
     if sale["total_rounding_amount"] is not None:
         rounding = tender_rounding(sale["payment_type"], ctx, enable_rounding=True)
