@@ -48,11 +48,11 @@ from clients.moka import (
 from domain.errors import NotFound
 from domain.log import Source
 from domain.settings import Setting
+from infra import bootstrap
+from infra.bootstrap import Container
 from jobs import dispatch
 from jobs.moka_slots import MokaSlots, SlottedSession
-from sambung import bootstrap
-from sambung.bootstrap import Container
-from sambung.connections import ConnectionTokenStore, moka_client
+from services.connections import ConnectionTokenStore, moka_client
 
 log = logging.getLogger(__name__)
 
