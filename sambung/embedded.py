@@ -129,7 +129,7 @@ def other_users(data_dir: Path) -> list[int]:
         except FileNotFoundError:
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             alive.append(int(entry.name) if entry.name.isdigit() else -1)
         else:
