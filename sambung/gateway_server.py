@@ -36,7 +36,7 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         from gateway.app import create_app
-        from sambung import bootstrap
+        from infra import bootstrap
 
         return create_app(container=bootstrap.current())
 

@@ -13,8 +13,8 @@ import os
 import sys
 import threading
 
-from sambung.config import Config
-from sambung.eventlog import schema_lock
+from infra.config import Config
+from infra.eventlog import schema_lock
 
 
 def _say(line: str) -> None:

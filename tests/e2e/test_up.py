@@ -25,7 +25,7 @@ import pytest
 import redis
 import requests
 
-from sambung.embedded import socket_path
+from infra.embedded import socket_path
 from tests.postgres_server import free_port
 from tests.waiting import wait_until
 

@@ -19,8 +19,8 @@ DEADLINE = 20.0
 
 TAKE_THE_LOCK = """
 import sys
-from sambung.config import Config
-from sambung.eventlog import schema_lock
+from infra.config import Config
+from infra.eventlog import schema_lock
 with schema_lock(Config.from_env({"SAMBUNG_DATA_DIR": sys.argv[1]})):
     print("locked")
 """

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import redis
 
-from sambung.filelock import held_lock
+from infra.filelock import held_lock
 
 _SOCKET_PATH_LIMIT = 100  # sun_path is 108 bytes on Linux; keep a margin
 
