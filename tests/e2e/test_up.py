@@ -212,7 +212,7 @@ def tree_size(workers: int, sandbox: bool = True) -> int:
 
 
 STARTS = 5
-WORKERS = 2
+WORKERS = 2  # the bug showed with two workers on fresh installs (verified against flock)
 
 
 def test_cli_commands_never_hang_while_the_stack_starts_again_and_again(tmp_path, stacks):
@@ -221,7 +221,6 @@ def test_cli_commands_never_hang_while_the_stack_starts_again_and_again(tmp_path
         data_dir = tmp_path / f"var-{start}"
         stack = start_up(data_dir, "--workers", str(WORKERS))
         stacks.append(stack)
-        commands = 0
         deadline = time.monotonic() + START
         # From the first moment on, while the workers start and fork, until RQ's scheduler has
         # forked and the gateway answers, and once more after that.
@@ -230,19 +229,16 @@ def test_cli_commands_never_hang_while_the_stack_starts_again_and_again(tmp_path
             made = sambung(data_dir, "token", "create", "--admin")
             assert made.returncode == 0, made.stderr
             assert made.stdout.startswith("sbg_"), made.stdout
-            commands += 1
             if forked and stack.ready():
                 break
             assert time.monotonic() < deadline, f"the stack did not start:\n{stack.output()}"
         listed = sambung(data_dir, "sync-all")  # the store and Redis, beside the workers
         assert listed.returncode == 0, listed.stderr
-        assert stack.stop() == 0, stack.output()
-        assert not redis_answers(data_dir), f"start {start + 1}: Redis still runs"
-        assert commands >= 1
+        # Stopped as an operator would, by Ctrl-C at the terminal or by the service manager.
+        stops_cleanly(stack, signal.SIGINT if start % 2 else signal.SIGTERM, WORKERS)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
-def test_up_serves_with_gunicorn_and_leaves_no_process_behind(tmp_path, stacks, sig):
+def test_up_serves_with_gunicorn_and_leaves_no_process_behind(tmp_path, stacks):
     data_dir = tmp_path / "var"
     stack = start_up(data_dir)
     stacks.append(stack)
@@ -251,21 +247,26 @@ def test_up_serves_with_gunicorn_and_leaves_no_process_behind(tmp_path, stacks, 
     tree = whole_tree(stack, tree_size(1))
     gateway = [pid for pid in tree if "sambung serve" in command_line(pid)]
     assert len(gateway) == 3, "a gunicorn master and its two workers"
-    redis_pid = redis_server_pid(data_dir)
-    assert redis_pid is not None and redis_answers(data_dir)
+    stops_cleanly(stack, signal.SIGTERM)
 
+
+def stops_cleanly(stack: Stack, sig: signal.Signals, workers: int = 1) -> None:
+    """Stop `stack` with `sig`; every process of its tree and its Redis must end."""
+    tree = whole_tree(stack, tree_size(workers))
+    redis_pid = redis_server_pid(stack.data_dir)
+    assert redis_pid is not None and redis_answers(stack.data_dir)
     assert stack.stop(sig) == 0, stack.output()
     left = tree | {redis_pid}
     wait_until(
         lambda: not any(alive(pid) for pid in left),
         STOP,
         lambda: (
-            "the tree to end; still running: "
+            f"the tree to end after {sig.name}; still running: "
             + "; ".join(f"{pid} {command_line(pid)}" for pid in left if alive(pid))
         ),
     )
-    assert not socket_path(data_dir).exists()
-    assert not list((data_dir / "redis.users").iterdir())
+    assert not socket_path(stack.data_dir).exists()
+    assert not list((stack.data_dir / "redis.users").iterdir())
 
 
 def test_a_second_process_on_the_same_data_dir_keeps_redis_running_until_it_stops(tmp_path, stacks):
