@@ -325,8 +325,12 @@ def test_demo_stopped_mid_story_leaves_no_process_behind(tmp_path):
         )
         assert not socket_path(data_dir / "demo").exists()
     finally:
+        tree |= descendants(demo.pid)
         if demo.poll() is None:
             demo.kill()
             demo.wait()
         for pid in tree:
             _kill(pid)
+        redis_pid = redis_server_pid(data_dir / "demo")
+        if redis_pid is not None:
+            _kill(redis_pid)
