@@ -104,7 +104,6 @@ class Processes:
     argv: dict[str, list[str]] = field(default_factory=dict)
     # The killer thread restarts while the main thread checks: a restart is one step for both.
     lock: threading.RLock = field(default_factory=threading.RLock)
-    killed: set[int] = field(default_factory=set)
     revived: Counter[str] = field(default_factory=Counter)
 
     def start(self, name: str, argv: list[str]) -> None:
@@ -123,7 +122,6 @@ class Processes:
         """SIGKILL to the child's whole process group: no clean-up of any kind, as when a
         machine loses power."""
         process = self.running[name]
-        self.killed.add(process.pid)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(30)
@@ -167,16 +165,6 @@ class Processes:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(10)
-
-    def rss_kib(self) -> dict[str, int]:
-        """Resident memory of each running child, from /proc (Linux)."""
-        sizes = {}
-        for name, process in self.running.items():
-            with contextlib.suppress(OSError, ValueError):
-                status = Path(f"/proc/{process.pid}/status").read_text()
-                line = next(s for s in status.splitlines() if s.startswith("VmRSS:"))
-                sizes[name] = int(line.split()[1])
-        return sizes
 
 
 class Postgres:
