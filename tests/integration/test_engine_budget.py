@@ -18,7 +18,13 @@ from domain.mapping import JurnalDocument
 from jobs import dispatch, sync
 from jobs.engine import Poster
 from jobs.setting_lock import LockLost, lock_key, try_acquire
-from tests.engine_support import RATE_WINDOW_SECONDS, Stack, built_stack, wait_until, worker_processes
+from tests.engine_support import (
+    RATE_WINDOW_SECONDS,
+    Stack,
+    built_stack,
+    wait_until,
+    worker_processes,
+)
 
 
 def finished(stack: Stack, run_id: UUID) -> bool:
@@ -75,7 +81,9 @@ def test_two_companies_syncing_at_once_share_the_ip_budget_without_a_429(sqlite_
     stack = sqlite_stack
     first = stack.create_setting(name="Kafe Satu")
     company, connection = stack.add_company("Kafe Dua PT", "kafe-dua-client", "kafe-dua-secret")
-    second = stack.create_setting(name="Kafe Dua", company_id=company, moka_connection_id=connection)
+    second = stack.create_setting(
+        name="Kafe Dua", company_id=company, moka_connection_id=connection
+    )
     before = sum(stack.jurnal_state()["requests"].values())
     since = time.time()
     with worker_processes(stack, 2):
