@@ -27,14 +27,14 @@ from uuid import UUID
 import pytest
 import requests
 
+from infra import bootstrap
+from infra.bootstrap import Container
+from infra.config import Config
 from jobs.setting_lock import acquire
-from sambung import bootstrap
-from sambung.bootstrap import Container
-from sambung.config import Config
-from sambung.connections import connect_moka_with_tokens, register_company
 from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import RunningServer, serve_in_thread
+from services.connections import connect_moka_with_tokens, register_company
 from tests.moka_support import SMALL_OUTLET, WEBHOOK_SECRET, Moka, running_moka
 
 # Short enough that the small fixtures rarely wait for budget, long enough that the limits keep
@@ -49,6 +49,12 @@ PAYMENT_ACCOUNTS = {
     "tcash": {"account": "Rekening Bank", "tag": None},
     "other": {"account": "Rekening Bank", "tag": None},
 }
+# The English-chart company (the sandbox's `"chart": "en"`) names its Cash & Bank accounts in
+# English; its setting leaves the sales, purchase and tax accounts to the company's defaults.
+PAYMENT_ACCOUNTS_EN = {
+    bucket: {**entry, "account": "Cash" if bucket == "cash" else "Bank Account"}
+    for bucket, entry in PAYMENT_ACCOUNTS.items()
+}
 
 
 @dataclass
@@ -61,6 +67,7 @@ class Stack:
     company_id: UUID
     connection_id: UUID
     env: dict[str, str]
+    chart: str = "id"
 
     @property
     def outlet_id(self) -> str:
@@ -114,6 +121,9 @@ class Stack:
             "tag": "Outlet Jaksel",
             "payment_accounts": PAYMENT_ACCOUNTS,
         }
+        if self.chart == "en":
+            del values["sales_account"], values["purchase_account"]
+            values["payment_accounts"] = PAYMENT_ACCOUNTS_EN
         values.update(fields)
         return self.container.log.create_setting(**values)
 
@@ -157,7 +167,9 @@ class Stack:
         through the real use case with its tags, and connected to the seeded Moka business.
         Answers the company's and the Moka connection's ids."""
         if self.jurnal_sandbox.company_by_client_id(client_id) is None:
-            self.jurnal_sandbox.add_company(name, "Enterprise", client_id, client_secret)
+            self.jurnal_sandbox.add_company(
+                name, "Enterprise", client_id, client_secret, chart=self.chart
+            )
         company = register_company(
             self.container,
             name=name,
@@ -220,7 +232,7 @@ def work(container: Container) -> None:
     """Run the queued jobs to the end in this process, as a worker would."""
     from rq import SimpleWorker
 
-    from sambung.bootstrap import QUEUE_NAMES
+    from infra.bootstrap import QUEUE_NAMES
 
     queues = [container.queue(name) for name in QUEUE_NAMES]
     SimpleWorker(queues, connection=container.redis).work(burst=True, with_scheduler=False)
@@ -243,7 +255,7 @@ def gateway_for(stack: Stack) -> Iterator[str]:
 
 
 def make_tags(stack: Stack, company_id: UUID, *names: str) -> None:
-    from sambung.connections import jurnal_client
+    from services.connections import jurnal_client
 
     credentials = stack.container.log.jurnal_credentials(company_id)
     client = jurnal_client(stack.container, credentials.client_id, credentials.client_secret)
@@ -251,10 +263,16 @@ def make_tags(stack: Stack, company_id: UUID, *names: str) -> None:
         client.create("tags", {"name": name})
 
 
+@pytest.fixture(params=["id", "en"])
+def chart(request: pytest.FixtureRequest) -> str:
+    """The Jurnal company's chart: Indonesian, or English like the documented example."""
+    return str(request.param)
+
+
 @pytest.fixture
-def stack(store_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
-    """The stack on each event store."""
-    with built_stack(store_env, redis_url) as made:
+def stack(store_env: dict[str, str], redis_url: str, chart: str) -> Iterator[Stack]:
+    """The stack on each event store, with each chart."""
+    with built_stack(store_env, redis_url, chart) as made:
         yield made
 
 
@@ -269,20 +287,22 @@ def sqlite_stack(tmp_path: Path, redis_url: str) -> Iterator[Stack]:
 def built_stack(
     store_env: dict[str, str],
     redis_url: str,
+    chart: str = "id",
     *,
     rate_window_seconds: float | None = RATE_WINDOW_SECONDS,
     outlet: dict[str, Any] | None = None,
     settings: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
-    """The stack, its Moka outlet generated with `outlet`'s options over `SMALL_OUTLET`, with
+    """The stack, its Jurnal company on `chart`, its Moka outlet generated with `outlet`'s options
+    over `SMALL_OUTLET`, with
     Jurnal's minute `rate_window_seconds` long for the sandbox and Sambung alike. With None,
     nothing is set but addresses and secrets: Jurnal's real 60 s minute and every other default
     (lease, settle time) as a merchant's install has them. `settings` adds to the environment."""
     if rate_window_seconds is None:
-        jurnal_sandbox = JurnalSandbox.from_env({})
+        jurnal_sandbox = JurnalSandbox.from_env({}, chart=chart)
         timing: dict[str, str] = {}
     else:
-        jurnal_sandbox = JurnalSandbox(rate_window_seconds=rate_window_seconds)
+        jurnal_sandbox = JurnalSandbox(rate_window_seconds=rate_window_seconds, chart=chart)
         timing = {
             "JURNAL_RATE_WINDOW_SECONDS": str(rate_window_seconds),
             "SAMBUNG_POSTING_LOCK_TTL_MS": "3000",
@@ -309,7 +329,7 @@ def built_stack(
         try:
             built = Stack(
                 container, moka, jurnal_sandbox, jurnal_server, seeded, UUID(int=0), UUID(int=0),
-                env,
+                env, chart,
             )  # fmt: skip
             built.company_id, built.connection_id = built.add_company(
                 "Kafe Sandbox PT", "sandbox-jurnal-client", "sandbox-jurnal-secret"

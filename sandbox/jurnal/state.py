@@ -31,7 +31,7 @@ from .limits import (
     RateLimiter,
 )
 from .resources.base import Context
-from .seed import seed_company
+from .seed import check_chart, seed_company
 from .store import Company
 
 DEFAULT_CLIENT_ID = "sandbox-jurnal-client"
@@ -56,6 +56,7 @@ class JurnalSandbox:
         sleep: Callable[[float], None] = time.sleep,
         seed: int = 0,
         timezone: str = "Asia/Jakarta",
+        chart: str = "id",
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
@@ -72,20 +73,23 @@ class JurnalSandbox:
             },
         )
         self._seed = seed
+        self._default_chart = check_chart(chart)
         self.limiter = RateLimiter(clock, rate_window_seconds)
         self.reset()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> JurnalSandbox:
         """The standalone sandbox: its default Enterprise company's credential comes from
-        `SANDBOX_JURNAL_CLIENT_ID` and `SANDBOX_JURNAL_CLIENT_SECRET`, the length of its minute
-        from `JURNAL_RATE_WINDOW_SECONDS` (as Sambung's own budget does); the limits are
-        Jurnal's documented ones."""
+        `SANDBOX_JURNAL_CLIENT_ID` and `SANDBOX_JURNAL_CLIENT_SECRET`, its chart from
+        `SANDBOX_JURNAL_CHART` (`id`, the default, or `en`), the length of its minute from
+        `JURNAL_RATE_WINDOW_SECONDS` (as Sambung's own budget does); the limits are Jurnal's
+        documented ones."""
         env = os.environ if environ is None else environ
         options.setdefault("rate_window_seconds", window_from_env(env))
         return cls(
             client_id=env.get("SANDBOX_JURNAL_CLIENT_ID") or DEFAULT_CLIENT_ID,
             client_secret=env.get("SANDBOX_JURNAL_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET,
+            chart=env.get("SANDBOX_JURNAL_CHART") or "id",
             **options,
         )
 
@@ -106,7 +110,7 @@ class JurnalSandbox:
             self.requests: Counter[str] = Counter()
             client_id, secret = self._default_credential
             self.default_company = self.add_company(
-                DEFAULT_COMPANY_NAME, DEFAULT_PACKAGE, client_id, secret
+                DEFAULT_COMPANY_NAME, DEFAULT_PACKAGE, client_id, secret, chart=self._default_chart
             )
 
     def add_company(
@@ -118,9 +122,12 @@ class JurnalSandbox:
         *,
         access_token: str | None = None,
         gating: str = "refuse",
+        chart: str = "id",
+        rules: Mapping[str, Any] | None = None,
     ) -> Company:
         if gating not in ("refuse", "ignore"):
             raise Invalid.field("gating", "(Must be refuse or ignore)")
+        check_chart(chart)
         if not client_id or not client_secret:
             raise Invalid.field("client_id", "(A credential needs a client id and a secret)")
         with self.lock:
@@ -137,7 +144,9 @@ class JurnalSandbox:
                 client_secret=client_secret,
                 access_token=access_token,
                 gating=gating,
+                chart=chart,
             )
+            set_rules(company, rules or {})
             self.companies[company.id] = company
             seed_company(Context(self, company))
             return company
@@ -208,6 +217,8 @@ class JurnalSandbox:
                     "package": company.package,
                     "plan": company.plan,
                     "client_id": company.client_id,
+                    "chart": company.chart,
+                    **rules_of(company),
                     "counts": counts,
                 }
                 if with_custom_ids:
@@ -237,6 +248,23 @@ def window_from_env(env: Mapping[str, str]) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"JURNAL_RATE_WINDOW_SECONDS must be a positive number, not {raw!r}")
     return value
+
+
+RULES = ("strict_names", "tax_account_defaults")
+
+
+def set_rules(company: Company, rules: Mapping[str, Any]) -> None:
+    """The company's switches for behaviour the reference leaves open (see `store.Company`)."""
+    for name, value in rules.items():
+        if name not in RULES:
+            continue
+        if not isinstance(value, bool):
+            raise Invalid.field(name, "(Must be true or false)")
+        setattr(company, name, value)
+
+
+def rules_of(company: Company) -> dict[str, bool]:
+    return {name: getattr(company, name) for name in RULES}
 
 
 LIMIT_SETTINGS = {
