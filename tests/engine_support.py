@@ -299,7 +299,7 @@ def built_stack(
     nothing is set but addresses and secrets: Jurnal's real 60 s minute and every other default
     (lease, settle time) as a merchant's install has them. `settings` adds to the environment."""
     if rate_window_seconds is None:
-        jurnal_sandbox = JurnalSandbox.from_env({}, chart=chart)
+        jurnal_sandbox = JurnalSandbox.from_env({"SANDBOX_JURNAL_CHART": chart})
         timing: dict[str, str] = {}
     else:
         jurnal_sandbox = JurnalSandbox(rate_window_seconds=rate_window_seconds, chart=chart)
