@@ -16,7 +16,7 @@ from domain.log import RunStatus
 from jobs import dispatch
 from tests.engine_support import built_stack, wait_until, worker_processes
 
-SMALL_OUTLET = {"products": 40, "customers": 20, "days": 2, "transactions_per_day": 10}
+SMALL_OUTLET = {"products": 40, "customers": 20, "days": 2, "transactions_per_day": 5}
 
 
 @pytest.mark.slow
