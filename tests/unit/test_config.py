@@ -75,3 +75,11 @@ def test_the_limits_and_the_window_are_read_from_the_environment():
 def test_the_rate_window_must_be_a_positive_number_of_seconds(raw):
     with pytest.raises(ConfigError, match="JURNAL_RATE_WINDOW_SECONDS"):
         Config.from_env({"JURNAL_RATE_WINDOW_SECONDS": raw})
+
+
+def test_the_live_pull_runs_every_two_minutes_unless_set_and_zero_turns_it_off():
+    assert Config.from_env({}).live_pull_seconds == 120
+    assert Config.from_env({"SAMBUNG_LIVE_PULL_SECONDS": "15"}).live_pull_seconds == 15
+    assert Config.from_env({"SAMBUNG_LIVE_PULL_SECONDS": "0"}).live_pull_seconds == 0
+    with pytest.raises(ConfigError, match="SAMBUNG_LIVE_PULL_SECONDS must be zero or more"):
+        Config.from_env({"SAMBUNG_LIVE_PULL_SECONDS": "-5"})
