@@ -38,7 +38,7 @@ from tests import waiting
 from tests.moka_support import SMALL_OUTLET, WEBHOOK_SECRET, Moka, running_moka
 
 # Short enough that the small fixtures rarely wait for budget, long enough that the limits keep
-# their shape (the jitter margin is a sixtieth of it).
+# their shape (the jitter margin is its floor, 100 ms).
 RATE_WINDOW_SECONDS = 1.0
 
 PAYMENT_ACCOUNTS = {

@@ -13,8 +13,8 @@ request waits on another, and concurrent workers cannot both take the last slot.
 
 A margin added to each window absorbs the jitter between taking a slot and Jurnal counting the
 request. It scales with the window (1 s of a 60 s minute), so a compressed minute wastes no more
-of its budget than the real one, down to a floor of 50 ms that real jitter needs in any time
-scale (5% of a one-second minute).
+of its budget than the real one, down to a floor of 100 ms that real jitter needs in any time
+scale (a tenth of a one-second minute).
 
 After a 429 (someone else used the credential or the IP, or limits changed) `hold_off` makes
 every worker wait on the given buckets until the given time: Jurnal sends no `Retry-After`.
@@ -88,7 +88,7 @@ PER_HOUR = 1800
 IP_PER_MINUTE = 40
 IP_PER_HOUR = 2500
 MINUTE_SECONDS = 60.0
-MIN_MARGIN_SECONDS = 0.05
+MIN_MARGIN_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,9 @@ class Bucket:
 
 
 def jitter_margin(minute_seconds: float) -> float:
-    """One second of a 60 s minute, in proportion for a compressed one, but never under 50 ms:
-    the jitter itself (a Redis round trip, signing, the request reaching Jurnal) does not shrink
-    with the minute."""
+    """One second of a 60 s minute, in proportion for a compressed one, but never under 100 ms:
+    the jitter itself (a Redis round trip, signing, a loaded machine's scheduling, the request
+    reaching Jurnal) does not shrink with the minute."""
     return max(minute_seconds / 60, MIN_MARGIN_SECONDS)
 
 

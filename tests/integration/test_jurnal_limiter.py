@@ -190,18 +190,18 @@ def test_a_keep_alive_that_fails_ends_the_wait_and_takes_no_slot(redis_conn):
 def test_jurnals_shape_scales_with_the_window_and_its_jitter_margin_too(redis_conn):
     clock = FakeClock(now=6000.0)
     shared = SharedRateLimiter.for_jurnal(
-        redis_conn, credential="c", ip="ip", minute_seconds=6.0, clock=clock, sleep=clock.sleep
+        redis_conn, credential="c", ip="ip", minute_seconds=12.0, clock=clock, sleep=clock.sleep
     )
-    assert shared.margin == pytest.approx(0.1)
+    assert shared.margin == pytest.approx(0.2)
     credential, ip = shared.buckets
-    assert credential.windows == (Window(30, 6.0), Window(1800, 360.0))
-    assert ip.windows == (Window(40, 6.0), Window(2500, 360.0))
+    assert credential.windows == (Window(30, 12.0), Window(1800, 720.0))
+    assert ip.windows == (Window(40, 12.0), Window(2500, 720.0))
     assert [shared.try_acquire() for _ in range(30)] == [0] * 30
-    assert shared.try_acquire() == pytest.approx(6.1)
+    assert shared.try_acquire() == pytest.approx(12.2)
     assert SharedRateLimiter.for_jurnal(redis_conn, credential="c", ip="ip").margin == 1.0
-    # Real jitter does not shrink with the minute: a floor of 50 ms.
+    # Real jitter does not shrink with the minute: a floor of 100 ms.
     one_second = SharedRateLimiter.for_jurnal(redis_conn, credential="c", ip="ip", minute_seconds=1)
-    assert one_second.margin == pytest.approx(0.05)
+    assert one_second.margin == pytest.approx(0.1)
 
 
 def test_holding_off_one_bucket_leaves_the_others_free(redis_conn):
