@@ -3,8 +3,9 @@ part of Jurnal and takes no auth: run the sandbox only where its callers are tru
 
 - `POST /_sandbox/reset` — back to the boot state.
 - `GET /_sandbox/companies`, `POST /_sandbox/companies` `{name, package, client_id,
-  client_secret[, access_token, gating]}` → `{id}`, `PATCH /_sandbox/companies/<id>`
-  `{package, gating}` (switch a plan at run time).
+  client_secret[, access_token, gating, arithmetic]}` → `{id}`, `PATCH /_sandbox/companies/<id>`
+  `{package, gating, arithmetic}` (switch a plan, or how the company rounds, at run time;
+  `arithmetic` is `{discount_spread, tax_rounding, tax_inclusive}`, see `arithmetic.Rules`).
 - `GET|POST /_sandbox/faults` — see `faults.py` for the settings.
 - `GET /_sandbox/state[?custom_ids=1]` — document counts keyed by resource (all companies and per
   company), requests served by status (`dropped` for committed-then-dropped writes), faults and
@@ -18,6 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from .arithmetic import Rules, RulesInvalid
 from .errors import Invalid, JurnalRefusal, MalformedBody
 from .state import JurnalSandbox
 
@@ -37,6 +39,15 @@ def _body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise MalformedBody()
     return body
+
+
+def _rules(current: Rules, settings: Any) -> Rules:
+    if not isinstance(settings, dict):
+        raise Invalid.field("arithmetic", "(Must be an object of rounding switches)")
+    try:
+        return current.changed(settings)
+    except RulesInvalid as error:
+        raise Invalid.field("arithmetic", f"({error})") from None
 
 
 def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
@@ -63,6 +74,7 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
                             "package": c.package,
                             "client_id": c.client_id,
                             "gating": c.gating,
+                            "arithmetic": c.arithmetic.as_dict(),
                         }
                         for c in sandbox.companies.values()
                     ]
@@ -83,6 +95,9 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
             access_token=body.get("access_token"),
             gating=str(body.get("gating", "refuse")),
         )
+        if "arithmetic" in body:
+            with sandbox.lock:
+                company.arithmetic = _rules(company.arithmetic, body["arithmetic"])
         return _json({"id": company.id}, 201)
 
     @control.patch("/companies/<int:company_id>")
@@ -96,12 +111,15 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
                 if body["gating"] not in ("refuse", "ignore"):
                     raise Invalid.field("gating", "(Must be refuse or ignore)")
                 company.gating = body["gating"]
+            if "arithmetic" in body:
+                company.arithmetic = _rules(company.arithmetic, body["arithmetic"])
             return _json(
                 {
                     "id": company.id,
                     "package": company.package,
                     "plan": company.plan,
                     "gating": company.gating,
+                    "arithmetic": company.arithmetic.as_dict(),
                 }
             )
 
