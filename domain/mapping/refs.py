@@ -31,6 +31,7 @@ class JurnalRefs:
     taxes: Sequence[Tax] | None = None
     product_custom_ids: frozenset[str] | None = None
     invoices: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    returns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def with_invoice(self, custom_id: str, posted: Mapping[str, Any]) -> JurnalRefs:
         """These references plus one posted invoice (accepts the `sales_invoice` object or the
@@ -39,3 +40,10 @@ class JurnalRefs:
         if not isinstance(invoice, Mapping):
             raise TypeError("a posted invoice must be the sales_invoice object")
         return replace(self, invoices={**self.invoices, custom_id: invoice})
+
+    def with_return(self, custom_id: str, posted: Mapping[str, Any]) -> JurnalRefs:
+        """These references plus one posted sales return (the object or the whole answer)."""
+        sales_return = posted.get("sales_return", posted)
+        if not isinstance(sales_return, Mapping):
+            raise TypeError("a posted return must be the sales_return object")
+        return replace(self, returns={**self.returns, custom_id: sales_return})

@@ -198,7 +198,9 @@ def invoice(
     original = net + shipping + (ZERO if inclusive else tax_amount)
     witholding_base = net - tax_amount if inclusive else net
     value = record["witholding_value"]
-    witholding = witholding_base * value / HUNDRED if record["witholding_type"] == "percent" else value
+    witholding = (
+        witholding_base * value / HUNDRED if record["witholding_type"] == "percent" else value
+    )
     amount_receive = record["deposit"] + received
     unpaid = original - witholding - amount_receive
     lines = tuple(
@@ -322,7 +324,9 @@ def sales_return(
     a Value discount's share of that line, in proportion to the quantity returned, to the sen),
     plus its tax on the same basis, less withholding."""
     totals = invoice(record, rules)
-    by_id = {row["id"]: (row, line) for row, line in zip(record["lines"], totals.lines, strict=True)}
+    by_id = {
+        row["id"]: (row, line) for row, line in zip(record["lines"], totals.lines, strict=True)
+    }
     percent = record["discount_type"] != "Value"
     amounts: list[Decimal] = []
     discounts: list[Decimal] = []

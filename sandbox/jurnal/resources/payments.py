@@ -232,7 +232,8 @@ def render_payment(ctx: Context, record: Record) -> dict[str, Any]:
         "total": bare(record["total"]),
         "total_currency_format": rupiah(record["total"]),
         "records": [
-            _render_record(ctx, row, invoices.get(row["transaction_id"])) for row in record["records"]
+            _render_record(ctx, row, invoices.get(row["transaction_id"]))
+            for row in record["records"]
         ],
         "tags": record["tags"] or None,
         "tags_string": ", ".join(t["name"] for t in record["tags"]),
