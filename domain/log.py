@@ -72,7 +72,8 @@ class RunStatus(StrEnum):
 
 class DocumentKind(StrEnum):
     """The Jurnal documents Sambung writes. `summary_key` is the run summary's count key; a
-    refund's money paid back and its rounding adjustment count with its sales return."""
+    refund's money paid back and its rounding adjustment count together under `refunds_paid`
+    (the run's status weighs them; the history shows the add-on's five lines only)."""
 
     SALES_INVOICE = "sales_invoice"
     SALES_RETURN = "sales_return"
@@ -95,8 +96,8 @@ _SUMMARY_KEYS = {
     DocumentKind.PRODUCT: "products",
     DocumentKind.CUSTOMER: "customers",
     DocumentKind.TAX: "taxes",
-    DocumentKind.CREDIT_MEMO_REFUND: "sales_returns",
-    DocumentKind.JOURNAL_ENTRY: "sales_returns",
+    DocumentKind.CREDIT_MEMO_REFUND: "refunds_paid",
+    DocumentKind.JOURNAL_ENTRY: "refunds_paid",
 }
 # The keys of a run's `counts`, each `{"synced": n, "total": m}`.
 COUNT_KEYS = tuple(dict.fromkeys(_SUMMARY_KEYS.values()))
