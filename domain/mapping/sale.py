@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from domain.jurnal_arithmetic import to_decimal
 from domain.mapping.buckets import bucket_key, deposit_for, tags
 from domain.mapping.document import JurnalDocument, MokaAmounts, Planned, Unmappable
 from domain.mapping.errors import BeforeSyncWindow, CustomerNotSynced, MappingError
@@ -212,6 +213,16 @@ def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
     )
 
 
+def _payable(collected: Decimal, posted: Mapping[str, Any]) -> Decimal:
+    """What pays the posted invoice of a paid sale: Moka's money, or Jurnal's total where Jurnal
+    rounded it some sen below (Jurnal refuses a payment above an invoice's balance; the invoice's
+    own check shows any rupiah of difference)."""
+    if posted.get("original_amount") in (None, ""):
+        return collected
+    total = to_decimal(posted["original_amount"])
+    return total if ZERO < collected - total < 1 else collected
+
+
 def _payments(
     sale: Payment, setting: MappingSetting, person: str, posted: Mapping[str, Any]
 ) -> list[Planned]:
@@ -233,7 +244,7 @@ def _payments(
             MoneyIn(
                 moka_id=sale.id,
                 when=sale.business_date,
-                amount=sale.totals.collected,
+                amount=_payable(sale.totals.collected, posted),
                 payment_type=sale.payment_type,
                 payment_label=sale.payment_type_label,
                 memo=f"Moka {sale.payment_no} ({sale.payment_type_label})",
