@@ -48,3 +48,48 @@ def test_every_cash_refund_of_a_paid_sale_shows_the_money_leaving_its_account(sq
     assert len(posted) == 2 and all(e.amounts and Decimal(e.amounts["total"]) > 0 for e in posted)
     assert stack.duplicates() == {}
     assert not stack.container.log.has_unprocessed(setting_id)
+
+
+def test_money_paid_back_that_failed_posts_on_replay_against_the_posted_return(sqlite_stack):
+    from jobs import replay
+    from sandbox.jurnal.resources.base import delete
+    from sandbox.jurnal.resources.credit_memos import CREDIT_MEMO_REFUNDS
+
+    stack = sqlite_stack
+    setting_id = stack.synced_setting()
+    setting = stack.container.log.get_setting(setting_id)
+    with gateway_for(stack):
+        sale = stack.sell(payment_type="cash")
+        refund = stack.refund(sale)
+        stack.drain_webhooks()
+    work(stack.container)
+    money_id = money_back_custom_id(setting, refund)
+    assert stack.held_by(money_id) == 1
+
+    # The money's post failed for good (say Jurnal refused it) after the return was posted.
+    sandbox = stack.jurnal_sandbox
+    with sandbox.lock:
+        ctx = sandbox.context(sandbox.default_company)
+        [posted] = ctx.collection("customer_credit_memo_refund").find("custom_id", money_id)
+        delete(ctx, CREDIT_MEMO_REFUNDS, posted)
+    last = stack.container.log.last_outcome(setting_id, money_id)
+    stack.container.log.record_failed(
+        setting_id,
+        kind="customer_credit_memo_refund",
+        custom_id=money_id,
+        error_class="JurnalValidationError",
+        message="Jurnal: refused for the test",
+        retryable=False,
+        moka_reference=last.moka_reference,
+        resolves=last.resolves,
+    )
+    preview = replay.dry_run(stack.container, setting_id, {"only_failed": True})
+    assert [doc["kind"] for doc in preview] == ["customer_credit_memo_refund"]
+
+    params = {"only_failed": True}
+    run = stack.container.log.request_run(setting_id, "replay", "Replay", params=params).run_id
+    counts = replay.replay(str(setting_id), str(run))
+    assert counts["refunds_paid"] == {"synced": 1, "total": 1}
+    assert stack.held_by(money_id) == 1
+    assert stack.held_by(return_custom_id(setting, refund)) == 1
+    assert replay.dry_run(stack.container, setting_id, {"only_failed": True}) == []
