@@ -27,6 +27,7 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "receive_payments": ("custom_id", "transaction_no"),
     "sales_returns": ("custom_id", "transaction_no"),
     "customer_credit_memo_refund": ("custom_id", "transaction_no"),
+    "customer_apply_credit_memo": ("custom_id", "transaction_no"),
     "journal_entries": ("custom_id", "transaction_no"),
 }
 CASE_INSENSITIVE = frozenset({"name", "display_name"})

@@ -154,6 +154,50 @@ def test_a_return_of_an_unpaid_invoice_lowers_what_is_owed_and_leaves_no_credit(
     assert (shown["has_credit_memos"], shown["remaining"]) == (False, "0.0")
 
 
+def test_a_credit_memo_applied_to_another_invoice_of_the_customer_lowers_what_it_owes(jurnal, app):
+    _, returned = paid_invoice_returned(jurnal)
+    memo = returned["credit_memo"]
+    unpaid = documented_invoice(deposit=0, deposit_to_name=None, custom_id="inv-2")
+    unpaid["transaction_no"] = "INV-2"
+    unpaid["transaction_lines_attributes"][0]["quantity"] = 2  # owes 19,440,000
+    second = jurnal.post("/sales_invoices", {"sales_invoice": unpaid}).json["sales_invoice"]
+
+    def apply(amount, invoice_no="INV-2", custom_id="apply-1"):
+        body = {
+            "credit_memo_id": memo["id"],
+            "transaction_date": "2017-05-22",
+            "records_attributes": [{"transaction_no": invoice_no, "amount": amount}],
+            "custom_id": custom_id,
+        }
+        return jurnal.post("/customer_apply_credit_memo", {"customer_apply_credit_memo": body})
+
+    too_much = apply(9720001)
+    assert too_much.status_code == 422
+    assert too_much.json["error_full_messages"] == [
+        "Amount (Amount cannot be greater than the credit memo balance)"
+    ]
+    answer = apply(1000000)
+    assert answer.status_code == 201, answer.json
+    applied = answer.json["customer_apply_credit_memo"]
+    assert (applied["total"], applied["credit_memo"]["id"]) == (1000000, memo["id"])
+    shown = jurnal.get("/sales_invoices/inv-2").json["sales_invoice"]
+    assert Decimal(shown["remaining"]) == Decimal(second["remaining"]) - 1000000
+    returned_now = jurnal.get(f"/sales_returns/{returned['id']}").json["sales_return"]
+    assert returned_now["credit_memo"]["remaining"] == "8720000.0"
+    assert (
+        app.test_client().get("/_sandbox/state").json["counts"]["customer_apply_credit_memo"] == 1
+    )
+
+    budi = jurnal.post("/customers", {"customer": {"display_name": "Budi"}})
+    assert budi.status_code == 201
+    theirs = documented_invoice(deposit=0, deposit_to_name=None, custom_id="inv-3")
+    theirs.update(transaction_no="INV-3", person_name="Budi")
+    assert jurnal.post("/sales_invoices", {"sales_invoice": theirs}).status_code == 201
+    other = apply(1000, invoice_no="INV-3", custom_id="apply-2")
+    assert other.status_code == 422
+    assert "Records (Invoice belongs to another customer)" in other.json["error_full_messages"]
+
+
 # -- journal entries ----------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import Resource
-from .credit_memos import CREDIT_MEMO_REFUNDS
+from .credit_memos import CREDIT_MEMO_APPLICATIONS, CREDIT_MEMO_REFUNDS
 from .invoices import SALES_INVOICES
 from .journal_entries import JOURNAL_ENTRIES
 from .master import (
@@ -39,6 +39,7 @@ RESOURCES: dict[str, Resource] = {
         RECEIVE_PAYMENTS,
         SALES_RETURNS,
         CREDIT_MEMO_REFUNDS,
+        CREDIT_MEMO_APPLICATIONS,
         JOURNAL_ENTRIES,
     )
 }

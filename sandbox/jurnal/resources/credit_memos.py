@@ -1,5 +1,6 @@
-"""Customer credit-memo refunds (`reference/jurnal-api.md` §6.9): money paid back to a customer
-out of a Cash & Bank account, against the credit memos that sales returns of paid invoices left.
+"""Customer credit memos (`reference/jurnal-api.md` §6.9), which sales returns of paid invoices
+leave: paid back as money out of a Cash & Bank account (`customer_credit_memo_refund`), or applied
+to another invoice of the same customer (`customer_apply_credit_memo`).
 
 Documented: `POST /customer_credit_memo_refund` with the root `customer_credit_memo_refund`,
 `person_id`, `transaction_date`, `refund_from_id` and `credit_memo_refund_lines_attributes`
@@ -8,6 +9,12 @@ Documented: `POST /customer_credit_memo_refund` with the root `customer_credit_m
 `{id}` takes it), `memo`, an auto number, 201 with the same root, and the refusals below — a
 memo that is not the customer's, an amount that is not positive or exceeds what is left of the
 memo, a refund account outside Cash & Bank.
+
+`customer_apply_credit_memo` is documented by name only; its body here is inferred from the
+receive payment's (§6.8): `credit_memo_id`, `transaction_date`, `records_attributes` of
+`{transaction_id | transaction_no, amount}`, `custom_id`, `memo`. Each record lowers that
+invoice's balance like a payment, within what is left of the memo and of the invoice, and only
+for the memo's own customer.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from ..formats import bare, money, number, rupiah, show_date
 from ..store import Record
 from .base import Context, Resource, stamps
 from .master import optional_text
+from .payments import invoice_records
 from .transactions import cash_account, check_texts, customer, person_ref, tags, transaction_date
 
 ZERO = Decimal(0)
@@ -161,4 +169,97 @@ CREDIT_MEMO_REFUNDS = Resource(
         "created_at": lambda _, r: r["created_at"],
     },
     effect=refund_effect,
+)
+
+
+# -- applying a credit memo to an invoice ------------------------------------------------------
+
+
+def build_application(ctx: Context, source: dict[str, Any], own: Record | None) -> Record:
+    problems = Problems()
+    found = find_credit_memo(ctx, source.get("credit_memo_id"))
+    if found is None:
+        problems.field("credit_memo", "(Credit memo not found)")
+    records = invoice_records(ctx, source, problems)
+    texts = check_texts(source, problems)
+    issued = transaction_date(source, "transaction_date", problems, ctx.today())
+    problems.raise_any()
+    assert found is not None
+    sales_return, memo = found
+    total = sum((row["amount"] for row in records), ZERO)
+    if total > memo["remaining"]:
+        problems.field("amount", NOT_ENOUGH.replace("Refund amount", "Amount"))
+    invoices = ctx.collection("sales_invoices")
+    for row in records:
+        invoice = invoices.get(row["transaction_id"])
+        if invoice is not None and invoice["person"]["id"] != memo["person_id"]:
+            problems.field("records", "(Invoice belongs to another customer)")
+    problems.raise_any()
+    return {
+        "transaction_no": own["transaction_no"] if own else _application_number(ctx, source),
+        "custom_id": optional_text(source, "custom_id"),
+        "transaction_date": issued,
+        "person": sales_return["person"],
+        "credit_memo": {"id": memo["id"], "transaction_no": memo["transaction_no"]},
+        "memo": texts["memo"],
+        "records": records,
+        "total": total,
+    }
+
+
+def _application_number(ctx: Context, source: dict[str, Any]) -> str:
+    return optional_text(source, "transaction_no") or ctx.company.next_transaction_no(
+        "apply_credit_memo"
+    )
+
+
+def application_effect(ctx: Context, record: Record, sign: int) -> None:
+    found = find_credit_memo(ctx, record["credit_memo"]["id"])
+    if found is not None:
+        found[1]["remaining"] -= sign * record["total"]
+    invoices = ctx.collection("sales_invoices")
+    for row in record["records"]:
+        invoice = invoices.get(row["transaction_id"])
+        if invoice is not None:
+            invoice["credit_applied"] += sign * row["amount"]
+
+
+def render_application(ctx: Context, record: Record) -> dict[str, Any]:
+    return {
+        "id": record["id"],
+        "transaction_no": record["transaction_no"],
+        "custom_id": record["custom_id"],
+        "status": "approved",
+        **stamps(record),
+        "transaction_date": show_date(record["transaction_date"]),
+        "transaction_type": {"id": 24, "name": "Apply Credit Memo"},
+        "person": record["person"],
+        "credit_memo": record["credit_memo"],
+        "memo": record["memo"],
+        "records": [
+            {
+                "id": row["id"],
+                "transaction_id": row["transaction_id"],
+                "transaction_no": row["transaction_no"],
+                "amount": money(row["amount"]),
+                "amount_currency_format": rupiah(row["amount"]),
+            }
+            for row in record["records"]
+        ],
+        "total": bare(record["total"]),
+        "total_currency_format": rupiah(record["total"]),
+    }
+
+
+CREDIT_MEMO_APPLICATIONS = Resource(
+    name="customer_apply_credit_memo",
+    singular="customer_apply_credit_memo",
+    build=build_application,
+    render=render_application,
+    lookup_fields=("custom_id", "transaction_no"),
+    sort_keys={
+        "transaction_date": lambda _, r: r["transaction_date"],
+        "created_at": lambda _, r: r["created_at"],
+    },
+    effect=application_effect,
 )

@@ -83,6 +83,7 @@ def build_invoice(ctx: Context, source: dict[str, Any], own: Record | None) -> R
         "lines": lines,
         # what other documents did to this invoice survives an edit
         "payment_received_amount": own["payment_received_amount"] if own else ZERO,
+        "credit_applied": own["credit_applied"] if own else ZERO,
         "return_amount": own["return_amount"] if own else ZERO,
         "receive_payments": own["receive_payments"] if own else [],
         "sales_returns": own["sales_returns"] if own else [],
@@ -310,11 +311,11 @@ def _deposit_payment(ctx: Context, record: Record, own: Record | None) -> dict[s
 
 def totals_of(ctx: Context, record: Record) -> Invoice:
     """The invoice's totals under the company's rounding switches, after what receive payments
-    applied and returns gave back."""
+    and applied credit memos paid and returns gave back."""
     return invoice_arithmetic(
         record,
         ctx.company.arithmetic,
-        received=record["payment_received_amount"],
+        received=record["payment_received_amount"] + record["credit_applied"],
         returned=record["return_amount"],
     )
 
@@ -347,7 +348,7 @@ def invoice_effect(ctx: Context, record: Record, sign: int) -> None:
 
 
 def check_invoice_delete(ctx: Context, record: Record) -> None:
-    if record["deposit_payment"] or record["receive_payments"]:
+    if record["deposit_payment"] or record["receive_payments"] or record["credit_applied"]:
         raise Invalid.message("Transaction has payments and cannot be deleted")
     if record["sales_returns"]:
         raise Invalid.message("Transaction has sales returns and cannot be deleted")

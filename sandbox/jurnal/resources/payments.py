@@ -30,7 +30,7 @@ HUNDRED = Decimal(100)
 
 def build_payment(ctx: Context, source: dict[str, Any], own: Record | None) -> Record:
     problems = Problems()
-    records = _records(ctx, source, problems)
+    records = invoice_records(ctx, source, problems)
     method = _payment_method(ctx, source, problems)
     deposit_to = cash_account(ctx, source, "deposit_to", problems, required=True)
     texts = check_texts(source, problems)
@@ -85,7 +85,11 @@ def _number(ctx: Context, source: dict[str, Any]) -> str:
     return sent or ctx.company.next_transaction_no("receive_payment")
 
 
-def _records(ctx: Context, source: dict[str, Any], problems: Problems) -> list[dict[str, Any]]:
+def invoice_records(
+    ctx: Context, source: dict[str, Any], problems: Problems
+) -> list[dict[str, Any]]:
+    """`records_attributes`: invoices by `transaction_id` or `transaction_no`, each amount above
+    0 and within what the invoice still owes."""
     rows = source.get("records_attributes")
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         problems.field("records", "is not valid")
