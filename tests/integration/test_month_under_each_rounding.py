@@ -34,6 +34,7 @@ from domain.mapping import (
     tax_documents,
 )
 from domain.mapping.buckets import deposit_for
+from domain.mapping.follow_ups import follow_up_custom_ids
 from domain.mapping.moka import read_payment
 from domain.mapping.naming import apply_naming, product_label
 from domain.mapping.setting import default_setting
@@ -185,7 +186,33 @@ def test_every_sale_of_a_generated_month_is_exact_or_flagged_under_each_reading(
     assert result.refused_by_jurnal == set()
     if not reading:
         assert result.flagged == set()
+        assert_the_engine_knew_each_follow_up_beforehand(result, month)
     assert_books_match_moka(result, month, per_sale=bool(reading))
+
+
+def assert_the_engine_knew_each_follow_up_beforehand(result: Posted, month: Any) -> None:
+    """What the engine expects of a payment before it asks Jurnal anything (its payments,
+    returns, money paid back and rounding adjustments) is what was posted for it."""
+    setting = replace(
+        default_setting(str(month.outlet["id"])), name_prefix="Jaksel", sync_by_product_name=True
+    )
+    for payment in month.payments:
+        expected = [cid for _, cid in follow_up_custom_ids(payment, setting)]
+        posted = [
+            cid
+            for cid in result.documents
+            if cid != f"moka-{setting.outlet_id}-sale-{payment['id']}"
+            and any(key in cid for key in _keys(payment))
+        ]
+        assert sorted(expected) == sorted(posted), payment["payment_no"]
+
+
+def _keys(payment: dict[str, Any]) -> list[str]:
+    return [
+        str(payment["id"]),
+        *(r["uuid"] for r in payment["payment_refunds"] or []),
+        *(r["uuid"] for r in payment.get("invoice_payment_records") or []),
+    ]
 
 
 def is_off(result: Posted, sale: Any, prefix: str) -> bool:
