@@ -10,12 +10,16 @@ A sales return of a paid invoice leaves customer credit (a credit memo) in Jurna
 2. when Moka paid back a different amount than the return gave back (a partial refund of a sale
    Moka rounded: the return carries its share of the invoice's rounding, Moka rounds the refund
    afresh), a **journal entry** moves the difference between that deposit account and the
-   setting's sales account, where cash rounding is booked (the "Pembulatan" product sells to it):
-   more paid back than returned is a debit on the sales account and a credit on the cash, less
-   the other way round. Its memo tells the accountant why it exists.
+   setting's sales account (the company's default sales account when the setting names none),
+   where cash rounding is booked (the "Pembulatan" product sells to it): more paid back than
+   returned is a debit on the sales account and a credit on the cash, less the other way round.
+   Its memo tells the accountant why it exists.
 
-Both refer to the posted return (its credit memo's id and amount, from Jurnal's answer), so they
-are planned once the return is posted; their custom ids depend on Moka alone (`follow_ups`).
+Accounts go by Jurnal id, found in the company's chart (`accounts`): the documented
+`refund_from_id`, and `account_id` on the entry's lines. Without a chart (`sambung map`) the
+setting's text stands in. Both documents refer to the posted return (its credit memo's id and
+amount, from Jurnal's answer), so they are planned once the return is posted; their custom ids
+depend on Moka alone (`follow_ups`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from domain.chart import Chart
 from domain.jurnal_arithmetic import to_decimal
+from domain.mapping.accounts import account_fields
 from domain.mapping.buckets import Deposit, deposit_for, tags
 from domain.mapping.errors import NotExpressible
 from domain.mapping.moka import ZERO, Payment, Refund
@@ -57,7 +63,11 @@ def credit_memo_of(posted_return: Mapping[str, Any]) -> Mapping[str, Any] | None
 
 
 def money_back_body(
-    setting: MappingSetting, sale: Payment, refund: Refund, posted_return: Mapping[str, Any]
+    setting: MappingSetting,
+    sale: Payment,
+    refund: Refund,
+    posted_return: Mapping[str, Any],
+    chart: Chart | None = None,
 ) -> dict[str, Any] | None:
     """The credit-memo refund paying out the whole credit the posted return left; None when it
     left none (the invoice was not paid, so the return only lowered what is owed)."""
@@ -72,7 +82,9 @@ def money_back_body(
     body: dict[str, Any] = {
         "transaction_date": day(refund.created_at.date()),
         "person_id": person.get("id") if isinstance(person, Mapping) else None,
-        "refund_from_name": deposit.account,
+        **account_fields(
+            chart, "refund_from", deposit.account, f"{deposit.payment_method} refund account"
+        ),
         "credit_memo_refund_lines_attributes": [
             {
                 "credit_memo_id": memo["id"],
@@ -90,7 +102,11 @@ def money_back_body(
 
 
 def adjustment_body(
-    setting: MappingSetting, sale: Payment, refund: Refund, posted_return: Mapping[str, Any]
+    setting: MappingSetting,
+    sale: Payment,
+    refund: Refund,
+    posted_return: Mapping[str, Any],
+    chart: Chart | None = None,
 ) -> tuple[dict[str, Any], Decimal]:
     """The journal entry for what Moka paid back beyond (or short of) the posted return, on
     Jurnal's own return amount, with that difference (positive: more paid back). Raises
@@ -110,8 +126,16 @@ def adjustment_body(
         f"{number(refund.totals.collected)}, the sales return gives back {number(returned)} "
         "(Moka rounded the refund afresh); this books the difference so cash matches Moka."
     )
-    rounding_side = {"account_name": setting.sales_account, "description": "Pembulatan retur"}
-    cash_side = {"account_name": deposit.account, "description": f"Moka {sale.payment_no}"}
+    rounding_side = {
+        **account_fields(
+            chart, "account", setting.sales_account, "sales account", field_name="sales_account"
+        ),
+        "description": "Pembulatan retur",
+    }
+    cash_side = {
+        **account_fields(chart, "account", deposit.account, f"{deposit.payment_method} account"),
+        "description": f"Moka {sale.payment_no}",
+    }
     debit, credit = (rounding_side, cash_side) if difference > ZERO else (cash_side, rounding_side)
     body: dict[str, Any] = {
         "transaction_date": day(refund.created_at.date()),

@@ -41,7 +41,12 @@ from domain.mapping.invoice import (
 from domain.mapping.master import customer_display_names
 from domain.mapping.moka import ZERO, Payment, Refund, read_payment
 from domain.mapping.naming import plain_text
-from domain.mapping.payments import MoneyIn, payment_custom_id, receive_payment_body
+from domain.mapping.payments import (
+    MoneyIn,
+    deposit_fields,
+    payment_custom_id,
+    receive_payment_body,
+)
 from domain.mapping.refs import JurnalRefs
 from domain.mapping.refunds import (
     adjustment_body,
@@ -68,7 +73,7 @@ def documents_for_payment(
     sale = read_payment(payment)
     _check_window(sale, setting)
     person = person_name(sale, setting, refs)
-    planned = plan_invoice(sale, setting, refs, sale_header(sale, setting, person))
+    planned = plan_invoice(sale, setting, refs, sale_header(sale, setting, person, refs))
     if planned is None:
         return []
     moka = MokaAmounts(sale.totals.collected, sale.totals.taxes)
@@ -78,7 +83,7 @@ def documents_for_payment(
     posted = refs.invoices.get(planned.custom_id)
     if posted is None:
         return documents
-    documents += _payments(sale, setting, person, posted)
+    documents += _payments(sale, setting, person, posted, refs)
     table = taxes_for_check(refs, planned.tax)
     returns = plan_returns(sale, setting, posted, table)
     for refund, planned_return in zip(sale.refunds, returns, strict=True):
@@ -92,7 +97,7 @@ def documents_for_payment(
         documents.append(JurnalDocument("sales_return", custom_id, planned_return.body, expected))
         posted_return = refs.returns.get(custom_id)
         if posted_return is not None and not sale.is_invoice:
-            documents += _money_back(sale, setting, refund, planned_return, posted_return)
+            documents += _money_back(sale, setting, refund, planned_return, posted_return, refs)
     return documents
 
 
@@ -102,11 +107,12 @@ def _money_back(
     refund: Refund,
     planned: PlannedReturn,
     posted_return: Mapping[str, Any],
+    refs: JurnalRefs,
 ) -> list[Planned]:
     money_id = money_back_custom_id(setting, refund.uuid)
     documents: list[Planned] = []
     try:
-        body = money_back_body(setting, sale, refund, posted_return)
+        body = money_back_body(setting, sale, refund, posted_return, refs.chart)
     except MappingError as error:
         return [Unmappable("customer_credit_memo_refund", money_id, error)]
     if body is not None:
@@ -114,7 +120,7 @@ def _money_back(
     if planned.adjustment != ZERO:
         adjust_id = adjustment_custom_id(setting, refund.uuid)
         try:
-            entry, difference = adjustment_body(setting, sale, refund, posted_return)
+            entry, difference = adjustment_body(setting, sale, refund, posted_return, refs.chart)
         except MappingError as error:
             return [*documents, Unmappable("journal_entry", adjust_id, error)]
         moka = MokaAmounts(difference, Decimal(0))
@@ -132,7 +138,7 @@ def predicted_adjustments(sale: Payment, setting: MappingSetting) -> set[str]:
         return set()
     refs = JurnalRefs()
     try:
-        header = sale_header(sale, setting, setting.default_customer)
+        header = sale_header(sale, setting, setting.default_customer, refs)
         planned = plan_invoice(sale, setting, refs, header)
     except MappingError:
         return set()
@@ -182,7 +188,7 @@ def person_name(sale: Payment, setting: MappingSetting, refs: JurnalRefs) -> str
     return known
 
 
-def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
+def sale_header(sale: Payment, setting: MappingSetting, person: str, refs: JurnalRefs) -> Header:
     memo = f"Moka {sale.payment_no}"
     deposit_to = None
     if sale.is_invoice:
@@ -191,7 +197,9 @@ def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
         due = sale.invoice_due_date or sale.business_date
         if sale.invoice_deposit > 0:
             # Moka does not say how a deposit was paid; it is taken as cash.
-            deposit_to = deposit_for(setting, "cash", "Cash").account
+            deposit_to = deposit_fields(
+                refs.chart, deposit_for(setting, "cash", "Cash").account, "Tunai deposit account"
+            )
     else:
         memo += f" ({sale.payment_type_label})"
         # The bucket's tag only: a bucket without an account fails the payment, not the sale.
@@ -206,7 +214,7 @@ def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
         reference_no=sale.payment_no,
         memo=plain_text(memo),
         tags=chosen_tags,
-        warehouse=setting.warehouse,
+        warehouse=refs.warehouse(setting.warehouse) if setting.warehouse else None,
         rounding_line_id=rounding_line_custom_id(setting, sale.id),
         deposit=sale.invoice_deposit if deposit_to else ZERO,
         deposit_to=deposit_to,
@@ -224,7 +232,11 @@ def _payable(collected: Decimal, posted: Mapping[str, Any]) -> Decimal:
 
 
 def _payments(
-    sale: Payment, setting: MappingSetting, person: str, posted: Mapping[str, Any]
+    sale: Payment,
+    setting: MappingSetting,
+    person: str,
+    posted: Mapping[str, Any],
+    refs: JurnalRefs,
 ) -> list[Planned]:
     if sale.is_invoice:
         money = [
@@ -254,7 +266,7 @@ def _payments(
     for item in money:
         custom_id = payment_custom_id(setting, item.moka_id)
         try:
-            body = receive_payment_body(setting, item, person, posted)
+            body = receive_payment_body(setting, item, person, posted, refs.chart)
         except MappingError as error:
             documents.append(Unmappable("receive_payment", custom_id, error))
             continue

@@ -3,9 +3,14 @@ part of Jurnal and takes no auth: run the sandbox only where its callers are tru
 
 - `POST /_sandbox/reset` — back to the boot state.
 - `GET /_sandbox/companies`, `POST /_sandbox/companies` `{name, package, client_id,
-  client_secret[, access_token, gating, arithmetic]}` → `{id}`, `PATCH /_sandbox/companies/<id>`
-  `{package, gating, arithmetic}` (switch a plan, or how the company rounds, at run time;
-  `arithmetic` is `{discount_spread, tax_rounding, tax_inclusive}`, see `arithmetic.Rules`).
+  client_secret[, access_token, gating, chart, strict_names, tax_account_defaults,
+  arithmetic]}` → `{id}`, `PATCH /_sandbox/companies/<id>` `{package, gating, strict_names,
+  tax_account_defaults, arithmetic}` (switch a plan or a rule at run time). `chart` is `"id"`
+  (Indonesian, the default) or `"en"` (English, like the documented example company); see
+  `seed`. `strict_names` refuses a taken name on master data, `tax_account_defaults` lets a tax
+  be created without accounts (see `store.Company`). `arithmetic` is how the company rounds
+  where the reference is silent: `{discount_spread, tax_rounding, tax_inclusive}`, see
+  `arithmetic.Rules`.
 - `GET|POST /_sandbox/faults` — see `faults.py` for the settings.
 - `GET /_sandbox/state[?custom_ids=1]` — document counts keyed by resource (all companies and per
   company), requests served by status (`dropped` for committed-then-dropped writes), faults and
@@ -21,7 +26,7 @@ from flask import Blueprint, Response, request
 
 from .arithmetic import Rules, RulesInvalid
 from .errors import Invalid, JurnalRefusal, MalformedBody
-from .state import JurnalSandbox
+from .state import JurnalSandbox, rules_of, set_rules
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -74,6 +79,8 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
                             "package": c.package,
                             "client_id": c.client_id,
                             "gating": c.gating,
+                            "chart": c.chart,
+                            **rules_of(c),
                             "arithmetic": c.arithmetic.as_dict(),
                         }
                         for c in sandbox.companies.values()
@@ -94,6 +101,8 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
             str(body["client_secret"]),
             access_token=body.get("access_token"),
             gating=str(body.get("gating", "refuse")),
+            chart=str(body.get("chart", "id")),
+            rules=body,
         )
         if "arithmetic" in body:
             with sandbox.lock:
@@ -111,6 +120,7 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
                 if body["gating"] not in ("refuse", "ignore"):
                     raise Invalid.field("gating", "(Must be refuse or ignore)")
                 company.gating = body["gating"]
+            set_rules(company, body)
             if "arithmetic" in body:
                 company.arithmetic = _rules(company.arithmetic, body["arithmetic"])
             return _json(
@@ -119,6 +129,8 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
                     "package": company.package,
                     "plan": company.plan,
                     "gating": company.gating,
+                    "chart": company.chart,
+                    **rules_of(company),
                     "arithmetic": company.arithmetic.as_dict(),
                 }
             )

@@ -122,6 +122,16 @@ class Company:
     gating: str = "refuse"
     # How the company rounds where the reference does not say (`arithmetic.Rules`).
     arithmetic: Rules = field(default_factory=Rules)
+    # The seeded chart's language: "id" (Indonesian) or "en" (English), see `seed`.
+    chart: str = "id"
+    # Jurnal documents no unique names for taxes, tags, units, categories, payment methods,
+    # warehouses or terms; a strict company refuses a taken name anyway (422).
+    strict_names: bool = False
+    # A tax created without accounts: refused (the documented example sends both), or given
+    # the company's default tax accounts.
+    tax_account_defaults: bool = False
+    # `companies/active` → `default_accounts`: key → account id (see `seed.DEFAULT_ACCOUNTS`).
+    default_accounts: dict[str, int] = field(default_factory=dict)
     collections: dict[str, Collection] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
 
