@@ -16,6 +16,7 @@ from tests.jurnal_support import (
     SignedClient,
     documented_invoice,
     seed_documented_masters,
+    tax_body,
 )
 
 SANDBOX = Path(__file__).resolve().parents[2] / "sandbox" / "jurnal"
@@ -344,7 +345,7 @@ def test_each_switch_changes_what_jurnal_computes_where_the_reference_is_silent(
 
 
 def test_tax_inclusive_readings_take_the_tax_out_differently(jurnal, app):
-    assert jurnal.post("/taxes", {"tax": {"name": "ppn12", "rate": 12}}).status_code == 200
+    assert jurnal.post("/taxes", {"tax": tax_body("ppn12", 12)}).status_code == 200
 
     def inclusive(**rules) -> tuple[Decimal, Decimal]:
         assert switch(app, **rules).status_code == 200

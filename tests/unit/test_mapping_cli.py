@@ -51,7 +51,7 @@ def test_prints_the_invoice_payment_return_and_money_paid_back_a_sync_would_send
     assert documents[2]["body"]["sales_return"]["invoice_id"] == posted["id"] == 1
     # The card refund leaves the account the card payment went into, for the whole refund.
     money = documents[3]["body"]["customer_credit_memo_refund"]
-    assert money["refund_from_name"] == "Rekening Bank"
+    assert money["refund_from_number"] == "1-10002"  # the default bank account, by number
     paid_back = -sale["payment_refunds"][0]["total_collected_amount"]
     assert Decimal(money["credit_memo_refund_lines_attributes"][0]["refund_amount"]) == (
         Decimal(str(paid_back))

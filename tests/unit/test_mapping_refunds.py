@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from domain.chart import Account, Chart
 from domain.jurnal_arithmetic import sales_return_totals
 from domain.mapping import JurnalDocument, JurnalRefs, Unmappable, documents_for_payment
 from domain.mapping.follow_ups import follow_up_custom_ids
@@ -172,7 +173,11 @@ def test_a_partial_refund_of_a_rounded_cash_sale_is_made_exact_by_a_rounding_adj
     till.refund(sale, {kopi: 1}, days=2)
     assert sale["total_rounding_amount"] != 0
 
-    planned = sync(sale, SETTING)
+    # The company's chart: the refund and the entry refer to its accounts by id.
+    kas = Account(11, "Kas", "1-10001", 3)
+    sales = Account(44, "Pendapatan", "4-40000", 13)
+    chart = Chart((kas, sales), {"default_sale_account": sales})
+    planned = sync(sale, SETTING, JurnalRefs(chart=chart))
     assert [d.kind for d in planned] == [
         "sales_invoice",
         "receive_payment",
@@ -188,11 +193,12 @@ def test_a_partial_refund_of_a_rounded_cash_sale_is_made_exact_by_a_rounding_adj
     assert given_back != paid_back  # the share of the rounding
     [memo_line] = money.body["customer_credit_memo_refund"]["credit_memo_refund_lines_attributes"]
     assert Decimal(memo_line["refund_amount"]) == given_back
+    assert money.body["customer_credit_memo_refund"]["refund_from_id"] == 11
     # Cash leaves Kas by exactly what the till paid back: the refund less what the entry puts back.
     lines = entry.body["journal_entry"]["transaction_account_lines_attributes"]
-    kas = next(x for x in lines if x["account_name"] == "Kas")
-    rounding = next(x for x in lines if x["account_name"] == "Pendapatan")
-    assert given_back - Decimal(kas["debit"]) + Decimal(kas["credit"]) == paid_back
+    cash = next(x for x in lines if x["account_id"] == 11)
+    rounding = next(x for x in lines if x["account_id"] == 44)  # the default sales account
+    assert given_back - Decimal(cash["debit"]) + Decimal(cash["credit"]) == paid_back
     assert Decimal(rounding["credit"]) - Decimal(rounding["debit"]) == given_back - paid_back
     assert entry.custom_id == f"moka-4522-adjust-{refund['uuid']}"
     memo = entry.body["journal_entry"]["memo"]
