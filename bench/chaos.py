@@ -72,6 +72,14 @@ RESULT_KEYS = (
     "store_restarts",
 )  # fmt: skip
 MAX_REVIVALS = 20
+# Each kind of document a Moka payment calls for (`follow_up_custom_ids`), by Jurnal resource.
+KIND_RESOURCE = {
+    "sales_invoice": "sales_invoices",
+    "receive_payment": "receive_payments",
+    "sales_return": "sales_returns",
+    "customer_credit_memo_refund": "customer_credit_memo_refund",
+    "journal_entry": "journal_entries",
+}
 MUST_BE_ZERO = ("missing", "duplicates", "amount_mismatches", "webhooks_lost")
 
 
@@ -676,8 +684,7 @@ def _count(run: Run, setting_id: str) -> dict[str, Any]:
         deleted = {item["id"] for item in outlet.items.values() if item["is_deleted"]}
 
     # What Moka's data calls for: custom id → the amount it must carry (None: not checked).
-    expected: dict[str, dict[str, Decimal | None]] = {
-        "sales_invoices": {}, "receive_payments": {}, "sales_returns": {}}  # fmt: skip
+    expected: dict[str, dict[str, Decimal | None]] = {r: {} for r in KIND_RESOURCE.values()}
     for payment in payments:
         if any(line.get("item_id") in deleted for line in payment["checkouts"]):
             continue  # refused by design: a sale of a product deleted in Moka
@@ -685,9 +692,7 @@ def _count(run: Run, setting_id: str) -> dict[str, Any]:
         expected["sales_invoices"][sale_invoice_custom_id(payment, setting)] = sale.totals.collected
         refunds = {return_custom_id(setting, r.uuid): r.totals.collected for r in sale.refunds}
         for kind, custom_id in follow_up_custom_ids(payment, setting):
-            resource = "receive_payments" if kind == "receive_payment" else "sales_returns"
-            amount = refunds.get(custom_id) if resource == "sales_returns" else None
-            expected[resource][custom_id] = amount
+            expected[KIND_RESOURCE[kind]][custom_id] = refunds.get(custom_id)
 
     with run.jurnal.lock:
         held: dict[str, dict[str, list[Decimal | None]]] = {r: {} for r in expected}
@@ -697,7 +702,7 @@ def _count(run: Run, setting_id: str) -> dict[str, Any]:
                     custom_id = record.get("custom_id")
                     if not custom_id:
                         continue
-                    amount = _amount(resource, record, totals_of)
+                    amount = _amount(resource, record, run.jurnal.context(company), totals_of)
                     held[resource].setdefault(custom_id, []).append(amount)
 
     missing = duplicates = mismatches = found = checked = 0
@@ -774,9 +779,10 @@ def _instant(text: str) -> str:
     return datetime.fromisoformat(str(text)).astimezone(ZoneInfo("UTC")).isoformat()
 
 
-def _amount(resource: str, record: dict[str, Any], totals_of: Any) -> Decimal | None:
+def _amount(resource: str, record: dict[str, Any], context: Any, totals_of: Any) -> Decimal | None:
+    """What Jurnal's own arithmetic says the document holds."""
     if resource == "sales_invoices":
-        return Decimal(str(totals_of(record).original_amount))
+        return Decimal(str(totals_of(context, record).original_amount))
     if resource == "sales_returns":
         return Decimal(str(record.get("return_amount")))
     return None
