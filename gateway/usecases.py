@@ -86,9 +86,14 @@ def connection_view(connection: MokaConnection) -> dict[str, Any]:
     }
 
 
-def start_moka_authorization(container: Container, caller: Principal, company_id: UUID) -> str:
+def start_moka_authorization(
+    container: Container,
+    caller: Principal,
+    company_id: UUID,
+    callback_path: str = connections.CALLBACK_PATH,
+) -> str:
     _company(container, caller, company_id)
-    return connections.authorization_url(container, company_id)
+    return connections.authorization_url(container, company_id, callback_path)
 
 
 def finish_moka_authorization(
@@ -108,6 +113,37 @@ def finish_moka_authorization(
         company_id = _callback_company(container, caller, query.get("company_id"))
     connection = connections.complete_authorization(container, company_id, query["code"])
     return connection_view(connection)
+
+
+def finish_moka_authorization_for(
+    container: Container, caller: Principal, query: Mapping[str, Any], callback_path: str
+) -> dict[str, Any]:
+    """The admin UI's callback: the state is required, and the signed-in caller must reach the
+    company it was issued for (a state is not a credential of its own there)."""
+    if not query.get("code"):
+        denied = query.get("error") or "no code"
+        raise MokaConnectionInvalid(
+            {"code": f"is missing: Moka answered {denied}; connect Moka again"}
+        )
+    company_id = connections.company_of_state(container, str(query.get("state") or "-"))
+    _company(container, caller, company_id)
+    connection = connections.complete_authorization(
+        container, company_id, str(query["code"]), callback_path
+    )
+    return connection_view(connection)
+
+
+def list_moka_connections(
+    container: Container, caller: Principal, company_id: UUID
+) -> list[dict[str, Any]]:
+    _company(container, caller, company_id)
+    return [connection_view(c) for c in container.log.list_moka_connections(company_id)]
+
+
+def show_moka_connection(
+    container: Container, caller: Principal, connection_id: UUID
+) -> dict[str, Any]:
+    return connection_view(_connection(container, caller, connection_id))
 
 
 def _callback_company(container: Container, caller: Principal | None, given: UUID | None) -> UUID:
@@ -142,6 +178,51 @@ def _connection(container: Container, caller: Principal, connection_id: UUID) ->
 
 def _outlet_list(outlets: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"id": outlet_id, "name": name} for outlet_id, name in outlets.items()]
+
+
+# -- what a setting may pick from the company's Jurnal -----------------------------------------
+
+# Jurnal's account categories (reference §6): Cash & Bank takes deposits; income and cost
+# categories suit the product accounts.
+_DEPOSIT_CATEGORIES = frozenset({3})
+_SALES_CATEGORIES = frozenset({13, 14})
+_PURCHASE_CATEGORIES = frozenset({15, 16, 17})
+
+
+def jurnal_choices(container: Container, caller: Principal, company_id: UUID) -> dict[str, Any]:
+    """The names a setting's pickers offer, read from the company's Jurnal now: accounts (all,
+    and those that suit deposits, sales and purchases), customers, and the tags and warehouses
+    when the company's package allows them (it decides, and is returned with them)."""
+    company = _company(container, caller, company_id)
+    paths = ("accounts", "customers")
+    paths += ("tags",) if company.package.has_tags else ()
+    paths += ("warehouses",) if company.package.has_warehouses else ()
+    lists = connections.jurnal_catalogs(container, company_id, paths)
+    listed = [
+        {"name": str(a.get("name")), "number": str(a.get("number") or ""),
+         "category_id": a.get("category_id")}
+        for a in lists["accounts"]
+    ]  # fmt: skip
+
+    def suited(categories: frozenset[int]) -> list[dict[str, Any]]:
+        fitting = [a for a in listed if a["category_id"] in categories]
+        return fitting or listed
+
+    def names(path: str, field: str = "name") -> list[str]:
+        return sorted(str(row.get(field) or "") for row in lists.get(path, []))
+
+    return {
+        "package": company.package.value,
+        "has_tags": company.package.has_tags,
+        "has_warehouses": company.package.has_warehouses,
+        "accounts": listed,
+        "deposit_accounts": suited(_DEPOSIT_CATEGORIES),
+        "sales_accounts": suited(_SALES_CATEGORIES),
+        "purchase_accounts": suited(_PURCHASE_CATEGORIES),
+        "tags": names("tags"),
+        "warehouses": names("warehouses"),
+        "customers": names("customers", "display_name"),
+    }
 
 
 # -- settings ---------------------------------------------------------------------------------

@@ -1,0 +1,185 @@
+"""The admin pages through Flask's test client: signing in and out, the lockout, CSRF on every
+form, each credential on its own side (sessions for pages, bearer tokens for the API), and a
+company's user confined to that company. The browser tests drive the whole story."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from domain.users import User
+from gateway.admin.views import admin
+from sambung.cli import main
+from sambung.users import MAX_FAILURES, add_user
+from tests.gateway_support import make_tenant, token_for
+
+PASSWORD = "kata-sandi-rahasia"
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def operator(gateway_container):
+    return add_user(gateway_container.log, "ops@sambung.test", PASSWORD, admin=True)
+
+
+def test_pages_need_a_session_and_send_the_visitor_to_sign_in(client):
+    answer = client.get("/settings")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/login?next=/settings")
+
+
+def test_signing_in_and_out(client, operator):
+    answer = sign_in(client, "OPS@sambung.test ")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/settings"
+    page = client.get("/settings")
+    assert page.status_code == 200 and "Daftar Pengaturan" in page.get_data(as_text=True)
+    token = csrf_of(page.get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/settings").status_code == 302
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(client, operator):
+    answer = sign_in(client, "ops@sambung.test")
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # served over http here; see the https test
+
+
+def test_cookies_are_secure_when_the_public_url_is_https(gateway_config):
+    from gateway.app import create_app
+    from sambung.bootstrap import Container
+    from sambung.config import Config
+
+    config = Config.from_env(
+        {"SAMBUNG_DATA_DIR": str(gateway_config.data_dir), "REDIS_URL": gateway_config.redis_url,
+         "SAMBUNG_SECRET_KEY": "gateway-test-secret-key",
+         "SAMBUNG_PUBLIC_URL": "https://sambung.example"}
+    )  # fmt: skip
+    assert config.secure_cookies
+    app = create_app(container=Container(config), test_config={"TESTING": True})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert not Config.from_env(
+        {"SAMBUNG_PUBLIC_URL": "https://x.example", "SAMBUNG_SECURE_COOKIES": "0"}
+    ).secure_cookies
+
+
+def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_email(client, operator):
+    for _ in range(MAX_FAILURES):
+        answer = sign_in(client, "ops@sambung.test", "wrong password")
+        assert answer.status_code == 401
+        assert "Email atau password salah." in answer.get_data(as_text=True)
+    locked = sign_in(client, "ops@sambung.test")  # the right password, too late
+    assert locked.status_code == 429
+    assert "Terlalu banyak percobaan" in locked.get_data(as_text=True)
+    assert client.get("/settings").status_code == 302
+
+
+def test_a_form_without_its_csrf_token_is_refused(client, operator, gateway_container):
+    tenant = make_tenant(gateway_container)
+    sign_in(client, "ops@sambung.test")
+    for path in ("/logout", "/settings/sync-all", f"/settings/{tenant.setting_id}/delete"):
+        for data in ({}, {"csrf_token": "forged"}):
+            answer = client.post(path, data=data)
+            assert answer.status_code == 400, path
+            assert "kedaluwarsa" in answer.get_data(as_text=True)
+    assert gateway_container.log.get_setting(tenant.setting_id).name  # not deleted
+    login = client.post("/login", data={"email": "ops@sambung.test", "password": PASSWORD})
+    assert login.status_code == 400
+
+
+def test_pages_refuse_a_bearer_token_and_the_api_refuses_a_session(
+    client, operator, gateway_container
+):
+    tenant = make_tenant(gateway_container)
+    assert client.get("/settings", headers=tenant.headers).status_code == 302
+    sign_in(client, "ops@sambung.test")
+    assert client.get("/settings").status_code == 200
+    answer = client.get("/api/v1/settings")
+    assert answer.status_code == 401 and answer.json["error"]["code"] == "unauthorized"
+
+
+def test_a_company_user_sees_only_that_company(client, gateway_container):
+    mine = make_tenant(gateway_container, "PT Mine")
+    theirs = make_tenant(gateway_container, "PT Theirs")
+    gateway_container.log.update_setting(theirs.setting_id, {"name": "Rahasia Mereka"})
+    add_user(gateway_container.log, "kasir@mine.test", PASSWORD, company_id=mine.company_id)
+    sign_in(client, "kasir@mine.test")
+    listing = client.get("/settings").get_data(as_text=True)
+    assert "PT Mine" in listing and "PT Theirs" not in listing and "Rahasia Mereka" not in listing
+    for path in (
+        f"/settings/{theirs.setting_id}/history",
+        f"/settings/{theirs.setting_id}/errors",
+        f"/settings/{theirs.setting_id}/reconciliation",
+        f"/settings/{theirs.setting_id}/delete",
+        f"/companies/{theirs.company_id}/settings/new",
+        f"/moka/{theirs.connection_id}/outlets",
+    ):
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        assert "tidak ditemukan" in answer.get_data(as_text=True)
+    token = csrf_of(listing)
+    answer = client.post(f"/settings/{theirs.setting_id}/delete", data={"csrf_token": token})
+    assert answer.status_code == 404
+    assert gateway_container.log.get_setting(theirs.setting_id).name == "Rahasia Mereka"
+    companies = client.post("/companies", data={"csrf_token": token, "name": "PT Baru"})
+    assert companies.status_code == 403
+
+
+def test_the_english_switch_changes_the_pages_language(client, operator):
+    sign_in(client, "ops@sambung.test")
+    answer = client.get("/lang/en?next=/settings", follow_redirects=True)
+    text = answer.get_data(as_text=True)
+    assert "Sync All Transactions" in text and "Sinkronisasi Semua Transaksi" not in text
+    client.get("/lang/id")
+    assert "Sinkronisasi Semua Transaksi" in client.get("/settings").get_data(as_text=True)
+
+
+def test_a_next_address_elsewhere_is_not_followed(client, operator):
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    answer = client.post(
+        "/login?next=//evil.example/x",
+        data={"email": "ops@sambung.test", "password": PASSWORD, "csrf_token": token},
+    )
+    assert answer.headers["Location"] == "/settings"
+
+
+def test_user_add_reads_the_password_from_stdin_and_stores_only_a_hash(gateway_container):
+    tenant = make_tenant(gateway_container)
+    runner = CliRunner()
+    made = runner.invoke(
+        main, ["user", "add", "Akuntan@Mine.test", "--company", str(tenant.company_id),
+               "--password-stdin"], input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert "akuntan@mine.test" in made.output
+    stored = gateway_container.log.repository.get(User.create_id("akuntan@mine.test"))
+    assert stored.company_id == tenant.company_id and not stored.admin
+    assert stored.password_hash.startswith("scrypt:") and PASSWORD not in stored.password_hash
+    again = runner.invoke(main, ["user", "add", "akuntan@mine.test", "--admin", "--password-stdin"],
+                          input=PASSWORD + "\n")  # fmt: skip
+    assert again.exit_code != 0 and "already exists" in again.output
+    short = runner.invoke(main, ["user", "add", "b@mine.test", "--admin", "--password-stdin"],
+                          input="pendek\n")  # fmt: skip
+    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    both = runner.invoke(main, ["user", "add", "c@mine.test", "--password-stdin"], input="x\n")
+    assert both.exit_code != 0
+
+
+def test_every_admin_post_view_is_behind_the_csrf_check(app):
+    posts = [rule for rule in app.url_map.iter_rules()
+             if rule.endpoint.startswith("admin.") and "POST" in rule.methods]  # fmt: skip
+    assert len(posts) >= 10
+    assert admin.before_request_funcs  # the guard that checks them all
+    _ = token_for
