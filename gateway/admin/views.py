@@ -29,7 +29,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from domain.errors import Invalid, NotFound, Refused
+from domain.errors import CompanyInvalid, Invalid, NotFound, Refused
 from gateway import usecases
 from gateway.admin import i18n
 from gateway.admin.forms import form_values, load, setting_body
@@ -350,7 +350,7 @@ def _choices(company_id: UUID) -> tuple[dict[str, Any], str | None]:
     """The pickers' options; when Jurnal cannot be reached the form still shows, saying so."""
     try:
         return usecases.jurnal_choices(container(), caller(), company_id), None
-    except UpstreamUnavailable:
+    except (UpstreamUnavailable, CompanyInvalid):
         company = usecases.show_company(container(), caller(), company_id)
         empty: dict[str, Any] = {
             "package": company["package"], "has_tags": company["package"] != "Basic",
