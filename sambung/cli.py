@@ -172,7 +172,7 @@ def user_add(email: str, company_id: UUID | None, admin: bool, password_stdin: b
     import sys
 
     from domain.errors import DomainError
-    from sambung.users import add_user
+    from infra.users import add_user
 
     if admin == (company_id is not None):
         raise click.UsageError("give exactly one of --admin and --company ID")

@@ -3,14 +3,14 @@ for merchants, their accountants and operators, in Bahasa Indonesia with an Engl
 
 `views` holds the pages, `session` the sign-in and CSRF check, `forms` the setting form's
 translation to the JSON API's request bodies, and `i18n` every word the pages say. The pages call
-the same use cases as the JSON API (`gateway.usecases`), with the signed-in user as the caller.
+the same use cases as the JSON API (`services.usecases`), with the signed-in user as the caller.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from sambung.bootstrap import Container
+from infra.bootstrap import Container
 
 
 def install_admin(app: Flask, container: Container) -> None:

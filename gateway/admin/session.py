@@ -22,9 +22,9 @@ from uuid import UUID
 from flask import Flask, g, request, session
 
 from gateway.admin.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from sambung.bootstrap import Container
-from sambung.secrets import derived_key
-from sambung.users import SignedIn, find_user
+from infra.bootstrap import Container
+from infra.secrets import derived_key
+from infra.users import SignedIn, find_user
 
 SESSION_PURPOSE = "admin session cookies"
 SESSION_LIFETIME = timedelta(hours=12)

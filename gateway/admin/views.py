@@ -30,7 +30,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from domain.errors import CompanyInvalid, Invalid, NotFound, Refused
-from gateway import usecases
 from gateway.admin import i18n
 from gateway.admin.forms import form_values, load, setting_body
 from gateway.admin.session import (
@@ -50,9 +49,10 @@ from gateway.schemas import (
     SettingChangesSchema,
     SettingCreateSchema,
 )
-from sambung.api_tokens import Principal
-from sambung.connections import UpstreamUnavailable
-from sambung.users import LOCKOUT_SECONDS, LoginThrottle, check_password
+from infra.api_tokens import Principal
+from infra.users import LOCKOUT_SECONDS, LoginThrottle, check_password
+from services import usecases
+from services.connections import UpstreamUnavailable
 
 admin = Blueprint(
     "admin",

@@ -25,14 +25,14 @@ from typing import Any
 import pytest
 import requests
 
-from sambung import bootstrap
-from sambung.bootstrap import Container
-from sambung.config import Config
-from sambung.connections import jurnal_client
-from sambung.users import add_user
+from infra import bootstrap
+from infra.bootstrap import Container
+from infra.config import Config
+from infra.users import add_user
 from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import RunningServer, serve_in_thread
+from services.connections import jurnal_client
 from tests.moka_support import WEBHOOK_SECRET, Moka, running_moka
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from playwright.sync_api import expect
 
-from sambung.users import add_user
+from infra.users import add_user
 from tests.browser.conftest import OPERATOR, PASSWORD, Admin
 from tests.engine_support import worker_processes
 from tests.gateway_support import make_tenant

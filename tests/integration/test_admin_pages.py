@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from domain.users import User
 from gateway.admin.views import admin
+from infra.users import MAX_FAILURES, add_user
 from sambung.cli import main
-from sambung.users import MAX_FAILURES, add_user
 from tests.gateway_support import make_tenant, token_for
 
 PASSWORD = "kata-sandi-rahasia"
@@ -59,8 +59,8 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client, operator):
 
 def test_cookies_are_secure_when_the_public_url_is_https(gateway_config):
     from gateway.app import create_app
-    from sambung.bootstrap import Container
-    from sambung.config import Config
+    from infra.bootstrap import Container
+    from infra.config import Config
 
     config = Config.from_env(
         {"SAMBUNG_DATA_DIR": str(gateway_config.data_dir), "REDIS_URL": gateway_config.redis_url,

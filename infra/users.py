@@ -25,8 +25,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from domain.errors import Refused
 from domain.users import User, check_new_user, normalise_email
-from sambung.api_tokens import Principal
-from sambung.eventlog import EventLog
+from infra.api_tokens import Principal
+from infra.eventlog import EventLog
 
 HASH_METHOD = "scrypt"
 MAX_FAILURES = 5
