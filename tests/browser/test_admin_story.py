@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 from playwright.sync_api import expect
@@ -176,6 +178,14 @@ def test_the_merchants_story(page: Any, served_admin: Admin) -> None:
             "Pengaturan belum memiliki akun setoran untuk 'Tunai'"
         )
         admin.shoot(page, "errors")
+        # Meanwhile the reconciliation highlights today's difference and lists its sale.
+        today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+        today_url = f"{setting_url}/reconciliation?from={today}&to={today}"
+        page.goto(today_url)
+        expect(page.locator("#recon tr.day.differs")).to_have_count(1)
+        page.locator("#recon tr.sales summary").click()
+        expect(page.locator("#recon table.inner tbody tr")).to_have_count(1)
+        admin.shoot(page, "reconciliation-difference")
 
         # 9. Fix the mapping from the error's link to the field.
         cause.locator(".fix-link").click()
@@ -205,6 +215,8 @@ def test_the_merchants_story(page: Any, served_admin: Admin) -> None:
         expect(days).not_to_have_count(0)
         expect(page.locator("#recon tr.day.differs")).to_have_count(0)
         admin.shoot(page, "reconciliation")
+        page.goto(today_url)
+        expect(page.locator("#recon tr.day.matches")).to_have_count(1)
 
         # Tutorial and Do's & Don'ts, in both languages.
         page.click("header nav >> text=Tutorial")

@@ -13,7 +13,13 @@ from domain.users import User
 from gateway.admin.views import admin
 from infra.users import MAX_FAILURES, add_user
 from sambung.cli import main
-from tests.gateway_support import make_tenant, token_for
+from tests.gateway_support import (
+    make_company,
+    make_connection,
+    make_tenant,
+    setting_fields,
+    token_for,
+)
 
 PASSWORD = "kata-sandi-rahasia"
 
@@ -27,6 +33,13 @@ def csrf_of(page: str) -> str:
 def sign_in(client, email: str, password: str = PASSWORD):
     token = csrf_of(client.get("/login").get_data(as_text=True))
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def gateway_config(gateway_config):
+    # Pages that read the company's Jurnal meet a closed local port here, never the internet;
+    # they still render, saying Jurnal cannot be reached.
+    return gateway_config.with_changes(jurnal_base_url="http://127.0.0.1:9")
 
 
 @pytest.fixture
@@ -183,3 +196,54 @@ def test_every_admin_post_view_is_behind_the_csrf_check(app):
     assert len(posts) >= 10
     assert admin.before_request_funcs  # the guard that checks them all
     _ = token_for
+
+
+def test_fields_the_plan_does_not_allow_are_disabled_with_the_reason(
+    client, operator, gateway_container
+):
+    company = make_company(gateway_container, "PT Dasar", package="Basic")
+    connection = make_connection(gateway_container, company)
+    values = {**setting_fields(company, connection), "company_id": company,
+              "moka_connection_id": connection}  # fmt: skip
+    setting_id = gateway_container.log.create_setting(**values)
+    sign_in(client, "ops@sambung.test")
+    page = client.get(f"/settings/{setting_id}").get_data(as_text=True)
+    assert re.search(r'<select name="tag"\s+disabled', page)
+    assert re.search(r'<select name="warehouse"\s+disabled', page)
+    assert (
+        "Tag hanya tersedia pada paket Jurnal Pro atau Enterprise; paket perusahaan ini Basic"
+        in page
+    )
+    assert "Gudang hanya tersedia pada paket Jurnal Enterprise; paket perusahaan ini Basic" in page
+    assert "Jurnal tidak dapat dihubungi saat ini" in page
+    # Set-once fields are shown read-only; a forged value for them, or for a disabled field,
+    # is not sent.
+    assert re.search(r'value="2024-05-01" readonly', page)
+    answer = client.post(
+        f"/settings/{setting_id}",
+        data={"csrf_token": csrf_of(page), "name": "Kasir Baru", "sales_account": "4-40000",
+              "purchase_account": "5-50000", "tag": "Forged", "warehouse": "Forged",
+              "start_date": "2030-01-01", "default_customer": "Forged"},
+    )  # fmt: skip
+    assert answer.status_code == 302
+    changed = gateway_container.log.get_setting(setting_id)
+    assert changed.name == "Kasir Baru" and changed.tag is None and changed.warehouse is None
+    assert changed.start_date.isoformat() == "2024-05-01"
+    assert changed.default_customer == "Pelanggan Umum"
+
+
+def test_a_form_error_names_the_field_in_the_merchants_language(
+    client, operator, gateway_container
+):
+    tenant = make_tenant(gateway_container)
+    sign_in(client, "ops@sambung.test")
+    page = client.get(f"/settings/{tenant.setting_id}").get_data(as_text=True)
+    answer = client.post(
+        f"/settings/{tenant.setting_id}",
+        data={"csrf_token": csrf_of(page), "name": "x" * 101, "sales_account": "4-40000",
+              "purchase_account": "5-50000", "sync_time": "25:99"},
+    )  # fmt: skip
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "Periksa kolom yang ditandai di bawah." in text
+    assert "maksimal 100 karakter" in text and "harus berupa jam" in text
