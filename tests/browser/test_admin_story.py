@@ -188,7 +188,8 @@ def test_the_merchants_story(page: Any, served_admin: Admin) -> None:
         admin.shoot(page, "reconciliation-difference")
 
         # 9. Fix the mapping from the error's link to the field.
-        cause.locator(".fix-link").click()
+        page.goto(errors_url)
+        page.locator(".cause[data-error-class=PaymentAccountMissing] .fix-link").click()
         expect(page).to_have_url(re.compile(r"#field-payment_accounts\.cash\.account$"))
         page.select_option("select[name='payment_accounts.cash.account']", "Kas")
         page.click("#save-setting")
