@@ -164,6 +164,12 @@ def test_the_merchants_story(page: Any, served_admin: Admin) -> None:
         assert found and found[1] == found[2] and int(found[1]) > 0, summary
         assert admin.jurnal_counts()["sales_invoices"] == int(found[1])
         admin.shoot(page, "history")
+        page.click("header nav >> text=Daftar Pengaturan")
+        synced = page.locator("tr[data-setting]", has_text="Kafe Sandbox Jaksel")
+        # Last successful and last sync, for master data and transactions, with status marks.
+        expect(synced).to_contain_text(re.compile(r"Transaksi: \w+, \d\d \w+ \d{4}, \d\d:\d\d"))
+        expect(synced.locator(".mark.sukses")).to_have_count(2)
+        admin.shoot(page, "settings")
 
         # 8. Break the cash mapping; a new cash sale arrives by webhook and its payment fails.
         page.click("text=Kafe Sandbox Jaksel")
