@@ -293,6 +293,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "page.refused": ("Permintaan ditolak: {reason}", "Request refused: {reason}"),
     "page.error": ("Terjadi kesalahan", "Something went wrong"),
+    "page.failed": (
+        "Sambung tidak dapat menyelesaikan permintaan ini. Coba lagi; bila berulang, hubungi "
+        "operator.",
+        "Sambung could not complete this request. Try again; if it happens again, tell the "
+        "operator.",
+    ),
     "page.forbidden": (
         "Anda tidak memiliki akses ke halaman ini.",
         "You do not have access to this page.",

@@ -9,6 +9,7 @@ answers 404, as in the API.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from domain.errors import CompanyInvalid, Invalid, NotFound, Refused
 from gateway.admin import i18n
@@ -61,6 +63,8 @@ admin = Blueprint(
     static_folder="static",
     static_url_path="/static/admin",
 )
+
+log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/moka/connected"
 PUBLIC_ENDPOINTS = frozenset({"admin.login", "admin.static", "admin.switch_language"})
@@ -129,6 +133,15 @@ def refused(error: Refused) -> ResponseReturnValue:
 @admin.errorhandler(Invalid)
 def invalid(error: Invalid) -> ResponseReturnValue:
     return page_message(tr("page.error"), i18n.error_text(error, g.lang), 422)
+
+
+@admin.errorhandler(Exception)
+def unexpected(error: Exception) -> ResponseReturnValue:
+    if isinstance(error, HTTPException):
+        return error
+    # The trace goes to the log; the page says only that something failed, in both languages.
+    log.exception("admin page failed", extra={"path": request.path})
+    return page_message(tr("page.error"), tr("page.failed"), 500)
 
 
 @admin.errorhandler(UpstreamUnavailable)

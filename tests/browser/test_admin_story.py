@@ -184,6 +184,11 @@ def test_the_merchants_story(page: Any, served_admin: Admin) -> None:
             "Pengaturan belum memiliki akun setoran untuk 'Tunai'"
         )
         admin.shoot(page, "errors")
+        # The run that posted it shows the error in its drill-down.
+        page.goto(setting_url + "/history")
+        page.locator("#runs a.errors-link").first.click()
+        expect(page.locator("#run-errors .message")).to_contain_text("akun setoran untuk 'Tunai'")
+        admin.shoot(page, "run-errors")
         # Meanwhile the reconciliation highlights today's difference and lists its sale.
         today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
         today_url = f"{setting_url}/reconciliation?from={today}&to={today}"

@@ -14,6 +14,7 @@ from gateway.admin.views import admin
 from infra.users import MAX_FAILURES, add_user
 from sambung.cli import main
 from tests.gateway_support import (
+    finish_master_data,
     make_company,
     make_connection,
     make_tenant,
@@ -247,3 +248,33 @@ def test_a_form_error_names_the_field_in_the_merchants_language(
     assert answer.status_code == 422
     assert "Periksa kolom yang ditandai di bawah." in text
     assert "maksimal 100 karakter" in text and "harus berupa jam" in text
+
+
+def test_sync_buttons_refuse_transactions_before_master_data_and_sync_all_says_who_waits(
+    client, operator, gateway_container
+):
+    ready = make_tenant(gateway_container, "PT Siap")
+    finish_master_data(gateway_container, ready.setting_id)
+    waiting = make_tenant(gateway_container, "PT Tunggu")
+    gateway_container.log.update_setting(waiting.setting_id, {"name": "Outlet Menunggu"})
+    sign_in(client, "ops@sambung.test")
+    token = csrf_of(client.get("/settings").get_data(as_text=True))
+
+    refused = client.post(
+        f"/settings/{waiting.setting_id}/sync/transactions",
+        data={"csrf_token": token}, follow_redirects=True,
+    )  # fmt: skip
+    assert "sinkronkan master data terlebih dahulu" in refused.get_data(as_text=True)
+    started = client.post(
+        f"/settings/{waiting.setting_id}/sync/master-data", data={"csrf_token": token}
+    )
+    assert started.status_code == 302
+    assert f"/settings/{waiting.setting_id}/history?expect=" in started.headers["Location"]
+
+    everything = client.post(
+        "/settings/sync-all", data={"csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Sinkronisasi transaksi dimulai untuk 1 pengaturan." in everything
+    assert "Outlet Menunggu dilewati: sinkronkan master data terlebih dahulu." in everything
+    queued = {job.args[0] for job in gateway_container.queue("sync").jobs if job.args}
+    assert str(ready.setting_id) in queued or ready.setting_id in queued
