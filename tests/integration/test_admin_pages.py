@@ -278,3 +278,14 @@ def test_sync_buttons_refuse_transactions_before_master_data_and_sync_all_says_w
     assert "Outlet Menunggu dilewati: sinkronkan master data terlebih dahulu." in everything
     queued = {job.args[0] for job in gateway_container.queue("sync").jobs if job.args}
     assert str(ready.setting_id) in queued or ready.setting_id in queued
+
+
+def test_a_moka_callback_this_browser_did_not_start_is_refused(client, operator, gateway_container):
+    tenant = make_tenant(gateway_container)
+    sign_in(client, "ops@sambung.test")
+    answer = client.get("/moka/connected?code=stolen&state=someone-elses")
+    assert answer.status_code == 400
+    assert gateway_container.log.list_moka_connections(tenant.company_id)[0].id == (
+        tenant.connection_id
+    )
+    assert len(gateway_container.log.list_moka_connections(tenant.company_id)) == 1
