@@ -17,7 +17,12 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.chart import check_setting_accounts, chosen_accounts
+from domain.chart import (
+    ACCOUNT_DEFAULTS,
+    CASH_AND_BANK,
+    check_setting_accounts,
+    chosen_accounts,
+)
 from domain.errors import (
     CompanyNotFound,
     MasterDataNotSynced,
@@ -183,43 +188,47 @@ def _outlet_list(outlets: Mapping[str, str]) -> list[dict[str, str]]:
 
 # -- what a setting may pick from the company's Jurnal -----------------------------------------
 
-# Jurnal's account categories (reference §6): Cash & Bank takes deposits; income and cost
-# categories suit the product accounts.
-_DEPOSIT_CATEGORIES = frozenset({3})
-_SALES_CATEGORIES = frozenset({13, 14})
-_PURCHASE_CATEGORIES = frozenset({15, 16, 17})
+# Jurnal's account categories (reference §6) that suit each account field; a field whose
+# categories the chart lacks offers every account.
+_SUITED_CATEGORIES: dict[str, frozenset[int]] = {
+    "payment_accounts": frozenset({CASH_AND_BANK}),
+    "sales_account": frozenset({13, 14}),
+    "purchase_account": frozenset({15, 16, 17}),
+    "sell_tax_account": frozenset({10}),
+    "buy_tax_account": frozenset({2}),
+}
 
 
 def jurnal_choices(container: Container, caller: Principal, company_id: UUID) -> dict[str, Any]:
-    """The names a setting's pickers offer, read from the company's Jurnal now: accounts (all,
-    and those that suit deposits, sales and purchases), customers, and the tags and warehouses
-    when the company's package allows them (it decides, and is returned with them)."""
+    """What a setting's pickers offer, read from the company's Jurnal now: for each account
+    field the accounts that suit it (each as `{value, label}`, the value its number) and the
+    company's default account that an empty field stands for; customers; and the tags and
+    warehouses when the company's package allows them (it decides, and is returned too)."""
     company = _company(container, caller, company_id)
-    paths = ("accounts", "customers")
+    chart = connections.company_chart(container, company_id)
+    paths = ("customers",)
     paths += ("tags",) if company.package.has_tags else ()
     paths += ("warehouses",) if company.package.has_warehouses else ()
     lists = connections.jurnal_catalogs(container, company_id, paths)
-    listed = [
-        {"name": str(a.get("name")), "number": str(a.get("number") or ""),
-         "category_id": a.get("category_id")}
-        for a in lists["accounts"]
-    ]  # fmt: skip
+    every = [{"value": a.number or a.name, "label": a.label, "name": a.name,
+              "category_id": a.category_id} for a in chart.accounts]  # fmt: skip
 
     def suited(categories: frozenset[int]) -> list[dict[str, Any]]:
-        fitting = [a for a in listed if a["category_id"] in categories]
-        return fitting or listed
+        return [a for a in every if a["category_id"] in categories] or every
 
     def names(path: str, field: str = "name") -> list[str]:
         return sorted(str(row.get(field) or "") for row in lists.get(path, []))
 
+    defaults = {}
+    for field_name, key in ACCOUNT_DEFAULTS.items():
+        account = chart.default(key)
+        defaults[field_name] = account.label if account else ""
     return {
         "package": company.package.value,
         "has_tags": company.package.has_tags,
         "has_warehouses": company.package.has_warehouses,
-        "accounts": listed,
-        "deposit_accounts": suited(_DEPOSIT_CATEGORIES),
-        "sales_accounts": suited(_SALES_CATEGORIES),
-        "purchase_accounts": suited(_PURCHASE_CATEGORIES),
+        "accounts": {name: suited(categories) for name, categories in _SUITED_CATEGORIES.items()},
+        "default_accounts": defaults,
         "tags": names("tags"),
         "warehouses": names("warehouses"),
         "customers": names("customers", "display_name"),

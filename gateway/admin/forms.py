@@ -2,7 +2,8 @@
 API's own schemas, so the pages accept exactly what the API accepts), and from a setting back to
 the values the form shows.
 
-HTML forms speak strings: an empty optional field means "none", a checkbox is present or absent,
+HTML forms speak strings: an empty optional field means "none" (an empty account field: the
+company's default account), a checkbox is present or absent,
 and each payment method is two fields, `payment_accounts.<bucket>.account` and `.tag`. A bucket
 with no account is left unmapped. Fields the company's package does not allow are disabled in the
 form and never sent, so editing a setting cannot silently clear them.
@@ -18,8 +19,9 @@ from marshmallow import Schema, ValidationError
 from domain.settings import IMMUTABLE_FIELDS, PAYMENT_BUCKETS
 from gateway.errors import flatten_messages
 
-TEXT_FIELDS = ("name", "default_customer", "name_prefix", "name_suffix", "sales_account",
-               "purchase_account")  # fmt: skip
+TEXT_FIELDS = ("name", "default_customer", "name_prefix", "name_suffix")
+# Empty: the company's own default account (`domain.chart`).
+ACCOUNT_FIELDS = ("sales_account", "purchase_account", "sell_tax_account", "buy_tax_account")
 OPTIONAL_CHOICES = ("tag", "warehouse")
 FLAGS = ("track_inventory", "auto_sync", "sync_by_product_name")
 
@@ -33,6 +35,9 @@ def setting_body(
     for name in TEXT_FIELDS:
         if name in form:
             body[name] = form[name].strip()
+    for name in ACCOUNT_FIELDS:
+        if name in form:
+            body[name] = form[name].strip() or None
     for name in FLAGS:
         body[name] = form.get(name) == "on"
     if form.get("sync_time"):

@@ -51,6 +51,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.never": ("Belum pernah", "Never"),
     "common.choose": ("— Pilih —", "— Choose —"),
     "common.not_mapped": ("— Tidak dipetakan —", "— Not mapped —"),
+    "common.default_account": ("— Akun standar: {account} —", "— Default: {account} —"),
+    "common.default_unknown": ("— Akun standar perusahaan —", "— The company's default —"),
     "common.no_tag": ("— Tanpa tag —", "— No tag —"),
     "common.no_warehouse": ("— Tanpa gudang —", "— No warehouse —"),
     "common.read_only": (
@@ -193,6 +195,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.saved": ("Perubahan disimpan.", "Changes saved."),
     "detail.section.setting": ("Pengaturan", "Setting"),
     "detail.section.product": ("Product Account Mapping", "Product Account Mapping"),
+    "detail.section.taxes": ("Akun Pajak", "Tax Accounts"),
     "detail.section.payment": ("Metode Pembayaran", "Payment Methods"),
     "detail.account": ("Akun", "Account"),
     "detail.tag": ("Tag", "Tag"),
@@ -396,11 +399,31 @@ FIELDS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "sales_account": {
         "label": ("Akun Penjualan", "Sales account"),
-        "help": ("Akun pendapatan untuk produk Moka.", "The income account of Moka products."),
+        "help": (
+            "Akun pendapatan untuk produk Moka. Kosong: akun standar perusahaan di Jurnal.",
+            "The income account of Moka products. Empty: the company's default in Jurnal.",
+        ),
     },
     "purchase_account": {
         "label": ("Akun Pembelian", "Purchase account"),
-        "help": ("Akun pembelian untuk produk Moka.", "The purchase account of Moka products."),
+        "help": (
+            "Akun pembelian (harga pokok) untuk produk Moka. Kosong: akun standar perusahaan.",
+            "The purchase (cost) account of Moka products. Empty: the company's default.",
+        ),
+    },
+    "sell_tax_account": {
+        "label": ("Akun Pajak Penjualan", "Sales tax account"),
+        "help": (
+            "Akun untuk pajak penjualan (mis. PB1, PPN Keluaran). Kosong: akun standar perusahaan.",
+            "The account of taxes on sales (e.g. PB1, output VAT). Empty: the company's default.",
+        ),
+    },
+    "buy_tax_account": {
+        "label": ("Akun Pajak Pembelian", "Purchase tax account"),
+        "help": (
+            "Akun untuk pajak pembelian (mis. PPN Masukan). Kosong: akun standar perusahaan.",
+            "The account of taxes on purchases (e.g. input VAT). Empty: the company's default.",
+        ),
     },
     "payment_accounts": {
         "label": ("Metode Pembayaran", "Payment methods"),
@@ -485,6 +508,13 @@ _FIELD_PROBLEMS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         (r"^(?P<o>\S+) is not one of the Moka connection's outlets.*$",
          "{o} bukan outlet dari akun Moka ini", "{o} is not an outlet of this Moka account"),
         (r"^belongs to another company$", "milik perusahaan lain", "belongs to another company"),
+        (r"^names (?P<a>.+), which is not an account of this Jurnal company"
+         r"(?:; closest: (?P<c>.+))?$",
+         "menyebut {a}, yang bukan akun perusahaan Jurnal ini{closest}",
+         "names {a}, which is not an account of this Jurnal company{closest}"),
+        (r"^names (?P<a>.+), which is not a Cash & Bank account.*$",
+         "menyebut {a}, yang bukan akun Kas & Bank; Jurnal hanya menyetor uang ke akun Kas & Bank",
+         "names {a}, which is not a Cash & Bank account; Jurnal deposits only into Cash & Bank"),
         (r"^was refused by Jurnal; check the client id and secret$",
          "ditolak oleh Jurnal; periksa client ID dan secret",
          "was refused by Jurnal; check the client id and secret"),
@@ -508,7 +538,12 @@ def field_problem(problem: str, lang: str) -> str:
     for pattern, indonesian, english in _FIELD_PROBLEMS:
         found = pattern.match(problem)
         if found:
-            return (indonesian if lang == "id" else english).format(**found.groupdict())
+            values = found.groupdict()
+            if "c" in values:
+                close = values.pop("c")
+                word = "; terdekat: " if lang == "id" else "; closest: "
+                values["closest"] = word + close if close else ""
+            return (indonesian if lang == "id" else english).format(**values)
     return problem if lang == "en" else f"tidak valid ({problem})"
 
 

@@ -365,13 +365,17 @@ def _choices(company_id: UUID) -> tuple[dict[str, Any], str | None]:
         return usecases.jurnal_choices(container(), caller(), company_id), None
     except (UpstreamUnavailable, CompanyInvalid):
         company = usecases.show_company(container(), caller(), company_id)
+        package = company["package"]
         empty: dict[str, Any] = {
-            "package": company["package"], "has_tags": company["package"] != "Basic",
-            "has_warehouses": company["package"] == "Enterprise",
-        }  # fmt: skip
-        for name in ("accounts", "deposit_accounts", "sales_accounts", "purchase_accounts",
-                     "tags", "warehouses", "customers"):  # fmt: skip
-            empty[name] = []
+            "package": package,
+            "has_tags": package != "Basic",
+            "has_warehouses": package == "Enterprise",
+            "accounts": defaultdict(list),
+            "default_accounts": {},
+            "tags": [],
+            "warehouses": [],
+            "customers": [],
+        }
         return empty, tr("page.upstream", service="Jurnal")
 
 

@@ -112,12 +112,15 @@ def test_the_merchants_story(page: Any, served_admin: Admin) -> None:
         page.fill("input[name=name_prefix]", "Jaksel")
         page.select_option("select[name=tag]", "Outlet Jaksel")
         page.select_option("select[name=warehouse]", "Gudang Utama")
-        page.select_option("select[name=sales_account]", "Pendapatan")
-        page.select_option("select[name=purchase_account]", "Beban Pokok Pendapatan")
-        page.select_option("select[name='payment_accounts.cash.account']", "Kas")
+        page.select_option("select[name=sales_account]", label="Pendapatan (4-40000)")
+        # Left empty, the purchase account is the company's default, which the picker names.
+        expect(page.locator("select[name=purchase_account] option").first).to_have_text(
+            "— Akun standar: Beban Pokok Pendapatan (5-50000) —"
+        )
+        page.select_option("select[name='payment_accounts.cash.account']", label="Kas (1-10001)")
         page.select_option("select[name='payment_accounts.cash.tag']", "Tunai")
         for bucket in OTHER_BUCKETS:
-            page.select_option(f"select[name='payment_accounts.{bucket}.account']", "Rekening Bank")
+            page.select_option(f"select[name='payment_accounts.{bucket}.account']", "1-10002")
         admin.shoot(page, "setting-form")
         page.click("#save-setting")
         expect(page.locator(".flash")).to_contain_text("Pengaturan Kafe Sandbox Jaksel disimpan")
@@ -202,7 +205,7 @@ def test_the_merchants_story(page: Any, served_admin: Admin) -> None:
         page.goto(errors_url)
         page.locator(".cause[data-error-class=PaymentAccountMissing] .fix-link").click()
         expect(page).to_have_url(re.compile(r"#field-payment_accounts\.cash\.account$"))
-        page.select_option("select[name='payment_accounts.cash.account']", "Kas")
+        page.select_option("select[name='payment_accounts.cash.account']", "1-10001")
         page.click("#save-setting")
         expect(page.locator(".flash")).to_contain_text("Perubahan disimpan")
 

@@ -104,3 +104,21 @@ def test_dates_and_rupiah_as_merchants_read_them():
     assert i18n.money(Decimal("1234567.50"), "id") == "Rp 1.234.567,50"
     assert i18n.money("1234567", "en") == "Rp 1,234,567"
     assert i18n.money("-2500", "id") == "-Rp 2.500"
+
+
+def test_the_charts_refusals_name_the_closest_accounts_in_bahasa_indonesia():
+    from domain.chart import Account, Chart, check_setting_accounts
+
+    chart = Chart((Account(1, "Kas", "1-10001", 3), Account(2, "Pendapatan", "4-40000", 13)))
+    with pytest.raises(SettingInvalid) as refused:
+        check_setting_accounts(
+            {"sales_account": "Pendapatn", "payment_accounts": {"cash": {"account": "4-40000"}}},
+            chart,
+        )
+    text = i18n.error_text(refused.value, "id")
+    assert "Akun Penjualan: menyebut 'Pendapatn', yang bukan akun perusahaan Jurnal ini" in text
+    assert "terdekat: Pendapatan (4-40000)" in text
+    assert (
+        "Metode Pembayaran › Tunai › Akun: menyebut Pendapatan (4-40000), yang bukan akun Kas"
+        in text
+    )
