@@ -1,8 +1,8 @@
 """Who is looking at the admin, from Flask's signed session cookie, and the CSRF check.
 
-The cookie is signed with a key derived from SAMBUNG_SECRET_KEY (older keys still verify during
-a rotation), is HttpOnly and SameSite=Lax, and Secure when the service is served over HTTPS
-(`Config.secure_cookies`). It holds the user's id, a CSRF token, the language and, during the
+The cookie is signed with a key derived from SAMBUNG_SECRET_KEY when a cookie is first read or
+written (older keys still verify during a rotation), is HttpOnly and SameSite=Lax, and Secure
+when the service is served over HTTPS (`Config.secure_cookies`). It holds the user's id, a CSRF token, the language and, during the
 Moka connection, the OAuth state this browser started with. Every request reloads the user from
 the event store, so a session is only as good as the user behind it.
 
@@ -19,10 +19,13 @@ import secrets
 from datetime import timedelta
 from uuid import UUID
 
-from flask import Flask, g, request, session
+from flask import Flask, Request, g, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from gateway.admin.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from infra.bootstrap import Container
+from infra.config import Config
 from infra.secrets import derived_key
 from infra.users import SignedIn, find_user
 
@@ -32,13 +35,34 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
 
+class AdminSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, whose key is derived the first time a cookie is read or
+    written rather than when the app is made: a request without the cookie (a health check, a
+    webhook, an API call) never needs the key, so a process missing it still serves those."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            # Two threads may both derive the same keys here; either result is the same.
+            app.config["SECRET_KEY_FALLBACKS"] = [
+                derived_key(self.config, SESSION_PURPOSE, old)
+                for old in self.config.old_secret_keys
+            ]
+            app.secret_key = derived_key(self.config, SESSION_PURPOSE)
+        return super().get_signing_serializer(app)
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def configure_sessions(app: Flask, container: Container) -> None:
     config = container.config
-    app.secret_key = derived_key(config, SESSION_PURPOSE)
+    app.session_interface = AdminSessions(config)
     app.config.update(
-        SECRET_KEY_FALLBACKS=[
-            derived_key(config, SESSION_PURPOSE, old) for old in config.old_secret_keys
-        ],
         SESSION_COOKIE_NAME="sambung_admin",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -32,6 +32,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import CompanyInvalid, Invalid, NotFound, Refused
+from domain.settings import JurnalPackage
 from gateway.admin import i18n
 from gateway.admin.forms import form_values, load, setting_body
 from gateway.admin.session import (
@@ -53,6 +54,7 @@ from gateway.schemas import (
 )
 from infra.api_tokens import Principal
 from infra.users import LOCKOUT_SECONDS, LoginThrottle, check_password
+from projections.queries import format_summary
 from services import usecases
 from services.connections import UpstreamUnavailable
 
@@ -76,7 +78,7 @@ def caller() -> Principal:
 
 
 def tr(key: str, **values: Any) -> str:
-    return i18n.t(key, g.lang, **values)
+    return i18n.t(key, g.get("lang") or language(), **values)
 
 
 @admin.before_request
@@ -365,11 +367,11 @@ def _choices(company_id: UUID) -> tuple[dict[str, Any], str | None]:
         return usecases.jurnal_choices(container(), caller(), company_id), None
     except (UpstreamUnavailable, CompanyInvalid):
         company = usecases.show_company(container(), caller(), company_id)
-        package = company["package"]
+        package = JurnalPackage(company["package"])
         empty: dict[str, Any] = {
-            "package": package,
-            "has_tags": package != "Basic",
-            "has_warehouses": package == "Enterprise",
+            "package": package.value,
+            "has_tags": package.has_tags,
+            "has_warehouses": package.has_warehouses,
             "accounts": defaultdict(list),
             "default_accounts": {},
             "tags": [],
@@ -481,8 +483,6 @@ def _running(runs: list[dict[str, Any]], expect: str) -> bool:
 
 
 def summary_lines(summary: dict[str, Any], lang: str) -> list[str]:
-    from projections.queries import format_summary
-
     return format_summary(summary, lang)
 
 

@@ -289,3 +289,38 @@ def test_a_moka_callback_this_browser_did_not_start_is_refused(client, operator,
         tenant.connection_id
     )
     assert len(gateway_container.log.list_moka_connections(tenant.company_id)) == 1
+
+
+def test_sessions_outlive_a_key_rotation_while_the_old_key_is_listed(
+    client, operator, gateway_config
+):
+    from gateway.app import create_app
+    from infra.bootstrap import Container
+
+    sign_in(client, "ops@sambung.test")
+    cookie = client.get_cookie("sambung_admin").value
+    new_key = "a-brand-new-secret-key-after-rotation"
+
+    def settings_page(**changes):
+        container = Container(gateway_config.with_changes(**changes))
+        try:
+            rotated = create_app(container=container, test_config={"TESTING": True}).test_client()
+            rotated.set_cookie("sambung_admin", cookie)
+            return rotated.get("/settings").status_code
+        finally:
+            container.close()
+
+    assert settings_page(secret_key=new_key, old_secret_keys=(gateway_config.secret_key,)) == 200
+    assert settings_page(secret_key=new_key, old_secret_keys=()) == 302
+
+
+def test_an_app_without_a_secret_key_still_answers_its_health_checks(tmp_path, redis_url):
+    from gateway.app import create_app
+    from infra.bootstrap import Container
+    from infra.config import Config
+
+    config = Config.from_env({"PERSISTENCE_MODULE": "eventsourcing.postgres",
+                              "POSTGRES_DBNAME": "x", "POSTGRES_HOST": "127.0.0.1",
+                              "REDIS_URL": redis_url})  # fmt: skip
+    app = create_app(container=Container(config), test_config={"TESTING": True})
+    assert app.test_client().get("/healthz").status_code == 200
