@@ -4,7 +4,8 @@ The cookie is signed with a key derived from SAMBUNG_SECRET_KEY when a cookie is
 written (older keys still verify during a rotation), is HttpOnly and SameSite=Lax, and Secure
 when the service is served over HTTPS (`Config.secure_cookies`). It holds the user's id, a CSRF
 token, the language and, during the Moka connection, the OAuth state this browser started with.
-Every request reloads the user from the event store, so a session is only as good as the user behind it.
+Every request reloads the user from the event store, so a session is only as good as the user
+behind it.
 
 Every POST to the admin must carry the session's CSRF token (a form's hidden `csrf_token`, or the
 `X-CSRF-Token` header for scripts); without it the request is refused with 400 before its view
