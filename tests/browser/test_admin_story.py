@@ -9,7 +9,6 @@ another company's pages."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -22,6 +21,7 @@ from infra.users import add_user
 from tests.browser.conftest import OPERATOR, PASSWORD, Admin
 from tests.engine_support import worker_processes
 from tests.gateway_support import make_tenant
+from tests.waiting import wait_until
 
 OTHER_BUCKETS = ("edc", "gift_card", "ovo", "tcash", "other")
 
@@ -39,15 +39,13 @@ def sign_in(page: Any, admin: Admin, email: str = OPERATOR, shoot: bool = False)
 
 def until_shown(page: Any, url: str, selector: str, timeout: float = 60.0) -> Any:
     """Open `url` again until `selector` is on it (for pages without live updates)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def shown() -> bool:
         page.goto(url)
-        found = page.locator(selector)
-        if found.count():
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{selector} did not appear on {url} within {timeout:.0f}s")
-        page.wait_for_timeout(300)
+        return bool(page.locator(selector).count())
+
+    wait_until(shown, timeout, f"{selector} on {url}", interval=0.3)
+    return page.locator(selector)
 
 
 def ring_up_cash_sale(admin: Admin) -> str:
