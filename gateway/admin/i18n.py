@@ -258,6 +258,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The preview shows the documents that would be sent to Jurnal. Nothing is sent yet.",
     ),
     "replay.ready": ("Siap dikirim", "Ready to send"),
+    "replay.body": ("Isi yang akan dikirim ke Jurnal", "What would be sent to Jurnal"),
     "replay.still_fails": ("Masih gagal", "Still fails"),
     "replay.nothing": (
         "Tidak ada dokumen gagal untuk dikirim ulang.",
