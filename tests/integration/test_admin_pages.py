@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from domain.users import User
 from gateway.admin.views import admin
-from infra.users import MAX_FAILURES, add_user
+from infra.users import MAX_FAILURES, add_user, check_password
 from sambung.cli import main
 from tests.gateway_support import (
     finish_master_data,
@@ -324,3 +324,13 @@ def test_an_app_without_a_secret_key_still_answers_its_health_checks(tmp_path, r
                               "REDIS_URL": redis_url})  # fmt: skip
     app = create_app(container=Container(config), test_config={"TESTING": True})
     assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_user_add_prompts_for_the_password_twice(gateway_container):
+    runner = CliRunner()
+    made = runner.invoke(main, ["user", "add", "ops2@sambung.test", "--admin"],
+                         input=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert PASSWORD not in made.output
+    assert check_password(gateway_container.log, "ops2@sambung.test", PASSWORD).principal.admin
+    assert check_password(gateway_container.log, "ops2@sambung.test", "wrong password") is None
