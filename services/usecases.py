@@ -10,6 +10,7 @@ hangs off it (Moka connections, settings, runs, events). Anything else raises th
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -199,12 +200,33 @@ _SUITED_CATEGORIES: dict[str, frozenset[int]] = {
 }
 
 
-def jurnal_choices(container: Container, caller: Principal, company_id: UUID) -> dict[str, Any]:
-    """What a setting's pickers offer, read from the company's Jurnal now: for each account
-    field the accounts that suit it (each as `{value, label}`, the value its number) and the
-    company's default account that an empty field stands for; customers; and the tags and
-    warehouses when the company's package allows them (it decides, and is returned too)."""
+JURNAL_CHOICES_TTL = 300
+_CHOICES_KEY = "sambung:jurnal-choices:"
+
+
+def jurnal_choices(
+    container: Container, caller: Principal, company_id: UUID, *, fresh: bool = False
+) -> dict[str, Any]:
+    """What a setting's pickers offer, from the company's Jurnal: for each account field the
+    accounts that suit it (each as `{value, label}`, the value its number) and the company's
+    default account that an empty field stands for; customers; and the tags and warehouses when
+    the company's package allows them (it decides, and is returned too).
+
+    Kept in Redis for `JURNAL_CHOICES_TTL` seconds (`fresh` reads Jurnal again): every form
+    view would otherwise spend five calls of the credential's budget, which the workers share."""
     company = _company(container, caller, company_id)
+    key = _CHOICES_KEY + str(company_id)
+    cached = None if fresh else container.redis.get(key)
+    if cached is not None:
+        found: dict[str, Any] = json.loads(cached)
+        return found
+    choices = _read_jurnal_choices(container, company)
+    container.redis.set(key, json.dumps(choices), ex=JURNAL_CHOICES_TTL)
+    return choices
+
+
+def _read_jurnal_choices(container: Container, company: Company) -> dict[str, Any]:
+    company_id = company.id
     chart = connections.company_chart(container, company_id)
     paths = ("customers",)
     paths += ("tags",) if company.package.has_tags else ()

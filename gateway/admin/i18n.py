@@ -211,7 +211,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Gudang hanya tersedia pada paket Jurnal Enterprise; paket perusahaan ini {package}.",
         "Warehouses need Jurnal Enterprise; this company's package is {package}.",
     ),
-    "form.example": ("Contoh: {example}", "Example: {example}"),
+    "form.refresh": (
+        "Baru menambah akun, tag, atau gudang di Jurnal? Muat ulang pilihan dari Jurnal.",
+        "Just added an account, tag or warehouse in Jurnal? Reload the choices from Jurnal.",
+    ),
     # history
     "history.title": ("Daftar Sinkronisasi", "Sync List"),
     "history.col.when": ("Tanggal & Waktu", "Date & Time"),

@@ -364,7 +364,8 @@ def create_setting(connection_id: UUID, outlet_id: str) -> ResponseReturnValue:
 def _choices(company_id: UUID) -> tuple[dict[str, Any], str | None]:
     """The pickers' options; when Jurnal cannot be reached the form still shows, saying so."""
     try:
-        return usecases.jurnal_choices(container(), caller(), company_id), None
+        fresh = request.args.get("refresh") == "1"
+        return usecases.jurnal_choices(container(), caller(), company_id, fresh=fresh), None
     except (UpstreamUnavailable, CompanyInvalid):
         company = usecases.show_company(container(), caller(), company_id)
         package = JurnalPackage(company["package"])
