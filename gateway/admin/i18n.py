@@ -16,17 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.errors import (
-    CompanyNotFound,
-    DomainError,
-    Invalid,
-    MasterDataNotSynced,
-    MokaConnectionNotFound,
-    NotFound,
-    QuotaExceeded,
-    RunNotFound,
-    SettingNotFound,
-)
+from domain.errors import DomainError, Invalid, MasterDataNotSynced, NotFound, QuotaExceeded
 
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
@@ -562,10 +552,7 @@ def error_text(error: DomainError, lang: str) -> str:
         return t("settings.quota_full", lang, quota=error.quota)
     if isinstance(error, MasterDataNotSynced):
         return t("page.refused", lang, reason=_MASTER_FIRST[lang_index(lang)])
-    if isinstance(
-        error,
-        (CompanyNotFound, SettingNotFound, MokaConnectionNotFound, RunNotFound, NotFound),
-    ):
+    if isinstance(error, NotFound):
         return t("page.not_found", lang)
     if isinstance(error, Invalid):
         return "; ".join(
