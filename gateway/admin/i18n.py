@@ -34,12 +34,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.save": ("Simpan", "Save"),
     "common.cancel": ("Batal", "Cancel"),
     "common.back": ("Kembali", "Back"),
-    "common.yes": ("Aktif", "On"),
-    "common.no": ("Tidak aktif", "Off"),
-    "common.none": ("Tidak ada", "None"),
     "common.unassigned": ("Unassigned", "Unassigned"),
     "common.never": ("Belum pernah", "Never"),
-    "common.choose": ("— Pilih —", "— Choose —"),
     "common.not_mapped": ("— Tidak dipetakan —", "— Not mapped —"),
     "common.default_account": ("— Akun standar: {account} —", "— Default: {account} —"),
     "common.default_unknown": ("— Akun standar perusahaan —", "— The company's default —"),
@@ -93,7 +89,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Only an operator can add companies.",
     ),
     "companies.none": ("Belum ada perusahaan.", "No companies yet."),
-    "companies.settings": ("Pengaturan", "Settings"),
     # settings list
     "settings.title": ("Daftar Pengaturan", "Settings"),
     "settings.add": ("+ Tambah Pengaturan Baru", "+ Add New Setting"),
@@ -167,7 +162,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Jurnal company: {name} ({package} package)",
     ),
     # setting detail
-    "detail.title": ("Pengaturan", "Setting"),
     "detail.history": ("Lihat Daftar Sinkronisasi", "View Sync List"),
     "detail.tutorial": ("Tunjukkan Tutorial", "Show Tutorial"),
     "detail.errors": ("Lihat Error", "View Errors"),
@@ -235,7 +229,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "errors.count": ("{n} dokumen", "{n} document(s)"),
     "errors.fix": ("Cara memperbaiki", "How to fix"),
     "errors.fix_link": ("Buka kolom yang perlu diubah", "Open the field to change"),
-    "errors.replay": ("Kirim ulang yang gagal", "Replay failed items"),
     "errors.items": ("Contoh dokumen", "Example documents"),
     "kind.sales_invoice": ("Penjualan", "Sale"),
     "kind.sales_return": ("Retur Penjualan", "Sales return"),
@@ -272,7 +265,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "recon.jurnal": ("Jurnal", "Jurnal"),
     "recon.difference": ("Selisih", "Difference"),
     "recon.sales": ("Penjualan", "Sales"),
-    "recon.returns": ("Retur", "Returns"),
     "recon.taxes": ("Pajak", "Taxes"),
     "recon.collected": ("Diterima", "Collected"),
     "recon.match": ("Sesuai", "Matches"),
@@ -295,10 +287,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "operator.",
         "Sambung could not complete this request. Try again; if it happens again, tell the "
         "operator.",
-    ),
-    "page.forbidden": (
-        "Anda tidak memiliki akses ke halaman ini.",
-        "You do not have access to this page.",
     ),
 }
 
