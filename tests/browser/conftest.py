@@ -1,5 +1,6 @@
 """The browser tests' ground: Debian's Chromium driven by Playwright, and the whole stack the
-admin runs on — both sandboxes on real ports, the gateway served over HTTP on a port chosen
+admin runs on — both sandboxes on real ports (Jurnal at its documented limits, in a minute
+compressed to `RATE_WINDOW_SECONDS`), the gateway served over HTTP on a port chosen
 first (so that Moka's OAuth redirect comes back to it), a real `sambung worker` process, Redis
 and the SQLite event store.
 
@@ -33,6 +34,7 @@ from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import RunningServer, serve_in_thread
 from services.connections import jurnal_client
+from tests.engine_support import RATE_WINDOW_SECONDS
 from tests.moka_support import WEBHOOK_SECRET, Moka, running_moka
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -168,7 +170,7 @@ def served_admin(
     from gateway.app import create_app
 
     jurnal_server = serve_in_thread(
-        jurnal_app(JurnalSandbox(rate_limit_per_minute=100_000, rate_limit_per_hour=10**7))
+        jurnal_app(JurnalSandbox(rate_window_seconds=RATE_WINDOW_SECONDS))
     )
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -184,7 +186,7 @@ def served_admin(
             "MOKA_CLIENT_SECRET": "sandbox-moka-secret",
             "MOKA_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "JURNAL_BASE_URL": jurnal_server.url,
-            "JURNAL_RATE_LIMIT_PER_MINUTE": "100000",
+            "JURNAL_RATE_WINDOW_SECONDS": str(RATE_WINDOW_SECONDS),
             "SAMBUNG_POSTING_LOCK_TTL_MS": "3000",
             "JURNAL_SETTLE_MS": "50",
         }

@@ -31,7 +31,7 @@ def test_the_pickers_offer_the_companys_own_accounts_and_defaults(sqlite_stack):
 def test_the_choices_are_kept_a_while_and_read_again_on_request(sqlite_stack):
     container, company_id = sqlite_stack.container, sqlite_stack.company_id
     before = usecases.jurnal_choices(container, OPERATOR, company_id)
-    make_tags(sqlite_stack, "Tag Baru")
+    make_tags(sqlite_stack, company_id, "Tag Baru")
     assert usecases.jurnal_choices(container, OPERATOR, company_id) == before
     fresh = usecases.jurnal_choices(container, OPERATOR, company_id, fresh=True)
     assert "Tag Baru" in fresh["tags"] and "Tag Baru" not in before["tags"]
