@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 
+from gateway.admin import i18n
 from gateway.app import create_app
 from infra.api_tokens import issue_token, revoke_token
 from infra.config import Config
@@ -28,8 +29,13 @@ OPEN = {
     ("GET", "/api/openapi.json"): "the public description of the API; holds no data",
     ("GET", "/api/v1/moka/callback"): "a browser back from Moka's login; the signed state "
     "stands in for the token, and without state a token is required",
-    ("GET", "/static/<path:filename>"): "the admin UI's public assets",
+    ("GET", "/static/<path:filename>"): "public assets",
+    ("GET", "/static/admin/<path:filename>"): "the admin UI's public assets (CSS, JS)",
+    ("GET", "/login"): "the admin UI's sign-in form",
+    ("POST", "/login"): "signing in (CSRF-checked)",
+    ("GET", "/lang/<any(id, en):code>"): "switching the UI's language; touches no data",
 }
+CSRF_REFUSED = i18n.t("csrf.refused", i18n.DEFAULT_LANGUAGE)
 LOGIN = re.compile(r"/(login|masuk)\b")
 UNAUTHENTICATED_HEADERS = (
     {},
@@ -44,6 +50,7 @@ def concrete(rule: str) -> str:
     """A path the rule matches, with made-up ids."""
     path = re.sub(r"<uuid:\w+>", str(uuid.uuid4()), rule)
     path = re.sub(r"<int:\w+>", "1", path)
+    path = re.sub(r"<any\(([^,)]*)[^)]*\):\w+>", lambda m: m[1].strip(" '\""), path)
     return re.sub(r"<(?:\w+:)?\w+>", "x", path)
 
 
@@ -53,9 +60,11 @@ def every_route(app):
             yield method, rule.rule
 
 
-def refuses(response) -> bool:
+def refuses(response, method: str = "GET", rule: str = "") -> bool:
     if response.status_code == 401:
         return True
+    if method == "POST" and not rule.startswith("/api/") and response.status_code == 400:
+        return CSRF_REFUSED in response.get_data(as_text=True)  # the UI refuses a form first
     return response.status_code in (302, 303) and bool(
         LOGIN.search(response.headers.get("Location", ""))
     )
@@ -73,12 +82,15 @@ def test_every_route_but_the_open_ones_refuses_a_caller_without_credentials(
         path = concrete(rule)
         for headers in (*UNAUTHENTICATED_HEADERS, {"Authorization": f"Bearer {revoked.token}"}):
             response = client.open(path, method=method, headers=headers, json={})
-            assert refuses(response), (method, rule, headers, response.status_code)
+            assert refuses(response, method, rule), (method, rule, headers, response.status_code)
             assert str(revoked.token) not in response.get_data(as_text=True)
 
 
 def test_the_open_list_names_only_routes_that_exist(app):
-    assert set(OPEN) - set(every_route(app)) <= {("GET", "/static/<path:filename>")}
+    assert set(OPEN) - set(every_route(app)) <= {
+        ("GET", "/static/<path:filename>"),
+        ("GET", "/static/admin/<path:filename>"),
+    }
 
 
 def test_the_open_routes_answer_without_credentials_and_give_nothing_away(
@@ -119,3 +131,24 @@ def test_the_environment_closes_metrics():
     assert Config.from_env({}).metrics_public is True
     for off in ("0", "false", "OFF"):
         assert Config.from_env({"SAMBUNG_METRICS_PUBLIC": off}).metrics_public is False
+
+
+def test_the_ui_session_cookie_is_httponly_samesite_and_secure_behind_https(gateway_container):
+    public = gateway_container.config.with_changes(
+        public_url="https://sambung.example", secure_cookies=True
+    )
+    gateway_container.config = public
+    client = create_app(container=gateway_container, test_config={"TESTING": True}).test_client()
+    page = client.get("/login")
+    assert page.status_code == 200
+    cookie = page.headers.get("Set-Cookie", "")
+    assert "sambung_admin=" in cookie, cookie
+    flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+    assert {"httponly", "secure", "samesite"} <= flags, cookie
+    assert "samesite=lax" in cookie.lower() or "samesite=strict" in cookie.lower(), cookie
+
+
+def test_the_ui_refuses_a_form_without_its_csrf_token(client):
+    assert client.get("/login").status_code == 200  # a session with a CSRF token exists now
+    refused = client.post("/login", data={"email": "a@example.com", "password": "x"})
+    assert refused.status_code == 400 and CSRF_REFUSED in refused.get_data(as_text=True)

@@ -33,7 +33,8 @@ def test_a_company_token_reaches_nothing_of_another_company(app, client, gateway
     reached = 0
     for rule in app.url_map.iter_rules():
         names = set(rule.arguments)
-        if not names or not names <= set(ids):
+        # Bearer tokens are the API's; the admin UI's pages take a session (test_security_routes).
+        if not rule.rule.startswith("/api/") or not names or not names <= set(ids):
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m[1]]), rule.rule)
         path += next((q for end, q in QUERIES.items() if rule.rule.endswith(end)), "")
