@@ -8,6 +8,7 @@ from uuid import UUID
 
 from flask import Response, redirect
 
+from gateway import exports
 from gateway.auth import container, optional_principal, principal
 from gateway.routing import ApiBlueprint
 from gateway.schemas import (
@@ -24,7 +25,6 @@ from gateway.schemas import (
     MokaConnectionSchema,
     OutletListSchema,
     QuotaSchema,
-    ReconciliationQuerySchema,
     ReconciliationSchema,
     ReplaySchema,
     RunDetailSchema,
@@ -41,6 +41,8 @@ from services import usecases
 
 PREFIX = "/api/v1"
 Answer = tuple[int, Any]
+# A download lists every open error, not only the oldest of each cause that the JSON shows.
+EXPORT_ITEMS_PER_CAUSE = 100_000
 
 companies = ApiBlueprint("companies", __name__, tag="companies", url_prefix=PREFIX)
 moka = ApiBlueprint("moka", __name__, tag="moka", url_prefix=PREFIX)
@@ -277,11 +279,18 @@ def replay(setting_id: UUID, body: dict[str, Any]) -> Answer:
     "GET",
     "/settings/<uuid:setting_id>/runs",
     summary="A setting's sync history, newest first",
+    query=exports.ExportQuerySchema,
     responses={200: RunListSchema},
-    errors=(401, 404),
+    downloads=exports.DOWNLOADS,
+    errors=(401, 404, 422),
+    description="With format=csv or xlsx, the same runs as a file, one row per run.",
 )
-def list_runs(setting_id: UUID) -> Answer:
-    return 200, {"runs": usecases.sync_history(container(), principal(), setting_id)}
+def list_runs(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
+    runs = usecases.sync_history(container(), principal(), setting_id)
+    if query["format"] != "json":
+        table = exports.runs_table(runs)
+        return exports.download(table, query["format"], f"sync-history-{setting_id}")
+    return 200, {"runs": runs}
 
 
 @history.operation(
@@ -299,10 +308,20 @@ def show_run(run_id: UUID) -> Answer:
     "GET",
     "/settings/<uuid:setting_id>/errors",
     summary="A setting's open errors, grouped by cause",
+    query=exports.ExportQuerySchema,
     responses={200: ErrorListSchema},
-    errors=(401, 404),
+    downloads=exports.DOWNLOADS,
+    errors=(401, 404, 422),
+    description="With format=csv or xlsx, every open error as a file, one row per item "
+    "(the JSON lists the oldest items of each cause).",
 )
-def list_errors(setting_id: UUID) -> Answer:
+def list_errors(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
+    if query["format"] != "json":
+        groups = usecases.open_errors(
+            container(), principal(), setting_id, items_per_cause=EXPORT_ITEMS_PER_CAUSE
+        )
+        table = exports.errors_table(groups)
+        return exports.download(table, query["format"], f"open-errors-{setting_id}")
     return 200, {"errors": usecases.open_errors(container(), principal(), setting_id)}
 
 
@@ -325,14 +344,20 @@ def read_events(setting_id: UUID, query: dict[str, Any]) -> Answer:
     "GET",
     "/settings/<uuid:setting_id>/reconciliation",
     summary="Moka's and Jurnal's totals per day, and their differences",
-    query=ReconciliationQuerySchema,
+    query=exports.ReconciliationExportQuerySchema,
     responses={200: ReconciliationSchema},
+    downloads=exports.DOWNLOADS,
     errors=(401, 404, 422),
+    description="With format=csv or xlsx, a file with a row per day, each followed by a row "
+    "per differing sale; money as numbers with a rupiah format in XLSX.",
 )
-def reconcile(setting_id: UUID, query: dict[str, Any]) -> Answer:
+def reconcile(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
     days = usecases.reconciliation(
         container(), principal(), setting_id, query["date_from"], query["date_to"]
     )
+    if query["format"] != "json":
+        name = f"reconciliation-{setting_id}-{query['date_from']}-{query['date_to']}"
+        return exports.download(exports.reconciliation_table(days), query["format"], name)
     return 200, {"days": days}
 
 

@@ -39,6 +39,8 @@ class Operation:
     responses: dict[int, type[Schema] | str | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     description: str = ""
+    # Media types the 200 answer may also come in, as a file (`gateway.exports`).
+    downloads: tuple[str, ...] = ()
 
 
 class ApiBlueprint(Blueprint):
@@ -60,6 +62,7 @@ class ApiBlueprint(Blueprint):
         errors: tuple[int, ...] = (),
         access: str = "token",
         description: str = "",
+        downloads: tuple[str, ...] = (),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`responses` maps a status to the answer's schema, to a media type for non-JSON
         answers ("text/plain"), or to None for an answer without a body (a redirect).
@@ -94,6 +97,7 @@ class ApiBlueprint(Blueprint):
                     responses=responses,
                     errors=errors,
                     description=description or (view.__doc__ or "").strip(),
+                    downloads=downloads,
                 )
             )
             return wrapper

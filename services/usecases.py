@@ -311,9 +311,14 @@ def run_detail(container: Container, caller: Principal, run_id: UUID) -> dict[st
     return detail
 
 
-def open_errors(container: Container, caller: Principal, setting_id: UUID) -> list[dict[str, Any]]:
+def open_errors(
+    container: Container,
+    caller: Principal,
+    setting_id: UUID,
+    items_per_cause: int = queries.ITEMS_PER_CAUSE,
+) -> list[dict[str, Any]]:
     visible_setting(container, caller, setting_id)
-    return queries.open_errors(container, setting_id)
+    return queries.open_errors(container, setting_id, items_per_cause=items_per_cause)
 
 
 def reconciliation(
