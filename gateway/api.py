@@ -10,6 +10,14 @@ from flask import Response, redirect
 
 from gateway import exports
 from gateway.auth import container, optional_principal, principal
+from gateway.company_schemas import (
+    AuditPageSchema,
+    AuditQuerySchema,
+    CredentialReplacedSchema,
+    CredentialSchema,
+    NotificationsBodySchema,
+    NotificationsSchema,
+)
 from gateway.routing import ApiBlueprint
 from gateway.schemas import (
     AuthorizeQuerySchema,
@@ -37,7 +45,7 @@ from gateway.schemas import (
     SettingSchema,
     SyncAllSchema,
 )
-from services import usecases
+from services import audit, credentials, notify, usecases
 
 PREFIX = "/api/v1"
 Answer = tuple[int, Any]
@@ -96,6 +104,59 @@ def show_company(company_id: UUID) -> Answer:
 )
 def set_quota(company_id: UUID, body: dict[str, Any]) -> Answer:
     return 200, usecases.set_quota(container(), company_id, body["quota"])
+
+
+@companies.operation(
+    "PUT",
+    "/companies/<uuid:company_id>/credential",
+    summary="Replace a company's Jurnal API credential",
+    body=CredentialSchema,
+    responses={200: CredentialReplacedSchema},
+    errors=(400, 401, 404, 422, 502),
+    description="Checked with Jurnal (companies/active) first: a refused credential answers 422 "
+    "naming jurnal_client_secret and the old one stays. Once saved, settings blocked by the old "
+    "credential resume.",
+)
+def replace_credential(company_id: UUID, body: dict[str, Any]) -> Answer:
+    return 200, credentials.replace_credential(container(), principal(), company_id, body)
+
+
+@companies.operation(
+    "GET",
+    "/companies/<uuid:company_id>/audit",
+    summary="The company's audit trail: who changed what, and when; newest first",
+    query=AuditQuerySchema,
+    responses={200: AuditPageSchema},
+    errors=(401, 404, 422),
+)
+def list_audit(company_id: UUID, query: dict[str, Any]) -> Answer:
+    page = audit.audit_trail(
+        container(), principal(), company_id, before=query["before"], limit=query["limit"]
+    )
+    return 200, page
+
+
+@companies.operation(
+    "GET",
+    "/companies/<uuid:company_id>/notifications",
+    summary="Who is told when a sync fails or a setting is blocked, and the webhook",
+    responses={200: NotificationsSchema},
+    errors=(401, 404),
+)
+def show_notifications(company_id: UUID) -> Answer:
+    return 200, notify.notification_settings(container(), principal(), company_id)
+
+
+@companies.operation(
+    "PUT",
+    "/companies/<uuid:company_id>/notifications",
+    summary="Set the people to email (language, daily digest) and the outgoing webhook",
+    body=NotificationsBodySchema,
+    responses={200: NotificationsSchema},
+    errors=(400, 401, 404, 422),
+)
+def configure_notifications(company_id: UUID, body: dict[str, Any]) -> Answer:
+    return 200, notify.configure_notifications(container(), principal(), company_id, body)
 
 
 # -- Moka connections -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from marshmallow import Schema
 
 from gateway import auth
 from gateway.errors import ApiError
+from services import audit
 
 # Who may call an operation: "token" (a bearer token), "admin" (an operator's token),
 # "signature" (the view verifies a webhook signature itself) or "none" (public, or proven
@@ -74,14 +75,17 @@ class ApiBlueprint(Blueprint):
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(view)
             def wrapper(**path_args: Any) -> Any:
+                actor = None
                 if access in ("token", "admin"):
                     g.principal = auth.require_principal(admin=access == "admin")
+                    actor = audit.token_actor(g.principal)
                 kwargs = dict(path_args)
                 if body is not None and load_body:
                     kwargs["body"] = body().load(_json_body())
                 if query is not None:
                     kwargs["query"] = query().load(request.args.to_dict())
-                return _answer(view(**kwargs), responses)
+                with audit.acting_as(actor):  # changes are recorded as the token's
+                    return _answer(view(**kwargs), responses)
 
             self.add_url_rule(rule, view.__name__, wrapper, methods=[method])
             self.operations.append(

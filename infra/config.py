@@ -48,6 +48,14 @@ class Config:
     posting_lock_ttl_ms: int = 60_000
     # After a lost answer from Jurnal, wait this long before looking the document up.
     jurnal_settle_seconds: float = 5.0
+    # Notifications: smtp://user:pass@host:587 (STARTTLS where offered) or smtps://...; None
+    # sends no email (webhooks still go out).
+    smtp_url: str | None = field(default=None, repr=False)  # holds the password
+    smtp_from: str = "Sambung <sambung@localhost>"
+    # Waits before each new try of an undelivered notification (compressed in tests).
+    notify_retry_seconds: tuple[int, ...] = (10, 60, 300, 900, 3600)
+    # The local hour (SAMBUNG_TIMEZONE) at which daily digests go out.
+    digest_hour: int = 7
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -80,6 +88,11 @@ class Config:
             public_url=(env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/"),
             posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
             jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
+            smtp_url=_smtp_url(env.get("SAMBUNG_SMTP_URL")),
+            smtp_from=env.get("SAMBUNG_SMTP_FROM") or cls.smtp_from,
+            notify_retry_seconds=_waits(env, "SAMBUNG_NOTIFY_RETRY_SECONDS")
+            or cls.notify_retry_seconds,
+            digest_hour=_hour(env, "SAMBUNG_DIGEST_HOUR", 7),
         )
 
     def with_changes(self, **changes: Any) -> Config:
@@ -127,3 +140,33 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, not {value}")
     return value
+
+
+def _smtp_url(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("smtp://", "smtps://")):
+        raise ConfigError("SAMBUNG_SMTP_URL must start with smtp:// or smtps://")
+    return raw
+
+
+def _waits(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    try:
+        waits = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{name} must be whole seconds separated by commas") from None
+    if any(wait < 0 for wait in waits):
+        raise ConfigError(f"{name} must not hold a negative wait")
+    return waits
+
+
+def _hour(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= 23:
+        raise ConfigError(f"{name} must be an hour from 0 to 23, not {raw!r}")
+    return int(raw)

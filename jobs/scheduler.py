@@ -7,7 +7,8 @@
   twice, even with two schedulers or a restart mid-tick; a run missed while the scheduler was
   down starts as soon as it is back;
 - sweeps: wakes the poster of every setting whose log holds events it has not yet processed, so
-  that losing Redis (and the wake-up calls in it) loses no work.
+  that losing Redis (and the wake-up calls in it) loses no work;
+- follows the log for notifications and sends the daily digests (`services.notify`).
 
 Retries of transient failures use RQ's own scheduling (`enqueue_in`), run by the workers.
 """
@@ -25,6 +26,7 @@ from domain.schedule import due_run_date
 from infra.bootstrap import Container
 from jobs import dispatch
 from projections.queries import sync_history
+from services import notify
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ def tick(container: Container, now: datetime | None = None) -> list[UUID]:
         if container.log.has_unprocessed(setting.id):
             dispatch.wake_poster(container, setting.id)
         _requeue_lost_runs(container, setting.id)
+    notify.tick(container, now)  # never raises: notifying cannot stop the sweep
     return started
 
 
