@@ -16,7 +16,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from flask import Flask, request
+from rq import SimpleWorker
 
+from infra.bootstrap import QUEUE_NAMES, Container
 from sandbox.serving import serve_in_thread
 
 SMTP_USER, SMTP_PASSWORD = "sambung", "smtp-pass word"
@@ -120,3 +122,17 @@ def receiver() -> Iterator[Receiver]:
         yield state
     finally:
         server.stop()
+
+
+class BurstWorker(SimpleWorker):
+    """A worker without the command channel (kill/stop messages), which a burst in a test
+    never gets: stopping that channel's listener can hang for up to a minute in redis-py."""
+
+    def subscribe(self) -> None:
+        pass
+
+
+def burst(container: Container, *names: str) -> None:
+    """Run the queued jobs (of `names`, default every queue) to the end, in this process."""
+    queues = [container.queue(name) for name in names or QUEUE_NAMES]
+    BurstWorker(queues, connection=container.redis).work(burst=True, with_scheduler=False)

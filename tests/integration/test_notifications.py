@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
-from rq import SimpleWorker
 from rq.registry import FailedJobRegistry
 
 from domain.log import RunKind, RunMethod, RunStatus
@@ -21,7 +20,7 @@ from infra import bootstrap
 from infra.bootstrap import Container
 from services import notify
 from tests.gateway_support import make_tenant
-from tests.notify_support import SMTP_USER
+from tests.notify_support import SMTP_USER, burst
 
 PEOPLE = [
     {"email": "ani@kafe.id", "lang": "id"},
@@ -69,8 +68,7 @@ def finished_run(container: Container, setting_id: UUID, status: RunStatus, sync
 
 
 def deliver(container: Container) -> None:
-    queue = container.queue(notify.QUEUE)
-    SimpleWorker([queue], connection=container.redis).work(burst=True, with_scheduler=False)
+    burst(container, notify.QUEUE)
 
 
 def test_a_partial_run_emails_each_person_in_their_language(notified, tenant, smtp_server):
