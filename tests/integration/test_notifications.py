@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import json
 import logging
+import ssl
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from uuid import UUID
 
 import pytest
@@ -20,7 +22,7 @@ from infra import bootstrap
 from infra.bootstrap import Container
 from services import notify
 from tests.gateway_support import make_tenant
-from tests.notify_support import SMTP_USER, burst
+from tests.notify_support import SMTP_USER, burst, running_smtp, self_signed_certificate
 
 PEOPLE = [
     {"email": "ani@kafe.id", "lang": "id"},
@@ -246,3 +248,22 @@ def test_without_smtp_configured_only_the_webhook_goes_out(gateway_config, recei
     finally:
         bootstrap.install(None)
         container.close()
+
+
+def test_the_email_goes_over_starttls_when_the_server_offers_it(gateway_config, tmp_path,
+                                                                 monkeypatch):  # fmt: skip
+    cert, key = self_signed_certificate(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts this server's certificate
+    with running_smtp(server_tls) as server:
+        container = Container(gateway_config.with_changes(smtp_url=server.url))
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "a@b.c", "ani@kafe.id", "halo"
+        message.set_content("isi")
+        notify.smtp_send(container.config.smtp_url or "", message)
+        container.close()
+    (received,) = server.mailbox.messages
+    assert received["Subject"] == "halo"
+    # The server refuses AUTH and mail before STARTTLS: the login proves the channel was TLS.
+    assert server.mailbox.logins == [SMTP_USER]
