@@ -49,8 +49,6 @@ from services import audit, credentials, notify, usecases
 
 PREFIX = "/api/v1"
 Answer = tuple[int, Any]
-# A download lists every open error, not only the oldest of each cause that the JSON shows.
-EXPORT_ITEMS_PER_CAUSE = 100_000
 
 companies = ApiBlueprint("companies", __name__, tag="companies", url_prefix=PREFIX)
 moka = ApiBlueprint("moka", __name__, tag="moka", url_prefix=PREFIX)
@@ -379,7 +377,7 @@ def show_run(run_id: UUID) -> Answer:
 def list_errors(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
     if query["format"] != "json":
         groups = usecases.open_errors(
-            container(), principal(), setting_id, items_per_cause=EXPORT_ITEMS_PER_CAUSE
+            container(), principal(), setting_id, items_per_cause=exports.ALL_ITEMS
         )
         table = exports.errors_table(groups)
         return exports.download(table, query["format"], f"open-errors-{setting_id}")

@@ -29,6 +29,8 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 DOWNLOADS = tuple(MEDIA_TYPES.values())
+# A download lists every open error, not only the oldest of each cause that the JSON shows.
+ALL_ITEMS = 100_000
 RUPIAH_FORMAT = '"Rp" #,##0.00;-"Rp" #,##0.00'
 _SUMMARY_KEYS = ("sales", "sales_returns", "payments", "products", "customers")
 _METRICS = ("sales", "returns", "taxes", "collected")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +39,16 @@ def acting_as(actor: Actor | None) -> Iterator[None]:
         yield
     finally:
         _actor.reset(token)
+
+
+def begin_acting(actor: Actor | None) -> Token[Actor | None]:
+    """For an edge that cannot wrap its work in `acting_as` (a request's before/teardown
+    hooks): pass the returned token to `end_acting`."""
+    return _actor.set(actor)
+
+
+def end_acting(token: Token[Actor | None]) -> None:
+    _actor.reset(token)
 
 
 def current_actor() -> Actor | None:

@@ -108,11 +108,50 @@ def configure_notifications(
     return _view(container, choices)
 
 
+def subscribe(container: Container, company_id: UUID, email: str, lang: str = "id") -> None:
+    """Add a person to the company's notifications, unless they are there already."""
+    choices = stored_choices(container, company_id) or _started(container, company_id)
+    if any(r["email"] == email.strip().lower() for r in choices.recipients):
+        return
+    recipients = [*choices.recipients, {"email": email, "lang": lang, "digest": False}]
+    choices.configure(choices.notify_url, recipients)
+    container.log.save(choices)
+
+
+def my_choice(
+    container: Container, caller: Principal, company_id: UUID, email: str
+) -> dict[str, Any] | None:
+    """How `email` hears from the company: {email, lang, digest}, or None when not at all."""
+    choices = _choices(container, caller, company_id)
+    wanted = email.strip().lower()
+    return next((dict(r) for r in choices.recipients if r["email"] == wanted), None)
+
+
+def choose_for_myself(
+    container: Container,
+    caller: Principal,
+    company_id: UUID,
+    email: str,
+    choice: Mapping[str, Any] | None,
+) -> None:
+    """The signed-in person's own choice: a language and digest, or no emails (None)."""
+    choices = _choices(container, caller, company_id)
+    wanted = email.strip().lower()
+    others = [r for r in choices.recipients if r["email"] != wanted]
+    mine = [] if choice is None else [{**choice, "email": wanted}]
+    body = {"notify_url": choices.notify_url, "recipients": [*others, *mine]}
+    configure_notifications(container, caller, company_id, body)
+
+
 def _choices(container: Container, caller: Principal, company_id: UUID) -> CompanyNotifications:
     if not caller.sees_company(company_id):
         raise CompanyNotFound(company_id)
     container.log.get_company(company_id)
-    return stored_choices(container, company_id) or CompanyNotifications.start(
+    return stored_choices(container, company_id) or _started(container, company_id)
+
+
+def _started(container: Container, company_id: UUID) -> CompanyNotifications:
+    return CompanyNotifications.start(
         company_id=company_id, webhook_secret=container.log.secrets.seal(_new_secret())
     )
 
