@@ -27,65 +27,6 @@ from gateway.schemas import MAX_RECONCILIATION_DAYS
 from services import audit, credentials, notify, usecases
 
 AUDIT_PAGE = 50
-# key -> (Bahasa Indonesia, English), added to the admin's catalogue.
-WORDS: dict[str, tuple[str, str]] = {
-    "company.open": ("Kelola", "Manage"),
-    "company.credential": ("Kredensial API Jurnal", "Jurnal API credential"),
-    "company.credential_help": (
-        "Ganti kredensial bila Mekari membuat yang baru. Sambung memeriksanya dengan Jurnal "
-        "lebih dulu; pengaturan yang terhenti karena kredensial lama berjalan lagi.",
-        "Replace the credential when Mekari issues a new one. Sambung checks it with Jurnal "
-        "first; settings stopped by the old one resume.",
-    ),
-    "company.credential_replace": ("Ganti kredensial", "Replace credential"),
-    "company.credential_replaced": (
-        "Kredensial diganti; {n} pengaturan berjalan lagi.",
-        "Credential replaced; {n} settings resume.",
-    ),
-    "company.notify": ("Pemberitahuan untuk saya", "My notifications"),
-    "company.notify_help": (
-        "Email saat sinkronisasi Gagal atau Sebagian, atau saat pengaturan terhenti.",
-        "Email when a sync fails or partly fails, or a setting is stopped.",
-    ),
-    "company.notify_mode": ("Kirim", "Send"),
-    "company.notify_now": ("Segera, satu email per kejadian", "At once, one email per event"),
-    "company.notify_digest": ("Ringkasan harian", "A daily digest"),
-    "company.notify_off": ("Jangan kirim email", "No emails"),
-    "company.notify_lang": ("Bahasa email", "Email language"),
-    "company.notify_saved": ("Pilihan pemberitahuan disimpan.", "Notification choice saved."),
-    "company.webhook": ("Webhook", "Webhook"),
-    "company.webhook_help": (
-        "Alamat yang menerima setiap kejadian sebagai JSON (format Slack), ditandatangani "
-        "dengan X-Sambung-Signature.",
-        "An address that receives each event as JSON (Slack's shape), signed with "
-        "X-Sambung-Signature.",
-    ),
-    "company.webhook_saved": ("Webhook disimpan.", "Webhook saved."),
-    "company.audit": ("Jejak audit", "Audit trail"),
-    "company.audit_none": ("Belum ada perubahan tercatat.", "No changes recorded yet."),
-    "company.audit_when": ("Waktu", "When"),
-    "company.audit_who": ("Oleh", "By"),
-    "company.audit_what": ("Perubahan", "Change"),
-    "company.audit_older": ("Lebih lama", "Older"),
-    "export.csv": ("Unduh CSV", "Download CSV"),
-    "export.xlsx": ("Unduh XLSX", "Download XLSX"),
-    "lang.id": ("Bahasa Indonesia", "Bahasa Indonesia"),
-    "lang.en": ("English", "English"),
-}
-ACTIONS: dict[str, tuple[str, str]] = {
-    "company.added": ("Perusahaan ditambahkan", "Company added"),
-    "company.credential_replaced": ("Kredensial Jurnal diganti", "Jurnal credential replaced"),
-    "company.quota_changed": ("Kuota diubah", "Quota changed"),
-    "company.notifications_changed": ("Pemberitahuan diubah", "Notifications changed"),
-    "setting.created": ("Pengaturan dibuat", "Setting created"),
-    "setting.changed": ("Pengaturan diubah", "Setting changed"),
-    "setting.deleted": ("Pengaturan dihapus", "Setting deleted"),
-    "sync.requested": ("Sinkronisasi diminta", "Sync requested"),
-    "replay.requested": ("Replay diminta", "Replay requested"),
-    "user.added": ("Pengguna ditambahkan", "User added"),
-}
-i18n.MESSAGES.update(WORDS)
-i18n.MESSAGES.update({f"audit.{action}": words for action, words in ACTIONS.items()})
 
 
 @admin.before_request
@@ -132,7 +73,6 @@ def _company_page(company_id: UUID, errors: dict[str, str], status: int = 200) -
         next_before=trail["next_before"],
         notify_url=settings["notify_url"] or "",
         mine=mine,
-        languages=LANGUAGES,
         errors=errors,
     ), status
 
