@@ -16,7 +16,12 @@ pytestmark = pytest.mark.integration
 # Valid queries, so that the ownership check is what answers (the query is checked first, for an
 # id that exists or not alike).
 QUERIES = {"/reconciliation": "?from=2024-05-01&to=2024-05-31"}
-BODIES = {"PATCH": {"name": "taken over", "auto_sync": False}, "PUT": {"quota": 99}}
+# Valid bodies, for the same reason.
+BODIES = {
+    "PATCH": {"name": "taken over", "auto_sync": False},
+    "/quota": {"quota": 99},
+    "/credential": {"jurnal_client_id": "taken-over", "jurnal_client_secret": "taken-over"},
+}
 
 
 def test_a_company_token_reaches_nothing_of_another_company(app, client, gateway_container):
@@ -39,7 +44,8 @@ def test_a_company_token_reaches_nothing_of_another_company(app, client, gateway
         path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m[1]]), rule.rule)
         path += next((q for end, q in QUERIES.items() if rule.rule.endswith(end)), "")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            body = BODIES.get(method, {})
+            body = next((b for k, b in BODIES.items() if rule.rule.endswith(k)), None)
+            body = BODIES.get(method, {}) if body is None else body
             response = client.open(path, method=method, headers=mine.headers, json=body)
             assert response.status_code in (403, 404), (method, path, response.json)
             if response.status_code == 404:
@@ -49,6 +55,8 @@ def test_a_company_token_reaches_nothing_of_another_company(app, client, gateway
     after = gateway_container.log.get_setting(theirs.setting_id)
     assert after == before
     assert gateway_container.log.get_company(theirs.company_id).quota == 1
+    credential = gateway_container.log.jurnal_credentials(theirs.company_id)
+    assert credential.client_id == "client-PT Theirs"
     assert gateway_container.queue("sync").count == 0
 
 
