@@ -8,7 +8,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +30,8 @@ from sandbox.moka.state import (
 from sandbox.moka.views import as_v4, invoice_detail, invoice_row, loyalty_of
 
 Json = dict[str, Any]
-EPOCH = datetime(1970, 1, 1, tzinfo=WIB)
+# `since` and `until` are absolute (Unix) epoch seconds, not seconds since midnight in Jakarta.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TIME_FILTERS = ("created_at", "updated_at", "synchronized_at")
 
 api = Blueprint("moka_api", __name__)
