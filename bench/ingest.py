@@ -59,8 +59,9 @@ def run(
             gateway_loads.append(
                 run_load(f"{gateway}/webhooks/moka", batches[number], CONNECTIONS, seconds, wrk)
             )
-            say(f"round {number}: bare {bare_loads[-1].rate:,.0f}/s, gateway "
-                f"{gateway_loads[-1].rate:,.0f}/s (p99 {gateway_loads[-1].p99_ms:.1f} ms)")  # fmt: skip
+            last = gateway_loads[-1]
+            say(f"round {number}: bare {bare_loads[-1].rate:,.0f}/s, gateway {last.rate:,.0f}/s "
+                f"(p99 {last.p99_ms:.1f} ms)")  # fmt: skip
         stored = stack.container.log.head(setting_id) - warmed
         accepted = sum(load.ok for load in gateway_loads)
         if any(load.repeated for load in gateway_loads):

@@ -10,7 +10,6 @@ reads them from a file; a run that outruns the list starts it again and says so 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import shutil
@@ -121,9 +120,7 @@ def _wrk(wrk: str, url: str, prepared: list[Prepared], connections: int, seconds
                 out.write(f"{len(request.body)}\t{extra}\n".encode() + request.body + b"\n")
         # Each thread reads its share of the requests: thread t takes every threads-th, from t.
         script = Path(scratch) / "bench.lua"
-        script.write_text(
-_SETUP + _LUA + _DONE
-        )
+        script.write_text(_SETUP + _LUA + _DONE)
         result = subprocess.run(
             [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds:.0f}s",
              "--timeout", "10s", "--latency", "-s", str(script),
@@ -211,11 +208,4 @@ async def _async_load(url: str, prepared: list[Prepared], connections: int, seco
         p50_ms=percentile(latencies, 50) * 1000,
         p99_ms=percentile(latencies, 99) * 1000,
         repeated=counts["sent"] > len(raw),
-    )
-
-
-def describe(load: Load) -> str:
-    return json.dumps(
-        {"tool": load.tool, "rate": round(load.rate, 1), "p99_ms": round(load.p99_ms, 1),
-         "errors": load.errors}  # fmt: skip
     )

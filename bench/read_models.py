@@ -306,7 +306,9 @@ def _measure(stack: Scratch, setting_id: UUID, say: Say) -> dict[str, Any]:
     days = (DAYS - 31) or 1
     url = stack.gateway(workers=2)
     session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {issue_token(stack.container.log, admin=True).token}"
+    session.headers["Authorization"] = (
+        f"Bearer {issue_token(stack.container.log, admin=True).token}"
+    )
     base = f"{url}/api/v1/settings/{setting_id}"
 
     def reconciliation() -> str:
