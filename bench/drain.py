@@ -39,8 +39,8 @@ def run(
     jurnal = limited_jurnal(window)
     if jurnal is None:
         say("drain: this build cannot compress Jurnal's minute (JURNAL_RATE_WINDOW_SECONDS)")
-        return {"drain_efficiency": None,
-                "drain": {"unavailable": "JURNAL_RATE_WINDOW_SECONDS is not in this build"}}  # fmt: skip
+        missing = "JURNAL_RATE_WINDOW_SECONDS is not in this build"
+        return {"drain_efficiency": None, "drain": {"unavailable": missing}}
     limits = {"shape": "documented", "window_seconds": window}
     with sandboxes(jurnal) as boxes, scratch(store, **env_for(boxes, limits)) as stack:
         settings = _settings(stack, boxes, per_outlet)
@@ -108,7 +108,8 @@ def _settings(stack: Scratch, boxes: Any, per_outlet: int) -> list[UUID]:
             "POST", "/seed",
             json={"seed": 40 + number, "products": 10, "customers": 2, "days": days,
                   "transactions_per_day": max(1, per_outlet // days),
-                  "email": f"owner{number}@bench.example", "start_date": str(today - timedelta(days))},
+                  "email": f"owner{number}@bench.example",
+                  "start_date": str(today - timedelta(days))},
         )  # fmt: skip
         connection = connect_moka_with_tokens(
             container, company_id=company.id, access_token=seeded["access_token"],

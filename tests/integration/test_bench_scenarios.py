@@ -100,3 +100,15 @@ def test_an_unknown_scenario_is_refused():
     result = CliRunner().invoke(main, ["bench", "nope"])
     assert result.exit_code == 2
     assert "nope" in result.output
+
+
+def test_drain_posts_three_backlogs_on_one_credential_at_the_limit_shape(tmp_path):
+    figures = bench(tmp_path, "drain")
+    drain = figures["details"]["drain"]
+    if "unavailable" in drain:
+        pytest.fail(drain["unavailable"])
+    assert drain["calls"] > 0 and drain["sales"] > 0
+    assert figures["drain_efficiency"] == pytest.approx(
+        drain["floor_seconds"] / drain["seconds"], abs=0.01
+    )
+    assert drain["floor_seconds"] == pytest.approx(drain["calls"] / 30 * drain["window_seconds"])
