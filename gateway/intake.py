@@ -29,6 +29,7 @@ from domain.errors import MokaRecordInvalid
 from domain.log import MokaKind, Source
 from domain.moka_webhooks import verify_webhook_signature
 from gateway.errors import ApiError, flatten_messages
+from gateway.routing import schema_instance
 from gateway.schemas import WebhookSchema
 from infra import metrics
 from infra.bootstrap import Container
@@ -126,7 +127,7 @@ def _load(raw: bytes) -> dict:
     except (UnicodeDecodeError, ValueError):
         raise WebhookRejected(400, "not_json", "the body is not JSON", "not_json") from None
     try:
-        loaded: dict = WebhookSchema().load(document)
+        loaded: dict = schema_instance(WebhookSchema).load(document)
     except ValidationError as error:
         fields = flatten_messages(error.messages)
         message = "; ".join(f"{name}: {problem}" for name, problem in fields.items())
