@@ -93,7 +93,7 @@ def run(
         if store == "postgres":
             from bench.postgres import postgres_server
 
-            server = stack.enter_context(postgres_server(root))
+            server = stack.enter_context(postgres_server())
             envs = [server.create_database("full"), server.create_database("fresh")]
         full = Appender(root / "full", envs[0])
         stack.callback(full.log.close)

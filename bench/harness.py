@@ -90,7 +90,7 @@ def machine() -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def store_env(store: str, root: Path) -> Iterator[dict[str, str]]:
+def store_env(store: str) -> Iterator[dict[str, str]]:
     """The event store's environment: SQLite under the scratch, or a throwaway PostgreSQL."""
     if store == "sqlite":
         yield {"PERSISTENCE_MODULE": "eventsourcing.sqlite"}
@@ -99,7 +99,7 @@ def store_env(store: str, root: Path) -> Iterator[dict[str, str]]:
         raise ValueError(f"unknown store {store!r}")
     from bench.postgres import running_postgres
 
-    with running_postgres(root) as env:
+    with running_postgres() as env:
         yield env
 
 
@@ -201,7 +201,7 @@ def scratch(store: str = "sqlite", **extra_env: str) -> Iterator[Scratch]:
     container: Container | None = None
     made: Scratch | None = None
     try:
-        with store_env(store, root) as stored:
+        with store_env(store) as stored:
             env = {
                 "SAMBUNG_DATA_DIR": str(root / "var"),
                 "REDIS_URL": ensure_redis(redis_dir),

@@ -15,6 +15,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,11 +57,11 @@ def _bin_dir() -> Path:
 
 
 @contextlib.contextmanager
-def postgres_server(root: Path) -> Iterator[Postgres]:
+def postgres_server() -> Iterator[Postgres]:
     bin_dir = _bin_dir()
     as_user: list[str] = []
-    home = root / "postgres"
-    home.mkdir(parents=True)
+    # Its own temp dir, not under `root`: the `postgres` user cannot enter root's private dirs.
+    home = Path(tempfile.mkdtemp(prefix="sambung-bench-pg-"))
     if os.geteuid() == 0:
         pwd.getpwnam("postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
@@ -70,7 +71,12 @@ def postgres_server(root: Path) -> Iterator[Postgres]:
     def run(*args: str) -> None:
         subprocess.run([*as_user, *args], check=True, capture_output=True, text=True)
 
-    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+    try:
+        run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+            "-E", "UTF8")  # fmt: skip
+    except subprocess.CalledProcessError as failed:
+        shutil.rmtree(home, ignore_errors=True)
+        raise RuntimeError(f"initdb failed: {failed.stderr}") from None
     options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c max_connections=200"
     run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(home / "log"),
         "-w", "-t", "60", "start")  # fmt: skip
@@ -81,6 +87,7 @@ def postgres_server(root: Path) -> Iterator[Postgres]:
     finally:
         subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
                        capture_output=True, check=False)  # fmt: skip
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _answers(server: Postgres) -> bool:
@@ -94,7 +101,7 @@ def _answers(server: Postgres) -> bool:
 
 
 @contextlib.contextmanager
-def running_postgres(root: Path) -> Iterator[dict[str, str]]:
+def running_postgres() -> Iterator[dict[str, str]]:
     """One database on a throwaway server; its environment."""
-    with postgres_server(root) as server:
+    with postgres_server() as server:
         yield server.create_database("bench")
