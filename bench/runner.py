@@ -117,6 +117,7 @@ def run(
     figures: dict[str, Any] = {}
     details: dict[str, Any] = {}
     seconds: dict[str, float] = {}
+    record: dict[str, Any] = {}
     for name in names:
         say(f"== {name} ({store}{', quick' if quick else ''}{', tiny' if tiny else ''})")
         started = time.monotonic()
@@ -124,23 +125,34 @@ def run(
         seconds[name] = round(time.monotonic() - started, 1)
         for key, value in result.items():
             (figures if key in GOALS else details)[key] = value
+        # Written after each scenario, so that a run cut short keeps what it measured.
+        record = _record(figures, details, seconds, store=store, quick=quick, tiny=tiny)
+        _write(record, out if out is not None else RESULTS, store)
+    if not names:
+        record = _record(figures, details, seconds, store=store, quick=quick, tiny=tiny)
+        _write(record, out if out is not None else RESULTS, store)
+    return record
+
+
+def _record(
+    figures: dict[str, Any], details: dict[str, Any], seconds: dict[str, float], **run: Any
+) -> dict[str, Any]:
     verdicts = {key: _verdict(key, value) for key, value in figures.items()}
-    record = {
+    return {
         **figures,
-        "store": store,
-        "quick": quick,
-        "tiny": tiny,
+        **run,
         "goals": {k: v for k, v in verdicts.items() if v is not None},
         "details": details,
         "scenario_seconds": seconds,
         "machine": machine(),
     }
-    target = out if out is not None else RESULTS
+
+
+def _write(record: dict[str, Any], target: Path, store: str) -> None:
     target.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(record, indent=2, sort_keys=False) + "\n"
+    text = json.dumps(record, indent=2) + "\n"
     (target / "latest.json").write_text(text)
     (target / f"{store}.json").write_text(text)
-    return record
 
 
 def _verdict(key: str, value: Any) -> str | None:
