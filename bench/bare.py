@@ -1,18 +1,14 @@
-"""The yardstick of `ingest_ratio`: a bare Flask endpoint served exactly as the gateway is (the
-same gunicorn set-up, `GatewayServer`, with the same workers), that reads the body and answers
-202 with a small JSON, as the webhook view does, and does nothing else.
-
-Run as `python -m bench.bare --port P --workers N`.
+"""The yardstick of `ingest_ratio`: a bare Flask endpoint that reads the body and answers 202 with
+a small JSON, as the webhook view does, and does nothing else. `sambung bench-bare` (hidden)
+serves it exactly as `sambung serve` serves the gateway: the same `GatewayServer` set-up and
+workers.
 """
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from flask import Flask, jsonify, request
-
-from sambung.gateway_server import GatewayServer
 
 
 def create_bare_app() -> Flask:
@@ -28,21 +24,3 @@ def create_bare_app() -> Flask:
         return jsonify(status="ok")
 
     return app
-
-
-class BareServer(GatewayServer):
-    def load(self) -> Any:
-        return create_bare_app()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--workers", type=int, default=2)
-    arguments = parser.parse_args()
-    BareServer(arguments.host, arguments.port, arguments.workers).run()
-
-
-if __name__ == "__main__":
-    main()

@@ -18,14 +18,13 @@ so the figure cannot come from answers that skipped the work.
 from __future__ import annotations
 
 import json
-import sys
 import time
 import uuid
 from typing import Any
 
 from bench.append import _checkout, _payment
 from bench.append import _setting as make_setting
-from bench.harness import WEBHOOK_SECRET, Say, scratch
+from bench.harness import BIN, WEBHOOK_SECRET, Say, scratch
 from bench.loadgen import Load, Prepared, find_wrk, run_load
 from domain.moka_webhooks import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign_webhook_body
 
@@ -47,7 +46,7 @@ def run(
         per_round = int(seconds * _PER_SECOND_CEILING)
         batches = [list(_webhooks(per_round)) for _ in range(rounds + 1)]  # +1: the warm-up
         gateway = stack.gateway(workers=2)
-        bare = stack.serve("bare", [sys.executable, "-m", "bench.bare"], workers=2)
+        bare = stack.serve("bare", [str(BIN / "sambung"), "bench-bare"], workers=2)
         run_load(f"{bare}/webhooks/moka", batches[0], CONNECTIONS, 1, wrk)
         run_load(f"{gateway}/webhooks/moka", batches[0], CONNECTIONS, 1, wrk)
         warmed = stack.container.log.head(setting_id)

@@ -243,6 +243,23 @@ def bench(scenario: str, quick: bool, as_json: bool, store: str, out: Path | Non
             click.echo(f"{key}: {value}")
 
 
+@main.command("bench-bare", hidden=True)
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", required=True, type=int)
+@click.option("--workers", default=2, type=click.IntRange(min=1))
+def bench_bare(host: str, port: int, workers: int) -> None:
+    """The bare Flask endpoint of `bench ingest`, served as `serve` serves the gateway."""
+
+    from bench.bare import create_bare_app
+    from sambung.gateway_server import GatewayServer
+
+    class BareServer(GatewayServer):
+        def load(self) -> Any:
+            return create_bare_app()
+
+    BareServer(host, port, workers).run()
+
+
 @main.group()
 def secrets() -> None:
     """Secrets at rest (Moka tokens, Jurnal client secrets)."""
