@@ -37,10 +37,6 @@ def run(
     window = 2.0 if quick else 5.0
     per_outlet = sales or (40 if quick else 200)
     jurnal = limited_jurnal(window)
-    if jurnal is None:
-        say("drain: this build cannot compress Jurnal's minute (JURNAL_RATE_WINDOW_SECONDS)")
-        missing = "JURNAL_RATE_WINDOW_SECONDS is not in this build"
-        return {"drain_efficiency": None, "drain": {"unavailable": missing}}
     limits = {"shape": "documented", "window_seconds": window}
     with sandboxes(jurnal) as boxes, scratch(store, **env_for(boxes, limits)) as stack:
         settings = _settings(stack, boxes, per_outlet)
