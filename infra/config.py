@@ -52,6 +52,8 @@ class Config:
     jurnal_rate_window_seconds: float = 60.0
     webhook_max_bytes: int = 1024 * 1024
     public_url: str = "http://127.0.0.1:8000"
+    # The admin's session cookie is sent over HTTPS only (default: when public_url is https).
+    secure_cookies: bool = False
     # How long a crashed worker's claim on a setting blocks it; a live one renews it at every
     # request and through every wait, so it need not outlast a wait for Jurnal's budget.
     posting_lock_ttl_ms: int = 60_000
@@ -70,6 +72,7 @@ class Config:
                 f"PERSISTENCE_MODULE must be {SQLITE_MODULE!r} or {POSTGRES_MODULE!r}, "
                 f"not {module!r}"
             )
+        public_url = (env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/")
         return cls(
             data_dir=Path(env.get("SAMBUNG_DATA_DIR") or "var").absolute(),
             redis_url=env.get("REDIS_URL") or None,
@@ -95,7 +98,8 @@ class Config:
             jurnal_ip_rate_limit_per_hour=_positive_int(env, "JURNAL_IP_RATE_LIMIT_PER_HOUR", 2500),
             jurnal_rate_window_seconds=_positive_seconds(env, "JURNAL_RATE_WINDOW_SECONDS", 60.0),
             webhook_max_bytes=_positive_int(env, "SAMBUNG_WEBHOOK_MAX_BYTES", 1024 * 1024),
-            public_url=(env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/"),
+            public_url=public_url,
+            secure_cookies=_flag(env, "SAMBUNG_SECURE_COOKIES", public_url.startswith("https://")),
             posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
             jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
             live_pull_seconds=_whole_number(env, "SAMBUNG_LIVE_PULL_SECONDS", 120),
@@ -163,3 +167,14 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int = 0)
     if value < low:
         raise ConfigError(f"{name} must be {'positive' if low else 'zero or more'}, not {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true or false), not {raw!r}")

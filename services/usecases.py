@@ -10,6 +10,7 @@ hangs off it (Moka connections, settings, runs, events). Anything else raises th
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -17,7 +18,12 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.chart import check_setting_accounts, chosen_accounts
+from domain.chart import (
+    ACCOUNT_DEFAULTS,
+    CASH_AND_BANK,
+    check_setting_accounts,
+    chosen_accounts,
+)
 from domain.errors import (
     CompanyNotFound,
     MasterDataNotSynced,
@@ -87,9 +93,14 @@ def connection_view(connection: MokaConnection) -> dict[str, Any]:
     }
 
 
-def start_moka_authorization(container: Container, caller: Principal, company_id: UUID) -> str:
+def start_moka_authorization(
+    container: Container,
+    caller: Principal,
+    company_id: UUID,
+    callback_path: str = connections.CALLBACK_PATH,
+) -> str:
     _company(container, caller, company_id)
-    return connections.authorization_url(container, company_id)
+    return connections.authorization_url(container, company_id, callback_path)
 
 
 def finish_moka_authorization(
@@ -109,6 +120,37 @@ def finish_moka_authorization(
         company_id = _callback_company(container, caller, query.get("company_id"))
     connection = connections.complete_authorization(container, company_id, query["code"])
     return connection_view(connection)
+
+
+def finish_moka_authorization_for(
+    container: Container, caller: Principal, query: Mapping[str, Any], callback_path: str
+) -> dict[str, Any]:
+    """The admin UI's callback: the state is required, and the signed-in caller must reach the
+    company it was issued for (a state is not a credential of its own there)."""
+    if not query.get("code"):
+        denied = query.get("error") or "no code"
+        raise MokaConnectionInvalid(
+            {"code": f"is missing: Moka answered {denied}; connect Moka again"}
+        )
+    company_id = connections.company_of_state(container, str(query.get("state") or "-"))
+    _company(container, caller, company_id)
+    connection = connections.complete_authorization(
+        container, company_id, str(query["code"]), callback_path
+    )
+    return connection_view(connection)
+
+
+def list_moka_connections(
+    container: Container, caller: Principal, company_id: UUID
+) -> list[dict[str, Any]]:
+    _company(container, caller, company_id)
+    return [connection_view(c) for c in container.log.list_moka_connections(company_id)]
+
+
+def show_moka_connection(
+    container: Container, caller: Principal, connection_id: UUID
+) -> dict[str, Any]:
+    return connection_view(_connection(container, caller, connection_id))
 
 
 def _callback_company(container: Container, caller: Principal | None, given: UUID | None) -> UUID:
@@ -143,6 +185,76 @@ def _connection(container: Container, caller: Principal, connection_id: UUID) ->
 
 def _outlet_list(outlets: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"id": outlet_id, "name": name} for outlet_id, name in outlets.items()]
+
+
+# -- what a setting may pick from the company's Jurnal -----------------------------------------
+
+# Jurnal's account categories (reference §6) that suit each account field; a field whose
+# categories the chart lacks offers every account.
+_SUITED_CATEGORIES: dict[str, frozenset[int]] = {
+    "payment_accounts": frozenset({CASH_AND_BANK}),
+    "sales_account": frozenset({13, 14}),
+    "purchase_account": frozenset({15, 16, 17}),
+    "sell_tax_account": frozenset({10}),
+    "buy_tax_account": frozenset({2}),
+}
+
+
+JURNAL_CHOICES_TTL = 300
+_CHOICES_KEY = "sambung:jurnal-choices:"
+
+
+def jurnal_choices(
+    container: Container, caller: Principal, company_id: UUID, *, fresh: bool = False
+) -> dict[str, Any]:
+    """What a setting's pickers offer, from the company's Jurnal: for each account field the
+    accounts that suit it (each as `{value, label}`, the value its number) and the company's
+    default account that an empty field stands for; customers; and the tags and warehouses when
+    the company's package allows them (it decides, and is returned too).
+
+    Kept in Redis for `JURNAL_CHOICES_TTL` seconds (`fresh` reads Jurnal again): every form
+    view would otherwise spend five calls of the credential's budget, which the workers share."""
+    company = _company(container, caller, company_id)
+    key = _CHOICES_KEY + str(company_id)
+    cached = None if fresh else container.redis.get(key)
+    if cached is not None:
+        found: dict[str, Any] = json.loads(cached)
+        return found
+    choices = _read_jurnal_choices(container, company)
+    container.redis.set(key, json.dumps(choices), ex=JURNAL_CHOICES_TTL)
+    return choices
+
+
+def _read_jurnal_choices(container: Container, company: Company) -> dict[str, Any]:
+    company_id = company.id
+    chart = connections.company_chart(container, company_id)
+    paths = ("customers",)
+    paths += ("tags",) if company.package.has_tags else ()
+    paths += ("warehouses",) if company.package.has_warehouses else ()
+    lists = connections.jurnal_catalogs(container, company_id, paths)
+    every = [{"value": a.number or a.name, "label": a.label, "name": a.name,
+              "category_id": a.category_id} for a in chart.accounts]  # fmt: skip
+
+    def suited(categories: frozenset[int]) -> list[dict[str, Any]]:
+        return [a for a in every if a["category_id"] in categories] or every
+
+    def names(path: str, field: str = "name") -> list[str]:
+        return sorted(str(row.get(field) or "") for row in lists.get(path, []))
+
+    defaults = {}
+    for field_name, key in ACCOUNT_DEFAULTS.items():
+        account = chart.default(key)
+        defaults[field_name] = account.label if account else ""
+    return {
+        "package": company.package.value,
+        "has_tags": company.package.has_tags,
+        "has_warehouses": company.package.has_warehouses,
+        "accounts": {name: suited(categories) for name, categories in _SUITED_CATEGORIES.items()},
+        "default_accounts": defaults,
+        "tags": names("tags"),
+        "warehouses": names("warehouses"),
+        "customers": names("customers", "display_name"),
+    }
 
 
 # -- settings ---------------------------------------------------------------------------------
