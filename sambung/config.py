@@ -48,6 +48,9 @@ class Config:
     posting_lock_ttl_ms: int = 60_000
     # After a lost answer from Jurnal, wait this long before looking the document up.
     jurnal_settle_seconds: float = 5.0
+    # Every transactions sync re-scans the sales created in this many trailing days, for the
+    # refunds and late-arriving (offline) sales an `updated_at` window cannot see.
+    moka_rescan_days: int = 35
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -80,6 +83,7 @@ class Config:
             public_url=(env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/"),
             posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
             jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
+            moka_rescan_days=_positive_int(env, "SAMBUNG_MOKA_RESCAN_DAYS", 35),
         )
 
     def with_changes(self, **changes: Any) -> Config:

@@ -31,6 +31,7 @@ from sambung.connections import connect_moka_with_tokens, register_company
 from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import RunningServer, serve_in_thread
+from sandbox.moka import Settings
 from tests.moka_support import SMALL_OUTLET, WEBHOOK_SECRET, Moka, running_moka
 
 PAYMENT_ACCOUNTS = {
@@ -237,10 +238,13 @@ def sqlite_stack(tmp_path: Path, redis_url: str) -> Iterator[Stack]:
 
 
 @contextmanager
-def built_stack(store_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
+def built_stack(
+    store_env: dict[str, str], redis_url: str, moka_settings: Settings | None = None
+) -> Iterator[Stack]:
+    """`moka_settings`: the Moka sandbox's reading of the unknowns (its defaults when None)."""
     jurnal_sandbox = JurnalSandbox(rate_limit_per_minute=100_000, rate_limit_per_hour=10**7)
     jurnal_server = serve_in_thread(jurnal_app(jurnal_sandbox))
-    with running_moka() as moka:
+    with running_moka(moka_settings) as moka:
         seeded = moka.seed(7)
         env = {
             **store_env,

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 from domain.log import PostingFailed
 from jobs import sync
+from tests.engine_support import built_stack
+from tests.moka_support import READINGS
+
+
+@pytest.fixture(params=sorted(READINGS))
+def stack(request, store_env, redis_url):
+    """The stack on each event store, under each reading of Moka's unknowns."""
+    with built_stack(store_env, redis_url, READINGS[request.param]) as made:
+        yield made
 
 
 def failures(log, setting_id):
