@@ -30,8 +30,8 @@ from sambung.config import Config
 from sambung.connections import connect_moka_with_tokens, register_company
 from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
-from sandbox.serving import RunningServer, serve_in_thread
 from sandbox.moka import Settings
+from sandbox.serving import RunningServer, serve_in_thread
 from tests.moka_support import SMALL_OUTLET, WEBHOOK_SECRET, Moka, running_moka
 
 PAYMENT_ACCOUNTS = {
