@@ -249,7 +249,9 @@ def pull_payments(
             key = str(row["id"])
             held = container.log.latest_record(setting.id, "payment", key)
             current = changed.get(key) or rescanned.get(key) or held
-            merged = None if current is None else with_invoice_payments(current, row, held)
+            merged = None
+            if current is not None:
+                merged = with_invoice_payments(current, row, held, noticed_at=until)
             if merged is not None:
                 (changed if key in changed else rescanned)[key] = merged
     wanted = _append_in_pages(container, setting, list(changed.values()), lock)

@@ -39,11 +39,15 @@ def shows_money_in(row: Mapping[str, Any]) -> bool:
 
 
 def with_invoice_payments(
-    payment: Mapping[str, Any], row: Mapping[str, Any], held: Mapping[str, Any] | None = None
+    payment: Mapping[str, Any],
+    row: Mapping[str, Any],
+    held: Mapping[str, Any] | None = None,
+    noticed_at: datetime | None = None,
 ) -> Json | None:
     """`payment` (as Moka shows it now) brought up to what the invoice `row` shows, keeping the
     records inferred before (from `held`, the version the log holds: Moka's own copy never has
-    them); None when nothing is new."""
+    them); None when nothing is new. An inferred payment is dated by the row's `updated_at`
+    when Moka moved it, else by `noticed_at` (when the pull saw it)."""
     records = list(payment.get("invoice_payment_records") or [])
     shown = {r.get("uuid") for r in records}
     carried = [
@@ -60,12 +64,15 @@ def with_invoice_payments(
     if paid <= recorded:
         return {**payment, "invoice_payment_records": records} if carried else None
     seen_at = _later(str(payment["updated_at"]), str(row.get("updated_at") or ""))
+    paid_at = seen_at
+    if seen_at == str(payment["updated_at"]) and noticed_at is not None:
+        paid_at = noticed_at.isoformat()
     record = {
         "uuid": str(uuid5(INFERRED_RECORDS, f"{payment['id']}:{paid.normalize():f}")),
         "payment_type": "invoice",
         "payment_type_label": "Invoice",
         "amount": paid - recorded,
-        "created_at": seen_at,
+        "created_at": paid_at,
         "inferred": True,
     }
     return {**payment, "invoice_payment_records": [*records, record], "updated_at": seen_at}
