@@ -30,8 +30,8 @@ from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from sambung.config import SQLITE_MODULE, Config
-from sambung.eventlog import EventLog, open_event_log
+from infra.config import SQLITE_MODULE, Config
+from infra.eventlog import EventLog, open_event_log
 
 EVENTS = 100_000
 WINDOW = 1_000

@@ -27,10 +27,10 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from infra.bootstrap import Container
+from infra.config import SQLITE_MODULE, Config
+from infra.eventlog import EventLog
 from projections import queries, runner
-from sambung.bootstrap import Container
-from sambung.config import SQLITE_MODULE, Config
-from sambung.eventlog import EventLog
 
 EVENTS = 200_000
 GENERATOR_VERSION = 1

@@ -1,6 +1,6 @@
 """A secret as the domain holds it: already encrypted, never in plaintext.
 
-The application shell (`sambung/secrets.py`) seals Moka tokens and the Jurnal client secret before
+The application shell (`infra/secrets.py`) seals Moka tokens and the Jurnal client secret before
 they reach an aggregate, and unseals them only where a client needs them. So events, snapshots,
 logs and reprs carry ciphertext and the id of the key that made it, nothing more.
 """

@@ -2,5 +2,6 @@
 at the edge, and auth.
 
 Views are thin: parse, call one use case, map the result to a status code. May import `domain`,
-`projections` and the application shell's container; never performs I/O at import time.
+`infra` (the container), `services`, `projections` and `jobs`; never `sambung`. Performs no I/O
+at import time.
 """

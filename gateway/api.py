@@ -1,5 +1,5 @@
 """The JSON API under `/api/v1`: one view per operation, each parsing (done by its declaration),
-calling one use case of `gateway.usecases` and mapping the result to a status."""
+calling one use case of `services.usecases` and mapping the result to a status."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from uuid import UUID
 
 from flask import Response, redirect
 
-from gateway import usecases
 from gateway.auth import container, optional_principal, principal
 from gateway.routing import ApiBlueprint
 from gateway.schemas import (
@@ -38,6 +37,7 @@ from gateway.schemas import (
     SettingSchema,
     SyncAllSchema,
 )
+from services import usecases
 
 PREFIX = "/api/v1"
 Answer = tuple[int, Any]

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Flask
 
-from sambung.bootstrap import Container
-from sambung.config import Config
-from sambung.jsonlog import capture_context, configure_logging
+from infra.bootstrap import Container
+from infra.config import Config
+from infra.jsonlog import capture_context, configure_logging
 
 
 def create_app(

@@ -14,8 +14,8 @@ from flask import current_app, g, request
 
 from domain.errors import CompanyNotFound
 from gateway.errors import ApiError
-from sambung.api_tokens import Principal, authenticate
-from sambung.bootstrap import Container
+from infra.api_tokens import Principal, authenticate
+from infra.bootstrap import Container
 
 
 def container() -> Container:

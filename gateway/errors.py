@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from domain.errors import DomainError, Invalid, NotFound, Refused
-from sambung.connections import UpstreamUnavailable
+from services.connections import UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,10 @@ from domain.log import MokaKind, Source
 from domain.moka_webhooks import verify_webhook_signature
 from gateway.errors import ApiError, flatten_messages
 from gateway.schemas import WebhookSchema
+from infra import metrics
+from infra.bootstrap import Container
+from infra.eventlog import Appended
 from jobs import dispatch
-from sambung import metrics
-from sambung.bootstrap import Container
-from sambung.eventlog import Appended
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 answered request is counted by route template, method and status, and logged as one structured
 line (with the setting, company, run and token ids it concerned, never the token itself).
 
-The counters are in Redis (`sambung.metrics`), so every gunicorn process and machine adds to the
+The counters are in Redis (`infra.metrics`), so every gunicorn process and machine adds to the
 same numbers and any of them can answer a scrape. Queue depths are read at scrape time.
 """
 
@@ -17,8 +17,8 @@ from flask.typing import ResponseReturnValue
 
 from gateway.auth import container
 from gateway.routing import ApiBlueprint
-from sambung import jsonlog, metrics
-from sambung.bootstrap import QUEUE_NAMES
+from infra import jsonlog, metrics
+from infra.bootstrap import QUEUE_NAMES
 
 log = logging.getLogger("gateway.requests")
 

@@ -1,5 +1,6 @@
 """RQ job functions (sync, post, project, replay, sweep) and the scheduler tick.
 
 Jobs are module-level functions taking string ids; they reload state, are safe to run twice and
-raise rather than swallow, so that retries apply. They get their adapters from the container.
+raise rather than swallow, so that retries apply. They get their adapters from the container
+(`infra.bootstrap`); they never import `sambung`.
 """

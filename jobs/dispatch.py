@@ -17,7 +17,7 @@ from rq.job import Job, JobStatus
 
 from domain.errors import RunAlreadyFinished
 from domain.log import RunKind, RunMethod, RunStatus
-from sambung.bootstrap import Container
+from infra.bootstrap import Container
 
 # Posting is the freshness path (webhooks); syncs pull and may take long; both run on any worker,
 # and workers listen to "postings" first, so a nightly catch-up never starves webhook freshness.

@@ -67,10 +67,10 @@ from domain.mapping import (
 from domain.mapping.follow_ups import follow_up_custom_ids
 from domain.mapping.master import customer_custom_id
 from domain.settings import Setting
+from infra import metrics
+from infra.bootstrap import Container
 from jobs.setting_lock import LockLost, SettingLock
-from sambung import metrics
-from sambung.bootstrap import Container
-from sambung.connections import jurnal_client
+from services.connections import jurnal_client
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ import logging
 from datetime import timedelta
 from uuid import UUID
 
+from infra import bootstrap
+from infra.bootstrap import Container
 from jobs import dispatch
 from jobs.engine import Blocked, Deferred, Poster
 from jobs.setting_lock import LockLost, acquire
-from sambung import bootstrap
-from sambung.bootstrap import Container
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from domain.log import PaymentReceived
+from infra import bootstrap
+from infra.bootstrap import Container
 from jobs.engine import Poster
 from jobs.sync import post_under_lock
-from sambung import bootstrap
-from sambung.bootstrap import Container
 
 PAGE = 500
 

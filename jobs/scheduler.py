@@ -22,9 +22,9 @@ from uuid import UUID, uuid5
 from domain.errors import MasterDataNotSynced, NotFound
 from domain.log import RunMethod
 from domain.schedule import due_run_date
+from infra.bootstrap import Container
 from jobs import dispatch
 from projections.queries import sync_history
-from sambung.bootstrap import Container
 
 log = logging.getLogger(__name__)
 

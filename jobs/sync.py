@@ -48,11 +48,11 @@ from domain.mapping import (
 from domain.mapping.errors import MappingError
 from domain.mapping.naming import outlet_custom_id
 from domain.settings import Setting
+from infra import bootstrap
+from infra.bootstrap import Container
 from jobs.engine import Blocked, Deferred, Poster, Tally
 from jobs.setting_lock import SettingLock, acquire
-from sambung import bootstrap
-from sambung.bootstrap import Container
-from sambung.connections import ConnectionTokenStore, moka_client
+from services.connections import ConnectionTokenStore, moka_client
 
 log = logging.getLogger(__name__)
 

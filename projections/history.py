@@ -28,9 +28,9 @@ from domain.log import (
     SyncRequested,
     run_status,
 )
-from projections.store import Db
+from infra.eventlog import GlobalEntry
+from infra.readmodels import Db
 from projections.view import Context, doc_key, to_json
-from sambung.eventlog import GlobalEntry
 
 SUMMARY_KEYS = ("sales", "sales_returns", "payments", "products", "customers")
 

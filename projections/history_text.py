@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from infra.bootstrap import Container
 from projections.queries import format_summary, run_detail, settings_overview, sync_history
-from sambung.bootstrap import Container
 
 ERRORS_PER_RUN = 10
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 from domain.log import DocumentKind, DocumentPosted, PostingFailed
-from projections.store import Db
+from infra.eventlog import GlobalEntry
+from infra.readmodels import Db
 from projections.view import Context, doc_key
-from sambung.eventlog import GlobalEntry
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

@@ -15,9 +15,9 @@ from domain.log import (
     SettingDeleted,
     SyncFinished,
 )
-from projections.store import Db
+from infra.eventlog import GlobalEntry
+from infra.readmodels import Db
 from projections.view import Context, to_json
-from sambung.eventlog import GlobalEntry
 
 _SYNC_COLUMNS = {RunKind.MASTER_DATA.value: "master", RunKind.TRANSACTIONS.value: "tx"}
 

@@ -14,11 +14,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from infra.bootstrap import Container
+from infra.readmodel_schema import METRICS
 from projections.history import SUMMARY_KEYS
 from projections.open_errors import describe_cause
 from projections.reconciliation import DIFFERENCE_COLUMNS, SIDES, Metrics
-from projections.schema import METRICS
-from sambung.bootstrap import Container
 
 ITEMS_PER_CAUSE = 100
 SALES_PER_DAY = 100

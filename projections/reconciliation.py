@@ -28,10 +28,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.log import DocumentKind, DocumentPosted, PaymentReceived
-from projections.schema import METRICS
-from projections.store import Db
+from infra.eventlog import GlobalEntry
+from infra.readmodel_schema import METRICS
+from infra.readmodels import Db
 from projections.view import Context
-from sambung.eventlog import GlobalEntry
 
 ZERO = Decimal(0)
 SIDES = ("moka", "jurnal")

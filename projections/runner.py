@@ -17,14 +17,14 @@ import threading
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
+from infra.bootstrap import Container
+from infra.eventlog import EventLog
+from infra.readmodels import ViewStore
 from projections.history import History
 from projections.open_errors import OpenErrors
 from projections.overview import Overview
 from projections.reconciliation import Reconciliation
-from projections.store import ViewStore
 from projections.view import Context, View
-from sambung.bootstrap import Container
-from sambung.eventlog import EventLog
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from domain.log import LogEvent
-from projections.store import Db
-from sambung.eventlog import GlobalEntry
+from infra.eventlog import GlobalEntry
+from infra.readmodels import Db
 
 
 @dataclass(frozen=True)

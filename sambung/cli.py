@@ -9,7 +9,7 @@ from uuid import UUID
 
 import click
 
-from sambung import bootstrap
+from infra import bootstrap
 
 
 @click.group()
@@ -37,7 +37,7 @@ def serve(host: str, port: int) -> None:
 @click.option("--name", default=None, help="Worker name (defaults to RQ's).")
 def worker(burst: bool, name: str | None) -> None:
     """Run one RQ worker on Sambung's queues; it also keeps the read models current."""
-    from sambung.jsonlog import configure_logging
+    from infra.jsonlog import configure_logging
     from sambung.worker import run_worker
 
     configure_logging()
@@ -50,8 +50,8 @@ def scheduler() -> None:
     import signal
     import threading
 
+    from infra.jsonlog import configure_logging
     from jobs.scheduler import run_forever
-    from sambung.jsonlog import configure_logging
 
     configure_logging()
     stop = threading.Event()
@@ -128,7 +128,7 @@ def token() -> None:
 def token_create(company_id: UUID | None, admin: bool) -> None:
     """Print a new token. Only its hash is stored: copy it now, it cannot be shown again."""
     from domain.errors import NotFound
-    from sambung.api_tokens import issue_token
+    from infra.api_tokens import issue_token
 
     if admin == (company_id is not None):
         raise click.UsageError("give exactly one of --company ID or --admin")
@@ -146,7 +146,7 @@ def token_create(company_id: UUID | None, admin: bool) -> None:
 def token_revoke(token_id: UUID) -> None:
     """Stop a token from working, by the id printed when it was made."""
     from domain.errors import NotFound
-    from sambung.api_tokens import revoke_token
+    from infra.api_tokens import revoke_token
 
     try:
         revoke_token(bootstrap.current().log, token_id)
@@ -379,7 +379,7 @@ def _refused_cleanly() -> Iterator[None]:
 @click.option("--exit", "exit_after", is_flag=True, help="Stop after printing; status 0 if exact.")
 def demo(exit_after: bool) -> None:
     """Seed both sandboxes, sync a month of a café into Jurnal, and show it (see README)."""
-    from sambung.config import Config
+    from infra.config import Config
     from sambung.demo import run_demo
 
     raise SystemExit(run_demo(Config.from_env(), exit_after=exit_after))

@@ -41,10 +41,10 @@ from zoneinfo import ZoneInfo
 import click
 import requests
 
-from sambung.api_tokens import issue_token
-from sambung.bootstrap import Container
-from sambung.config import Config
-from sambung.embedded import ensure_redis, stop_redis
+from infra.api_tokens import issue_token
+from infra.bootstrap import Container
+from infra.config import Config
+from infra.embedded import ensure_redis, stop_redis
 from sambung.supervisor import Child, ProcessTree, child_env
 from sandbox.serving import RunningServer, serve_in_thread
 
@@ -287,7 +287,7 @@ def tell_the_story(demo: Demo) -> list[str]:
 
 def _jurnal(demo: Demo) -> Any:
     """A Jurnal client as the accountant's own tools would use it, sharing Sambung's budget."""
-    from sambung.connections import jurnal_client
+    from services.connections import jurnal_client
 
     return jurnal_client(demo.container, JURNAL_CLIENT_ID, JURNAL_CLIENT_SECRET)
 

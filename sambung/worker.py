@@ -13,8 +13,8 @@ import threading
 
 from rq import SimpleWorker
 
+from infra.bootstrap import QUEUE_NAMES, Container
 from projections import runner
-from sambung.bootstrap import QUEUE_NAMES, Container
 
 
 def run_worker(container: Container, *, burst: bool = False, name: str | None = None) -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from sambung import bootstrap
-from sambung.bootstrap import Container
-from sambung.config import Config
-from sambung.embedded import ensure_redis, stop_redis
+from infra import bootstrap
+from infra.bootstrap import Container
+from infra.config import Config
+from infra.embedded import ensure_redis, stop_redis
 from tests.postgres_server import PostgresServer, PostgresUnavailable, running_postgres
 
 # The gateway's fixtures (an app on SQLite and Redis, tokens, tenants); see that module.

@@ -23,15 +23,15 @@ from uuid import UUID
 import pytest
 import requests
 
+from infra import bootstrap
+from infra.bootstrap import Container
+from infra.config import Config
 from jobs.setting_lock import acquire
-from sambung import bootstrap
-from sambung.bootstrap import Container
-from sambung.config import Config
-from sambung.connections import connect_moka_with_tokens, register_company
 from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.moka import Settings
 from sandbox.serving import RunningServer, serve_in_thread
+from services.connections import connect_moka_with_tokens, register_company
 from tests.moka_support import SMALL_OUTLET, WEBHOOK_SECRET, Moka, running_moka
 
 PAYMENT_ACCOUNTS = {
@@ -192,7 +192,7 @@ def work(container: Container) -> None:
     """Run the queued jobs to the end in this process, as a worker would."""
     from rq import SimpleWorker
 
-    from sambung.bootstrap import QUEUE_NAMES
+    from infra.bootstrap import QUEUE_NAMES
 
     queues = [container.queue(name) for name in QUEUE_NAMES]
     SimpleWorker(queues, connection=container.redis).work(burst=True, with_scheduler=False)
@@ -215,7 +215,7 @@ def gateway_for(stack: Stack) -> Iterator[str]:
 
 
 def make_tags(stack: Stack, *names: str) -> None:
-    from sambung.connections import jurnal_client
+    from services.connections import jurnal_client
 
     credentials = stack.container.log.jurnal_credentials(stack.company_id)
     client = jurnal_client(stack.container, credentials.client_id, credentials.client_secret)

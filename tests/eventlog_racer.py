@@ -9,8 +9,8 @@ import time
 from typing import Any
 from uuid import UUID
 
-from sambung.config import Config
-from sambung.eventlog import open_event_log
+from infra.config import Config
+from infra.eventlog import open_event_log
 
 
 def append_payments(

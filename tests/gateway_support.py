@@ -22,11 +22,11 @@ from flask.testing import FlaskClient
 from domain.log import RunKind, RunMethod, RunStatus
 from domain.moka_webhooks import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign_webhook_body
 from gateway.app import create_app
-from sambung import bootstrap
-from sambung.api_tokens import issue_token
-from sambung.bootstrap import Container
-from sambung.config import Config
-from sambung.jsonlog import JsonFormatter
+from infra import bootstrap
+from infra.api_tokens import issue_token
+from infra.bootstrap import Container
+from infra.config import Config
+from infra.jsonlog import JsonFormatter
 
 WEBHOOK_SECRET = "gateway-test-webhook-secret"
 JURNAL_SECRET = "jurnal-secret-PLAINTEXT-must-never-leak"

@@ -12,9 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from domain.log import DocumentKind, RunStatus, run_status
-from projections.schema import TABLES, TRACKING_TABLE
-from sambung.bootstrap import Container
-from sambung.eventlog import EventLog
+from infra.bootstrap import Container
+from infra.eventlog import EventLog
+from infra.readmodel_schema import TABLES, TRACKING_TABLE
 
 WIB = timezone(timedelta(hours=7))
 DAY = date(2024, 5, 2)

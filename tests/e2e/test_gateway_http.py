@@ -12,9 +12,9 @@ import requests
 
 from domain.log import PaymentReceived
 from gateway.app import create_app
-from sambung import bootstrap
-from sambung.api_tokens import issue_token
-from sambung.bootstrap import Container
+from infra import bootstrap
+from infra.api_tokens import issue_token
+from infra.bootstrap import Container
 from sandbox.serving import serve_in_thread
 from tests.gateway_support import WEBHOOK_SECRET, customer, envelope, signed
 from tests.moka_support import running_moka

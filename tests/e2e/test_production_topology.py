@@ -45,7 +45,7 @@ from domain.mapping import sale_invoice_custom_id
 from domain.mapping.errors import NotExpressible
 from domain.mapping.follow_ups import follow_up_custom_ids
 from domain.mapping.setting import setting_from_json
-from sambung.embedded import ensure_redis, stop_redis
+from infra.embedded import ensure_redis, stop_redis
 from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.jurnal.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET

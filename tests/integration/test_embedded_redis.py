@@ -2,7 +2,7 @@ import multiprocessing
 
 import redis
 
-from sambung.embedded import ensure_redis, stop_redis
+from infra.embedded import ensure_redis, stop_redis
 
 
 def _url_from_another_process(data_dir, queue):

@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import sqlite3
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import uuid4, uuid5
@@ -28,11 +29,11 @@ from domain.log import (
     SyncFinished,
     SyncRequested,
 )
-from sambung import bootstrap
-from sambung.bootstrap import Container
+from infra import bootstrap
+from infra.bootstrap import Container
+from infra.eventlog import EventLog, open_event_log
+from infra.secrets import SecretBox
 from sambung.cli import main
-from sambung.eventlog import EventLog, open_event_log
-from sambung.secrets import SecretBox
 from tests.eventlog_racer import append_payments
 
 WIB = timezone(timedelta(hours=7))
@@ -609,3 +610,86 @@ def test_processes_starting_together_open_a_fresh_store_without_tripping_on_each
         store.close()
     assert failures == []
     assert len(opened) == 4
+
+
+# -- topics written before the move to infra/ ---------------------------------------------------
+
+
+def rename_topics(config, table, old, new):
+    """Rewrite the store's rows as an older release wrote them: topics under `old` become
+    `new`. Returns the class names whose rows were rewritten."""
+    update = (
+        f"UPDATE {table} SET topic = replace(topic, '{old}', '{new}') WHERE topic LIKE '{old}%'"
+    )
+    select = f"SELECT DISTINCT topic FROM {table} WHERE topic LIKE '{new}%'"
+    if config.uses_postgres:
+        env = config.postgres
+        with psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=int(env["POSTGRES_PORT"]),
+            user=env["POSTGRES_USER"],
+            dbname=env["POSTGRES_DBNAME"],
+        ) as connection:
+            connection.execute(update)
+            rows = connection.execute(select).fetchall()
+    else:
+        connection = sqlite3.connect(config.sqlite_path)
+        try:
+            with connection:
+                connection.execute(update)
+            rows = connection.execute(select).fetchall()
+        finally:
+            connection.close()
+    return {row[0].removeprefix(new) for row in rows}
+
+
+def test_a_store_written_before_the_move_to_infra_reads_and_appends_as_before(container, log):
+    """Stores written while the event log was `sambung/eventlog.py` hold its bookkeeping events
+    under `sambung.eventlog:...` topics: indexes, dedup versions, outcomes, the checkpoint and
+    the posting cursor read from them, and new events follow them in the same streams."""
+    setting_id = setting(log)
+    sale = log.receive(setting_id, "payment", payment(1), "webhook")
+    log.record_posted(
+        setting_id,
+        kind="sales_invoice",
+        custom_id="moka-pay-1",
+        jurnal_id=4711,
+        moka_reference="P000001",
+        resolves=sale.position,
+    )
+    log.finish_run(log.request_run(setting_id, "master_data", "Manual").run_id, status="Sukses")
+    until = datetime(2024, 5, 3, 22, tzinfo=WIB)
+    run_id = log.request_run(setting_id, "transactions", "Otomatis").run_id
+    log.finish_run(run_id, status="Sukses", checkpoint=until)
+    log.advance_posting_cursor(setting_id, sale.position)
+    [company_id] = [c.id for c in log.list_companies()]
+
+    renamed = rename_topics(
+        container.config, log.recorder.events_table_name, "infra.eventlog:", "sambung.eventlog:"
+    )
+    assert renamed == {
+        "VersionRecorded",
+        "OutcomeRecorded",
+        "CheckpointAdvanced",
+        "PostingCursorAdvanced",
+        "IndexChanged",
+    }
+
+    before_the_move = open_event_log(container.config)
+    try:
+        assert [c.id for c in before_the_move.list_companies()] == [company_id]
+        assert before_the_move.settings_for_outlet("4522") == [setting_id]
+        assert not before_the_move.receive(setting_id, "payment", payment(1), "pull").stored
+        newer = payment(1, minute=5, total_collected=1.0)
+        assert before_the_move.receive(setting_id, "payment", newer, "pull").stored
+        outcome = before_the_move.last_outcome(setting_id, "moka-pay-1")
+        assert isinstance(outcome, DocumentPosted) and outcome.jurnal_id == "4711"
+        assert before_the_move.transactions_checkpoint(setting_id) == until
+        assert before_the_move.posting_cursor(setting_id) == sale.position
+        head = before_the_move.head(setting_id)
+        assert head > sale.position and before_the_move.has_unprocessed(setting_id)
+        before_the_move.advance_posting_cursor(setting_id, head)
+        assert before_the_move.posting_cursor(setting_id) == head
+        assert not before_the_move.has_unprocessed(setting_id)
+    finally:
+        before_the_move.close()

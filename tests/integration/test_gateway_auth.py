@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from domain.api_tokens import ApiToken, hash_token
 from gateway.routing import ApiBlueprint
-from sambung import bootstrap
-from sambung.api_tokens import authenticate, issue_token, revoke_token
+from infra import bootstrap
+from infra.api_tokens import authenticate, issue_token, revoke_token
 from sambung.cli import main
 from tests.gateway_support import finish_master_data, make_tenant, setting_fields
 

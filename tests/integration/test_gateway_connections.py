@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 
 from gateway.app import create_app
-from sambung import bootstrap
-from sambung.bootstrap import Container
+from infra import bootstrap
+from infra.bootstrap import Container
 from sandbox.jurnal import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import serve_in_thread
@@ -58,7 +58,7 @@ def api(connected_container):
 
 @pytest.fixture
 def operator(connected_container):
-    from sambung.api_tokens import issue_token
+    from infra.api_tokens import issue_token
 
     return {"Authorization": f"Bearer {issue_token(connected_container.log, admin=True).token}"}
 

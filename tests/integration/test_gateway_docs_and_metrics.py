@@ -11,7 +11,7 @@ import redis
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
-from sambung import metrics
+from infra import metrics
 from tests.gateway_support import customer, deliver, envelope, make_tenant
 
 # -- OpenAPI ----------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ import logging
 import pytest
 
 from gateway.app import create_app
-from sambung import bootstrap
-from sambung.api_tokens import issue_token
-from sambung.bootstrap import Container
+from infra import bootstrap
+from infra.api_tokens import issue_token
+from infra.bootstrap import Container
 from sandbox.jurnal import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import serve_in_thread

@@ -9,7 +9,7 @@ import pytest
 
 from domain.log import CustomerReceived, ItemReceived, PaymentReceived
 from gateway.app import create_app
-from sambung.bootstrap import Container
+from infra.bootstrap import Container
 from tests.gateway_support import (
     OUTLET,
     customer,

@@ -1,8 +1,8 @@
 import redis
 
 from gateway.app import create_app
-from sambung.bootstrap import Container
-from sambung.config import Config
+from infra.bootstrap import Container
+from infra.config import Config
 
 
 def test_healthz_answers_without_touching_any_dependency(tmp_path):

@@ -7,9 +7,9 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from infra.bootstrap import Container
 from projections.queries import open_errors, reconciliation, sync_history
 from projections.runner import VIEWS, Projector, catch_up, projector, rebuild, run_forever
-from sambung.bootstrap import Container
 from sambung.cli import main
 from tests.projection_support import (
     DAY,
@@ -221,8 +221,8 @@ def test_views_of_an_older_layout_are_rebuilt_from_the_log(container, config, lo
 def test_a_connection_the_server_dropped_is_replaced_by_the_next_request(postgres_env, tmp_path):
     import psycopg
 
-    from projections.store import ViewStore
-    from sambung.config import Config
+    from infra.config import Config
+    from infra.readmodels import ViewStore
 
     config = Config.from_env({**postgres_env, "SAMBUNG_DATA_DIR": str(tmp_path)})
     views = ViewStore(config)

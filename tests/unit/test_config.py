@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from sambung.config import Config, ConfigError
+from infra.config import Config, ConfigError
 
 
 def test_nothing_configured_means_the_embedded_default():

@@ -18,14 +18,24 @@ import pytest
 import yaml
 from eventsourcing.postgres import PostgresFactory
 
+from infra.config import Config
 from sambung.cli import main as cli
-from sambung.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
 # Where the code reads its environment: the application, not the tests.
-SOURCES = ("sambung", "gateway", "jobs", "projections", "clients", "domain", "wsgi.py")
+SOURCES = (
+    "sambung",
+    "infra",
+    "services",
+    "gateway",
+    "jobs",
+    "projections",
+    "clients",
+    "domain",
+    "wsgi.py",
+)
 # An environment variable's name as the code spells it: a string literal.
 NAME = re.compile(r"[\"']([A-Z][A-Z0-9]*_[A-Z0-9_]+)[\"']")
 
@@ -158,7 +168,7 @@ def test_every_variable_set_is_one_the_code_reads(where: str) -> None:
 
 
 def test_the_example_names_every_variable_the_configuration_reads() -> None:
-    config_source = (ROOT / "sambung" / "config.py").read_text()
+    config_source = (ROOT / "infra" / "config.py").read_text()
     read = set(re.findall(r'env(?:\.get)?\(\s*"([A-Z][A-Z0-9_]+)"', config_source))
     read |= set(re.findall(r'_positive_int\(env, "([A-Z][A-Z0-9_]+)"', config_source))
     assert {"SAMBUNG_SECRET_KEY", "REDIS_URL", "JURNAL_SETTLE_MS"} <= read  # the regexes work

@@ -4,8 +4,8 @@ import stat
 import pytest
 
 from domain.sealed import Sealed
-from sambung.config import Config, ConfigError
-from sambung.secrets import SecretBox, SecretKeyMissing, secret_box
+from infra.config import Config, ConfigError
+from infra.secrets import SecretBox, SecretKeyMissing, secret_box
 
 KEY = "a-long-enough-test-key"
 NEW_KEY = "another-long-enough-key"
@@ -50,7 +50,7 @@ def test_a_tampered_secret_does_not_open():
 
 def test_a_laptop_install_generates_a_private_key_once_and_says_so(tmp_path, caplog):
     config = Config.from_env({"SAMBUNG_DATA_DIR": str(tmp_path)})
-    with caplog.at_level(logging.WARNING, logger="sambung.secrets"):
+    with caplog.at_level(logging.WARNING, logger="infra.secrets"):
         first = secret_box(config)
     assert "SAMBUNG_SECRET_KEY is not set" in caplog.text
     assert stat.S_IMODE(config.secret_key_path.stat().st_mode) == 0o600

@@ -36,8 +36,8 @@ from clients.moka import (
 )
 from domain.errors import CompanyInvalid, MokaConnectionInvalid
 from domain.settings import Company, MokaConnection
-from sambung.bootstrap import Container
-from sambung.eventlog import EventLog
+from infra.bootstrap import Container
+from infra.eventlog import EventLog
 
 log = logging.getLogger(__name__)
 

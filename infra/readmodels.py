@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from projections.schema import SCHEMA_VERSION, TABLES, TRACKING_TABLE, create_statements
-from sambung.config import Config
+from infra.config import Config
+from infra.readmodel_schema import SCHEMA_VERSION, TABLES, TRACKING_TABLE, create_statements
 
 Row = tuple[Any, ...]
 TRACKER = "views"

@@ -6,7 +6,7 @@ HKDF-SHA256 into a 256-bit AES key. Every sealed value records the id of the key
 ciphertext as associated data, so a value cannot be passed off as sealed by another key.
 
 Only sealed values reach aggregates and events; plaintext exists in memory only while a client
-uses it, and the types that carry it (`JurnalCredentials`, `MokaTokens` in `sambung.eventlog`)
+uses it, and the types that carry it (`JurnalCredentials`, `MokaTokens` in `infra.eventlog`)
 hide it from `repr`.
 
 A laptop install with no `SAMBUNG_SECRET_KEY` generates a random key into
@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from domain.sealed import Sealed
-from sambung.config import Config, ConfigError
+from infra.config import Config, ConfigError
 
 log = logging.getLogger(__name__)
 

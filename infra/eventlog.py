@@ -29,6 +29,12 @@ on is a unique constraint of the store, never a read-then-write in Python:
   by `custom_id`, so `last_outcome` is one indexed read, and recording the same posting twice
   stores it once.
 
+- **Topics.** The bookkeeping events below are stored under topics that embed this module's
+  path. The module moved from `sambung/eventlog.py` to `infra/eventlog.py`; new events are
+  written as `infra.eventlog:...`, and the former `sambung.eventlog:...` topics are registered
+  as aliases so stores written before the move read unchanged. Keep the aliases as long as such
+  stores may exist. Setting logs (`domain.log`) and aggregates (`domain.settings`) did not move.
+
 Readers page through one setting's log (`read`), or through every setting's log in global order
 (`read_all`, for projections that poll from their own tracking position: SQLite has no
 subscriptions). The global order is the store's notification id: it only grows, and with the
@@ -53,7 +59,7 @@ from uuid import UUID, uuid4, uuid5
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, register_topic
 
 from domain.errors import (
     CompanyNotFound,
@@ -98,8 +104,8 @@ from domain.settings import (
     MokaConnection,
     Setting,
 )
-from sambung.config import Config
-from sambung.secrets import SecretBox, secret_box
+from infra.config import Config
+from infra.secrets import SecretBox, secret_box
 
 MAX_PAGE = 10_000
 RECEIVE_BATCH = 200
@@ -147,7 +153,8 @@ def _connections_index_id(company_id: UUID) -> UUID:
 
 
 # -- bookkeeping events (not part of any setting's log) ---------------------------------------
-# Their topics embed this module's path: renaming them is a data migration.
+# Their topics embed this module's path: renaming them is a data migration (see the module
+# docstring, **Topics**).
 
 
 class VersionRecorded(DomainEvent):
@@ -181,6 +188,18 @@ class PostingCursorAdvanced(DomainEvent):
 class IndexChanged(DomainEvent):
     member: UUID
     present: bool
+
+
+# Stores written before the move to `infra/` hold these events under `sambung.eventlog:...`.
+_FORMER_MODULE = "sambung.eventlog"
+for _moved in (
+    VersionRecorded,
+    OutcomeRecorded,
+    CheckpointAdvanced,
+    PostingCursorAdvanced,
+    IndexChanged,
+):
+    register_topic(f"{_FORMER_MODULE}:{_moved.__qualname__}", _moved)
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -436,7 +455,7 @@ class EventLog(Application[UUID]):
 
     def reseal_secrets(self) -> int:
         """Re-seal every secret not sealed with the current key; return how many aggregates
-        changed. See `sambung.secrets` for the rotation procedure."""
+        changed. See `infra.secrets` for the rotation procedure."""
         resealed = 0
         for company in self.list_companies():
             if not self.secrets.is_current(company.jurnal_client_secret):

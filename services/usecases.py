@@ -28,11 +28,11 @@ from domain.errors import (
 from domain.log import LogEvent
 from domain.settings import Company, MokaConnection, Setting
 from gateway.errors import ApiError, code_of
+from infra.api_tokens import Principal
+from infra.bootstrap import Container
 from jobs import dispatch, replay
 from projections import queries
-from sambung import connections
-from sambung.api_tokens import Principal
-from sambung.bootstrap import Container
+from services import connections
 
 # -- companies --------------------------------------------------------------------------------
 

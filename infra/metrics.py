@@ -6,7 +6,7 @@ on the server, one round trip). `GET /metrics` renders them all in Prometheus te
 
 Anyone may count, without Flask:
 
-    from sambung import metrics
+    from infra import metrics
     metrics.increment(redis, metrics.POSTINGS, {"kind": "sales_invoice", "outcome": "posted"})
     metrics.count_jurnal_call(redis, resource="sales_invoices", status=429)
     metrics.observe(redis, metrics.POSTING_LAG, seconds)

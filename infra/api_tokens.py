@@ -15,7 +15,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.api_tokens import TOKEN_PREFIX, ApiToken, hash_token
 from domain.errors import NotFound
-from sambung.eventlog import EventLog
+from infra.eventlog import EventLog
 
 
 class ApiTokenNotFound(NotFound):

@@ -15,10 +15,10 @@ from functools import cached_property
 import redis
 from rq import Queue
 
-from projections.store import ViewStore
-from sambung.config import Config
-from sambung.embedded import ensure_redis
-from sambung.eventlog import EventLog, open_event_log
+from infra.config import Config
+from infra.embedded import ensure_redis
+from infra.eventlog import EventLog, open_event_log
+from infra.readmodels import ViewStore
 
 QUEUE_NAMES = ("postings", "sync", "default")
 

@@ -1,0 +1,120 @@
+"""The floors hold, read from the import graph of the source tree (with `ast`, importing nothing):
+the shell `sambung/` is imported by no room but `wsgi.py` and the tests; the ground floor `infra/`
+imports none of the rooms above it; `domain/` imports no other room."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ROOMS = (
+    "domain",
+    "infra",
+    "services",
+    "clients",
+    "projections",
+    "jobs",
+    "gateway",
+    "sandbox",
+    "bench",
+    "sambung",
+)
+SKIPPED = {".venv", ".git", "tests", "build", "dist"}
+
+
+def source_modules(root: Path = ROOT) -> dict[str, Path]:
+    """Every application module under `root` by dotted name (`infra.eventlog`), tests excluded."""
+    found: dict[str, Path] = {}
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if SKIPPED & set(relative.parts) or relative.parts[0].endswith(".egg-info"):
+            continue
+        parts = list(relative.with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def imported_modules(module: str, path: Path) -> set[str]:
+    """The absolute names a module imports, at any depth (imports inside functions count)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def room_of(name: str) -> str:
+    return name.split(".")[0]
+
+
+def offences(importer_rooms: set[str], forbidden: set[str], root: Path = ROOT) -> list[str]:
+    found = []
+    for module, path in source_modules(root).items():
+        if room_of(module) not in importer_rooms:
+            continue
+        for name in sorted(imported_modules(module, path)):
+            if room_of(name) in forbidden and room_of(name) != room_of(module):
+                found.append(f"{module} ({path.relative_to(root)}) imports {name}")
+    return found
+
+
+def test_the_tree_is_read() -> None:
+    """The walk finds the modules the rules speak of, so an empty graph cannot pass."""
+    modules = source_modules()
+    assert {"wsgi", "sambung.cli", "infra.eventlog", "infra.bootstrap", "domain.settings"} <= set(
+        modules
+    )
+    assert "infra.config" in imported_modules("infra.eventlog", modules["infra.eventlog"])
+    assert {"gateway.app", "gateway.app.create_app"} <= imported_modules("wsgi", modules["wsgi"])
+
+
+@pytest.mark.parametrize(
+    ("importers", "forbidden"),
+    [
+        # The shell sits on top: below it, nothing imports it (wsgi.py and tests are the
+        # entry points that may).
+        (set(ROOMS) - {"sambung"}, {"sambung"}),
+        # The ground floor imports nothing from the floors above it.
+        ({"infra"}, {"jobs", "projections", "gateway", "services", "sambung"}),
+        # The domain is pure: no other room of the application.
+        ({"domain"}, set(ROOMS) - {"domain"}),
+    ],
+    ids=["nothing-below-imports-the-shell", "infra-imports-no-upper-floor", "domain-is-alone"],
+)
+def test_floor_rule(importers: set[str], forbidden: set[str]) -> None:
+    found = offences(importers, forbidden)
+    assert not found, "imports that break the floors:\n" + "\n".join(found)
+
+
+def test_a_breach_fails_naming_the_module(tmp_path: Path) -> None:
+    """On a tree that breaks the rules, the check names each offending module and what it
+    imports, including imports inside functions and relative ones."""
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "__init__.py").write_text("")
+    (tmp_path / "infra" / "eventlog.py").write_text(
+        "import domain.log\n\ndef f():\n    from ..jobs import sync\n"
+    )
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "sync.py").write_text("from sambung import cli\nimport infra.eventlog\n")
+    assert offences({"infra"}, {"jobs", "sambung"}, tmp_path) == [
+        "infra.eventlog (infra/eventlog.py) imports jobs",
+        "infra.eventlog (infra/eventlog.py) imports jobs.sync",
+    ]
+    assert offences({"jobs"}, {"sambung"}, tmp_path) == [
+        "jobs.sync (jobs/sync.py) imports sambung",
+        "jobs.sync (jobs/sync.py) imports sambung.cli",
+    ]
