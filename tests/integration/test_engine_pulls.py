@@ -12,7 +12,7 @@ import pytest
 
 from domain.log import PaymentReceived
 from jobs import sync
-from sambung.connections import jurnal_client
+from services.connections import jurnal_client
 from tests.engine_support import built_stack
 from tests.moka_support import READINGS
 
