@@ -175,3 +175,28 @@ def test_a_tax_changed_in_the_outlet_is_seen_by_the_next_master_data_sync(stack)
     client = jurnal_client(stack.container, "sandbox-jurnal-client", "sandbox-jurnal-secret")
     found = client.find_by_name("taxes", "Jaksel | PB1 Baru", refresh=True)
     assert found is not None and float(found["rate"]) == 11
+
+
+@pytest.mark.parametrize("revoke_on_use", [False, True], ids=["strict-rotation", "revoke-on-use"])
+def test_a_lost_token_answer_ends_in_a_working_or_clearly_flagged_connection(stack, revoke_on_use):
+    setting_id = recent_setting(stack)
+    stack.sell(created_at=ago(minutes=1))
+    stack.moka.control("POST", "/settings", json={"refresh_token_revoked_on_use": revoke_on_use})
+    tokens = stack.container.log.moka_tokens(stack.connection_id)
+    stack.moka.control("POST", "/tokens/expire", json={"access_token": tokens.access_token})
+    stack.moka.control("POST", "/faults", json={"drop_token_responses": 1})
+    log = stack.container.log
+    run = log.request_run(setting_id, "transactions", "Manual").run_id
+    counts = sync.run_transactions_sync(stack.container, setting_id, run)
+    finished = log.get_run(run)
+    if revoke_on_use:
+        # The retried refresh found the old refresh token still valid: the sync went through.
+        assert finished.error is None and counts["sales"] == {"synced": 1, "total": 1}
+        assert log.moka_tokens(stack.connection_id).refresh_token != tokens.refresh_token
+        return
+    assert finished.status.value == "Gagal" and stack.counts()["sales_invoices"] == 0
+    assert "hubungkan Moka lagi" in finished.error and "connect Moka again" in finished.error
+    # The next run asks once more (a new process may not know) and fails the same way: no loop.
+    again = log.request_run(setting_id, "transactions", "Manual").run_id
+    sync.run_transactions_sync(stack.container, setting_id, again)
+    assert "connect Moka again" in log.get_run(again).error
