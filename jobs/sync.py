@@ -35,7 +35,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from clients.moka import MokaClient, MokaError
-from clients.moka.invoices import shows_money_in, with_invoice_payments
+from clients.moka.invoices import carry_inferred, shows_money_in, with_invoice_payments
 from domain.errors import RunAlreadyFinished
 from domain.log import RunStatus, run_status
 from domain.mapping import (
@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (done, total)
 
 PULL_OVERLAP = timedelta(minutes=5)
+PAGE = 200  # payments appended to the log at once
 LOCK_WAIT_SECONDS = 15 * 60
 DEFERRED_WAITS = (5, 15, 30, 60, 120, 300)
 
@@ -233,32 +234,36 @@ def pull_payments(
     for payment in client.iter_latest_transactions(outlet, since=since, until=until):
         if _business_date(payment) >= first_day:
             changed[str(payment["id"])] = payment
-    rescanned: dict[str, dict[str, Any]] = {}
+    brought: list[dict[str, Any]] = []
     if rescan_from is not None and rescan_from < since:
+        page: list[dict[str, Any]] = []
         for payment in client.iter_latest_transactions(
             outlet, since=rescan_from, until=until, time_filter="created_at"
         ):
-            key = str(payment["id"])
-            if key not in changed and _business_date(payment) >= first_day:
-                rescanned[key] = payment
+            if str(payment["id"]) not in changed and _business_date(payment) >= first_day:
+                page.append(payment)
+            if len(page) >= PAGE:
+                brought += _append_in_pages(container, setting, page, lock, new=True)
+                page = []
+        brought += _append_in_pages(container, setting, page, lock, new=True)
     if rescan_from is not None:
+        paid_later: list[dict[str, Any]] = []
         end = until.astimezone(ZoneInfo(container.config.timezone)).date()
         for row in client.iter_invoices(outlet, start=first_day, end=end, time_filter="created_at"):
-            if not shows_money_in(row):
-                continue
             key = str(row["id"])
             held = container.log.latest_record(setting.id, "payment", key)
-            current = changed.get(key) or rescanned.get(key) or held
-            merged = None
-            if current is not None:
-                merged = with_invoice_payments(current, row, held, noticed_at=until)
-            if merged is not None:
-                (changed if key in changed else rescanned)[key] = merged
-    wanted = _append_in_pages(container, setting, list(changed.values()), lock)
-    if rescanned:
-        stored = _append_in_pages(container, setting, list(rescanned.values()), lock, new=True)
-        wanted += stored
-    return wanted
+            current = changed.get(key) or held
+            if current is None or not shows_money_in(row):
+                continue
+            merged = with_invoice_payments(current, row, held, noticed_at=until)
+            if merged is not None and key in changed:
+                changed[key] = merged
+            elif merged is not None:
+                paid_later.append(merged)
+        brought += _append_in_pages(container, setting, paid_later, lock, new=True)
+    pulled = _append_in_pages(container, setting, list(changed.values()), lock) + brought
+    # One entry per payment, its newest version: a re-scanned invoice may be followed up too.
+    return list({str(p["id"]): p for p in pulled}.values())
 
 
 def _append_in_pages(
@@ -269,13 +274,18 @@ def _append_in_pages(
     *,
     new: bool = False,
 ) -> list[dict[str, Any]]:
-    """Append payments to the log, 200 at a time; returns them all, or with `new` only those
-    the log did not hold yet."""
+    """Append payments to the log, `PAGE` at a time, keeping the invoice payments inferred
+    before; returns them all, or with `new` only those the log did not hold yet."""
     kept: list[dict[str, Any]] = []
-    for start in range(0, len(payments), 200):
+    for start in range(0, len(payments), PAGE):
         if lock is not None:
             lock.ensure_held()
-        page = payments[start : start + 200]
+        page = [
+            carry_inferred(p, container.log.latest_record(setting.id, "payment", str(p["id"])))
+            if p.get("payment_type") == "invoice"
+            else p
+            for p in payments[start : start + PAGE]
+        ]
         results = container.log.receive_many(setting.id, "payment", page, "pull")
         kept += [p for p, r in zip(page, results, strict=True) if r.stored or not new]
     return kept

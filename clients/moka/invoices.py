@@ -48,14 +48,7 @@ def with_invoice_payments(
     records inferred before (from `held`, the version the log holds: Moka's own copy never has
     them); None when nothing is new. An inferred payment is dated by the row's `updated_at`
     when Moka moved it, else by `noticed_at` (when the pull saw it)."""
-    records = list(payment.get("invoice_payment_records") or [])
-    shown = {r.get("uuid") for r in records}
-    carried = [
-        r
-        for r in (held or {}).get("invoice_payment_records") or []
-        if r.get("inferred") and r.get("uuid") not in shown
-    ]
-    records += carried
+    records, carried = _with_carried(payment, held)
     recorded = sum((_money(r.get("amount")) for r in records), ZERO)
     paid = _money(row.get("amount_pay"))
     if invoice_is_settled(row):
@@ -76,6 +69,26 @@ def with_invoice_payments(
         "inferred": True,
     }
     return {**payment, "invoice_payment_records": [*records, record], "updated_at": seen_at}
+
+
+def carry_inferred(payment: Mapping[str, Any], held: Mapping[str, Any] | None) -> Json:
+    """`payment` as Moka shows it, plus the records inferred earlier (from `held`, the version
+    the log holds): a copy without them would hide money already posted as received."""
+    records, carried = _with_carried(payment, held)
+    return {**payment, "invoice_payment_records": records} if carried else dict(payment)
+
+
+def _with_carried(
+    payment: Mapping[str, Any], held: Mapping[str, Any] | None
+) -> tuple[list[Any], list[Any]]:
+    records = list(payment.get("invoice_payment_records") or [])
+    shown = {r.get("uuid") for r in records}
+    carried = [
+        r
+        for r in (held or {}).get("invoice_payment_records") or []
+        if r.get("inferred") and r.get("uuid") not in shown
+    ]
+    return records + carried, carried
 
 
 def _later(first: str, second: str) -> str:

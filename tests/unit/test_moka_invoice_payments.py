@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from clients.moka.invoices import shows_money_in, with_invoice_payments
+from clients.moka.invoices import carry_inferred, shows_money_in, with_invoice_payments
 
 CREATED = "2026-11-20T10:00:00.000000+07:00"
 NOTICED = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -77,3 +77,11 @@ def test_partial_payments_add_only_the_difference_and_keep_what_was_inferred_bef
 def test_records_moka_shows_are_trusted_as_they_are():
     shown = [{"uuid": "r1", "amount": Decimal(80000), "payment_type": "cash"}]
     assert with_invoice_payments(invoice(shown), row("paid", amount_pay=80000)) is None
+
+
+def test_moka_s_own_copy_of_a_later_version_keeps_the_payments_inferred_before():
+    first = with_invoice_payments(invoice(), row(amount_pay=30000), noticed_at=NOTICED)
+    later_copy = invoice(updated_at="2026-11-23T09:00:00.000000+07:00")  # a correction at the till
+    kept = carry_inferred(later_copy, first)
+    assert amounts(kept) == [Decimal(30000)] and kept["updated_at"] == later_copy["updated_at"]
+    assert carry_inferred(later_copy, None) == later_copy
