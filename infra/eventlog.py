@@ -491,8 +491,10 @@ class EventLog(Application[UUID]):
         name: str,
         start_date: date | str,
         default_customer: str,
-        sales_account: str,
-        purchase_account: str,
+        sales_account: str | None = None,
+        purchase_account: str | None = None,
+        sell_tax_account: str | None = None,
+        buy_tax_account: str | None = None,
         name_prefix: str = "",
         name_suffix: str = "",
         track_inventory: bool = False,
@@ -518,6 +520,8 @@ class EventLog(Application[UUID]):
             "sync_by_product_name": sync_by_product_name,
             "sales_account": sales_account,
             "purchase_account": purchase_account,
+            "sell_tax_account": sell_tax_account,
+            "buy_tax_account": buy_tax_account,
             "payment_accounts": payment_accounts or {},
         }
 

@@ -34,6 +34,7 @@ from clients.moka import (
     RetryPolicy,
     TokenSet,
 )
+from domain.chart import Chart, chart_from_jurnal
 from domain.errors import CompanyInvalid, MokaConnectionInvalid
 from domain.settings import Company, MokaConnection
 from infra.bootstrap import Container
@@ -109,6 +110,25 @@ def register_company(
                "package": company.package.value},
     )  # fmt: skip
     return company
+
+
+def company_chart(container: Container, company_id: UUID) -> Chart:
+    """The company's chart of accounts and default accounts, read from Jurnal now (a setting's
+    accounts are checked against it when the setting is made or changed)."""
+    credentials = container.log.jurnal_credentials(company_id)
+    client = jurnal_client(
+        container,
+        credentials.client_id,
+        credentials.client_secret,
+        max_attempts=2,
+        timeout=INTERACTIVE_TIMEOUT,
+    )
+    try:
+        active = _from_jurnal(client.company)
+        rows = _from_jurnal(lambda: list(client.iterate("accounts")))
+    finally:
+        client.session.close()
+    return chart_from_jurnal(rows, active)
 
 
 def _from_jurnal(call: Callable[[], T]) -> T:

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from domain.chart import check_setting_accounts, chosen_accounts
 from domain.errors import (
     CompanyNotFound,
     MasterDataNotSynced,
@@ -161,6 +162,7 @@ def create_setting(
 ) -> dict[str, Any]:
     _company(container, caller, body["company_id"])
     _connection(container, caller, body["moka_connection_id"])
+    check_accounts(container, body["company_id"], body)
     setting_id = container.log.create_setting(**body)
     return setting_view(container.log.get_setting(setting_id))
 
@@ -183,8 +185,16 @@ def show_setting(container: Container, caller: Principal, setting_id: UUID) -> d
 def change_setting(
     container: Container, caller: Principal, setting_id: UUID, changes: Mapping[str, Any]
 ) -> dict[str, Any]:
-    visible_setting(container, caller, setting_id)
+    setting = visible_setting(container, caller, setting_id)
+    check_accounts(container, setting.company_id, changes)
     return setting_view(container.log.update_setting(setting_id, changes))
+
+
+def check_accounts(container: Container, company_id: UUID, values: Mapping[str, Any]) -> None:
+    """The accounts `values` name must be in the company's chart as Jurnal has it now; Jurnal is
+    asked only when some account is named (an empty one is the company's default)."""
+    if chosen_accounts(values):
+        check_setting_accounts(values, connections.company_chart(container, company_id))
 
 
 def delete_setting(container: Container, caller: Principal, setting_id: UUID) -> None:

@@ -23,7 +23,7 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 def stack(request, tmp_path, redis_url):
     """The stack on SQLite (the store changes nothing here), under each reading of Moka."""
     store = {"SAMBUNG_DATA_DIR": str(tmp_path / "var")}
-    with built_stack(store, redis_url, READINGS[request.param]) as made:
+    with built_stack(store, redis_url, moka_settings=READINGS[request.param]) as made:
         yield made
 
 

@@ -11,9 +11,9 @@ from tests.moka_support import READINGS
 
 
 @pytest.fixture(params=sorted(READINGS))
-def stack(request, store_env, redis_url):
-    """The stack on each event store, under each reading of Moka's unknowns."""
-    with built_stack(store_env, redis_url, READINGS[request.param]) as made:
+def stack(request, store_env, redis_url, chart):
+    """The stack on each event store, with each chart, under each reading of Moka's unknowns."""
+    with built_stack(store_env, redis_url, chart, READINGS[request.param]) as made:
         yield made
 
 
