@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.log import PaymentReceived
+from domain.log import PaymentReceived, PostingFailed
 from jobs import sync
 from services.connections import jurnal_client
 from tests.engine_support import built_stack
@@ -30,7 +30,9 @@ def stack(request, tmp_path, redis_url):
 def recent_setting(stack):
     """A synced setting that starts today, so that its transactions are only this test's sales
     (the seeded month lies in 2024): little Jurnal work per test."""
-    return stack.synced_setting(start_date=datetime.now(JAKARTA).date())
+    setting_id = stack.synced_setting(start_date=datetime.now(JAKARTA).date())
+    assert not failures(stack, setting_id), failures(stack, setting_id)
+    return setting_id
 
 
 def transactions(stack, setting_id, now=None):
@@ -38,7 +40,16 @@ def transactions(stack, setting_id, now=None):
     run = log.request_run(setting_id, "transactions", "Manual").run_id
     counts = sync.run_transactions_sync(stack.container, setting_id, run, now=now)
     assert log.get_run(run).error is None, log.get_run(run).error
+    assert not failures(stack, setting_id), failures(stack, setting_id)
     return counts
+
+
+def failures(stack, setting_id):
+    log, found, after = stack.container.log, [], 0
+    while events := log.read(setting_id, after=after, limit=500):
+        found += [f"{e.kind}: {e.message}" for e in events if isinstance(e, PostingFailed)]
+        after = events[-1].position
+    return found
 
 
 def payments_logged(stack, setting_id):
