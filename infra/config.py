@@ -51,6 +51,9 @@ class Config:
     # Every transactions sync re-scans the sales created in this many trailing days, for the
     # refunds and late-arriving (offline) sales an `updated_at` window cannot see.
     moka_rescan_days: int = 35
+    # How often a setting with automatic sync is pulled for new payments (0: never). Moka sends
+    # no webhooks to a real account (reference §12.1), so this is its near-real-time path.
+    live_pull_seconds: int = 120
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -84,6 +87,7 @@ class Config:
             posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
             jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
             moka_rescan_days=_positive_int(env, "SAMBUNG_MOKA_RESCAN_DAYS", 35),
+            live_pull_seconds=_whole_number(env, "SAMBUNG_LIVE_PULL_SECONDS", 120),
         )
 
     def with_changes(self, **changes: Any) -> Config:
@@ -121,6 +125,10 @@ class Config:
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    return _whole_number(env, name, default, low=1)
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int = 0) -> int:
     raw = env.get(name)
     if not raw:
         return default
@@ -128,6 +136,6 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, not {value}")
+    if value < low:
+        raise ConfigError(f"{name} must be {'positive' if low else 'zero or more'}, not {value}")
     return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -42,6 +42,11 @@ from sandbox.moka.pricing import (
 
 Json = dict[str, Any]
 BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# A card, e-wallet or transfer moves whole rupiah, so a non-cash sale's amount due is rounded
+# down to the rupiah (in the customer's favour, like the cash rounding of the example), the
+# difference shown in `total_rounding_amount` (null when nothing was rounded). Inferred: Moka
+# does not say how it gets there (§15 item 7).
+WHOLE_RUPIAH = Rounding(Decimal(1), "down")
 
 
 class Ids:
@@ -119,6 +124,10 @@ class Cart:
     taxes: list[Charge] = field(default_factory=list)
     include_gratuity_tax: bool = False
     enable_rounding: bool = True
+    # The outlet's checkout settings, which every payment repeats (§7), whether or not this
+    # sale carries a tax or a service charge.
+    enable_tax: bool = True
+    enable_gratuity: bool = True
     tendered: Decimal | None = None
     cash_note: Decimal | None = None
     payment_note: str | None = None
@@ -164,14 +173,15 @@ def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
         ]
         inputs.append(LineInput(prices[index][1], line.quantity, given))
     is_invoice = cart.payment_type == "invoice"
-    rounds = cart.enable_rounding and cart.payment_type == "cash"
+    rounding = tender_rounding(cart.payment_type, ctx, enable_rounding=cart.enable_rounding)
     priced = price(
         inputs,
-        gratuities=cart.gratuities,
-        taxes=cart.taxes,
+        gratuities=cart.gratuities if cart.enable_gratuity else [],
+        taxes=cart.taxes if cart.enable_tax else [],
         include_gratuity_tax=cart.include_gratuity_tax,
-        rounding=ctx.rounding if rounds else None,
+        rounding=rounding,
     )
+    priced = _without_idle_rounding(priced, rounding)
     staff = cart.served_by or ctx.staff[0]
     payment_id = cart.payment_id or ids.uuid()
     created = cart.created_at
@@ -219,8 +229,8 @@ def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
         "tendered": total(tendered),
         "change": total(tendered - due) if cart.payment_type == "cash" else 0,
         "include_gratuity_tax": cart.include_gratuity_tax,
-        "enable_tax": bool(cart.taxes),
-        "enable_gratuity": bool(cart.gratuities),
+        "enable_tax": cart.enable_tax,
+        "enable_gratuity": cart.enable_gratuity,
         "card_type": cart.card_type,
         "card_no": cart.card_no,
         "transaction_date": display_date(created),
@@ -283,6 +293,26 @@ def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
         "total_rounding_amount": None if priced.rounding is None else total(priced.rounding),
         "order_id": ctx.next_order_id(),
     }
+
+
+def tender_rounding(
+    payment_type: str, ctx: PaymentContext, *, enable_rounding: bool
+) -> Rounding | None:
+    """How the amount due is rounded for a tender: cash by the outlet's cash rounding (when on),
+    other tenders to the whole rupiah. An invoice keeps its exact amount due (§9.2 item 6); its
+    later payments are whole rupiah or cash."""
+    if payment_type == "cash":
+        return ctx.rounding if enable_rounding else None
+    if payment_type == "invoice":
+        return None
+    return WHOLE_RUPIAH
+
+
+def _without_idle_rounding(priced: Priced, rounding: Rounding | None) -> Priced:
+    """A non-cash amount already whole was not rounded: its `total_rounding_amount` is null."""
+    if rounding is WHOLE_RUPIAH and priced.rounding == 0:
+        return replace(priced, rounding=None)
+    return priced
 
 
 def _cash_tendered(cart: Cart, due: Decimal) -> Decimal:
@@ -574,6 +604,11 @@ def refund_payment(
     bill_level = {row["discount_id"] for row in sale["payment_discounts"]}
     chosen = [lines[u] for u in lines if u in quantities]
     inputs = [_refund_line_input(line, quantities[line["uuid"]], bill_level) for line in chosen]
+    # A refund is rounded the way its sale was (cash to the outlet's increment, other tenders to
+    # the rupiah), or not at all if the sale was not rounded.
+    rounding = None
+    if sale["total_rounding_amount"] is not None:
+        rounding = tender_rounding(sale["payment_type"], ctx, enable_rounding=True)
     priced = price(
         inputs,
         gratuities=[
@@ -584,8 +619,9 @@ def refund_payment(
             Charge(r["tax_id"], r["name"], to_decimal(r["amount"])) for r in sale["payment_taxes"]
         ],
         include_gratuity_tax=bool(sale["include_gratuity_tax"]),
-        rounding=ctx.rounding if sale["total_rounding_amount"] is not None else None,
+        rounding=rounding,
     )
+    priced = _without_idle_rounding(priced, rounding)
     full = not sale["payment_refunds"] and all(
         quantities.get(u, 0) == c["quantity"] for u, c in lines.items()
     )
