@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -398,8 +397,7 @@ def _poster_with_retries(
                 poster.error = f"Jurnal stayed unavailable: {reason}"
                 return poster
             log.warning("sync of %s waits %ss: %s", setting_id, wait, reason)
-            time.sleep(wait)
-            lock.ensure_held()
+            lock.wait(wait)
         except Blocked as reason:
             poster.error = str(reason)
             return poster

@@ -69,15 +69,18 @@ class UpstreamUnavailable(Exception):
 def jurnal_client(
     container: Container, client_id: str, client_secret: str, **options: Any
 ) -> JurnalClient:
+    config = container.config
     return JurnalClient.with_hmac(
-        container.config.jurnal_base_url,
+        config.jurnal_base_url,
         client_id,
         client_secret,
         container.redis,
-        rate_limit_per_minute=container.config.jurnal_rate_limit_per_minute,
-        # Jurnal's hourly window is the minute limit sixty times over (reference §5).
-        rate_limit_per_hour=container.config.jurnal_rate_limit_per_minute * 60,
-        **{"settle_seconds": container.config.jurnal_settle_seconds, **options},
+        rate_limit_per_minute=config.jurnal_rate_limit_per_minute,
+        rate_limit_per_hour=config.jurnal_rate_limit_per_hour,
+        ip_rate_limit_per_minute=config.jurnal_ip_rate_limit_per_minute,
+        ip_rate_limit_per_hour=config.jurnal_ip_rate_limit_per_hour,
+        rate_window_seconds=config.jurnal_rate_window_seconds,
+        **{"settle_seconds": config.jurnal_settle_seconds, **options},
     )
 
 

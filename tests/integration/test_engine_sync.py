@@ -13,7 +13,7 @@ from tests.moka_support import READINGS
 @pytest.fixture(params=sorted(READINGS))
 def stack(request, store_env, redis_url, chart):
     """The stack on each event store, with each chart, under each reading of Moka's unknowns."""
-    with built_stack(store_env, redis_url, chart, READINGS[request.param]) as made:
+    with built_stack(store_env, redis_url, chart, moka_settings=READINGS[request.param]) as made:
         yield made
 
 
