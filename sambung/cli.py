@@ -179,6 +179,43 @@ def token_revoke(token_id: UUID) -> None:
     click.echo(f"token {token_id} revoked")
 
 
+@main.group()
+def user() -> None:
+    """Users of the admin UI."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--company", "company_id", type=click.UUID, help="A user of this company only.")
+@click.option("--admin", is_flag=True, help="An operator (every company).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from one line of standard input."
+)
+def user_add(email: str, company_id: UUID | None, admin: bool, password_stdin: bool) -> None:
+    """Make a user who signs in to the admin UI with EMAIL and a password."""
+    import sys
+
+    from domain.errors import DomainError
+    from services import audit
+    from services.users import add_person
+
+    if admin == (company_id is not None):
+        raise click.UsageError("give exactly one of --admin and --company ID")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with audit.acting_as(audit.cli_actor()):
+            made = add_person(
+                bootstrap.current(), email, password, company_id=company_id, admin=admin
+            )
+    except DomainError as refused:
+        raise click.ClickException(refused.message) from None
+    scope = "an operator" if admin else f"company {company_id}"
+    click.echo(f"user {made.email} ({made.user_id}) added for {scope}")
+
+
 @main.command()
 @click.argument("setting_id", type=click.UUID)
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)

@@ -145,6 +145,25 @@ def _from_jurnal(call: Callable[[], T]) -> T:
         raise UpstreamUnavailable("jurnal", _upstream_message("Jurnal", error)) from None
 
 
+def jurnal_catalogs(
+    container: Container, company_id: UUID, paths: tuple[str, ...]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every row of some of the company's Jurnal lists (accounts, tags...), read now, for a
+    person waiting on a form."""
+    credentials = container.log.jurnal_credentials(company_id)
+    client = jurnal_client(
+        container,
+        credentials.client_id,
+        credentials.client_secret,
+        max_attempts=2,
+        timeout=INTERACTIVE_TIMEOUT,
+    )
+    try:
+        return _from_jurnal(lambda: {path: list(client.iterate(path)) for path in paths})
+    finally:
+        client.session.close()
+
+
 # -- Moka -------------------------------------------------------------------------------------
 
 
@@ -205,14 +224,17 @@ def connect_moka_with_tokens(
         return _connect(container, company_id, store)
 
 
-def authorization_url(container: Container, company_id: UUID) -> str:
+def authorization_url(
+    container: Container, company_id: UUID, callback_path: str = CALLBACK_PATH
+) -> str:
     """Where to send the merchant's browser to allow access. The `state` remembers the company
-    for the callback, once, for `OAUTH_STATE_TTL` seconds."""
+    for the callback, once, for `OAUTH_STATE_TTL` seconds. The admin UI has its own callback
+    (`callback_path`), registered with Moka beside the API's."""
     container.log.get_company(company_id)
     state = secrets.token_urlsafe(24)
     container.redis.set(_STATE_KEY + state, str(company_id), ex=OAUTH_STATE_TTL)
     client = moka_client(container, InMemoryTokenStore())
-    return client.authorization_url(redirect_uri(container), state=state)
+    return client.authorization_url(redirect_uri(container, callback_path), state=state)
 
 
 def company_of_state(container: Container, state: str) -> UUID:
@@ -223,18 +245,20 @@ def company_of_state(container: Container, state: str) -> UUID:
     return UUID(company_id.decode() if isinstance(company_id, bytes) else company_id)
 
 
-def complete_authorization(container: Container, company_id: UUID, code: str) -> MokaConnection:
+def complete_authorization(
+    container: Container, company_id: UUID, code: str, callback_path: str = CALLBACK_PATH
+) -> MokaConnection:
     """The OAuth callback: trade the code for tokens and store the connection."""
     container.log.get_company(company_id)
     store = InMemoryTokenStore()
     client = moka_client(container, store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT)
     with _moka_errors("code"):
-        client.exchange_code(code, redirect_uri(container))
+        client.exchange_code(code, redirect_uri(container, callback_path))
         return _connect(container, company_id, store, client)
 
 
-def redirect_uri(container: Container) -> str:
-    return container.config.public_url + CALLBACK_PATH
+def redirect_uri(container: Container, callback_path: str = CALLBACK_PATH) -> str:
+    return container.config.public_url + callback_path
 
 
 def live_outlets(container: Container, connection_id: UUID) -> dict[str, str]:

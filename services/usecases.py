@@ -10,6 +10,7 @@ hangs off it (Moka connections, settings, runs, events). Anything else raises th
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -17,7 +18,13 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.chart import check_setting_accounts, chosen_accounts
+from domain.audit import Action
+from domain.chart import (
+    ACCOUNT_DEFAULTS,
+    CASH_AND_BANK,
+    check_setting_accounts,
+    chosen_accounts,
+)
 from domain.errors import (
     CompanyNotFound,
     MasterDataNotSynced,
@@ -33,7 +40,7 @@ from infra.api_tokens import Principal
 from infra.bootstrap import Container
 from jobs import dispatch, replay
 from projections import queries
-from services import connections
+from services import audit, connections
 
 # -- companies --------------------------------------------------------------------------------
 
@@ -49,7 +56,12 @@ def company_view(company: Company) -> dict[str, Any]:
 
 
 def register_company(container: Container, body: Mapping[str, Any]) -> dict[str, Any]:
-    return company_view(connections.register_company(container, **body))
+    company = connections.register_company(container, **body)
+    audit.record(
+        container, company.id, Action.COMPANY_ADDED, name=company.name,
+        jurnal_client_id=company.jurnal_client_id, package=company.package.value,
+    )  # fmt: skip
+    return company_view(company)
 
 
 def list_companies(container: Container, caller: Principal) -> list[dict[str, Any]]:
@@ -64,8 +76,12 @@ def show_company(container: Container, caller: Principal, company_id: UUID) -> d
 
 
 def set_quota(container: Container, company_id: UUID, quota: int) -> dict[str, Any]:
+    before = container.log.get_company(company_id).quota
     container.log.set_quota(company_id, quota)
-    return company_view(container.log.get_company(company_id))
+    company = container.log.get_company(company_id)
+    if company.quota != before:
+        audit.record(container, company_id, Action.QUOTA_CHANGED, quota=quota, was=before)
+    return company_view(company)
 
 
 def _company(container: Container, caller: Principal, company_id: UUID) -> Company:
@@ -87,9 +103,14 @@ def connection_view(connection: MokaConnection) -> dict[str, Any]:
     }
 
 
-def start_moka_authorization(container: Container, caller: Principal, company_id: UUID) -> str:
+def start_moka_authorization(
+    container: Container,
+    caller: Principal,
+    company_id: UUID,
+    callback_path: str = connections.CALLBACK_PATH,
+) -> str:
     _company(container, caller, company_id)
-    return connections.authorization_url(container, company_id)
+    return connections.authorization_url(container, company_id, callback_path)
 
 
 def finish_moka_authorization(
@@ -109,6 +130,37 @@ def finish_moka_authorization(
         company_id = _callback_company(container, caller, query.get("company_id"))
     connection = connections.complete_authorization(container, company_id, query["code"])
     return connection_view(connection)
+
+
+def finish_moka_authorization_for(
+    container: Container, caller: Principal, query: Mapping[str, Any], callback_path: str
+) -> dict[str, Any]:
+    """The admin UI's callback: the state is required, and the signed-in caller must reach the
+    company it was issued for (a state is not a credential of its own there)."""
+    if not query.get("code"):
+        denied = query.get("error") or "no code"
+        raise MokaConnectionInvalid(
+            {"code": f"is missing: Moka answered {denied}; connect Moka again"}
+        )
+    company_id = connections.company_of_state(container, str(query.get("state") or "-"))
+    _company(container, caller, company_id)
+    connection = connections.complete_authorization(
+        container, company_id, str(query["code"]), callback_path
+    )
+    return connection_view(connection)
+
+
+def list_moka_connections(
+    container: Container, caller: Principal, company_id: UUID
+) -> list[dict[str, Any]]:
+    _company(container, caller, company_id)
+    return [connection_view(c) for c in container.log.list_moka_connections(company_id)]
+
+
+def show_moka_connection(
+    container: Container, caller: Principal, connection_id: UUID
+) -> dict[str, Any]:
+    return connection_view(_connection(container, caller, connection_id))
 
 
 def _callback_company(container: Container, caller: Principal | None, given: UUID | None) -> UUID:
@@ -145,6 +197,76 @@ def _outlet_list(outlets: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"id": outlet_id, "name": name} for outlet_id, name in outlets.items()]
 
 
+# -- what a setting may pick from the company's Jurnal -----------------------------------------
+
+# Jurnal's account categories (reference §6) that suit each account field; a field whose
+# categories the chart lacks offers every account.
+_SUITED_CATEGORIES: dict[str, frozenset[int]] = {
+    "payment_accounts": frozenset({CASH_AND_BANK}),
+    "sales_account": frozenset({13, 14}),
+    "purchase_account": frozenset({15, 16, 17}),
+    "sell_tax_account": frozenset({10}),
+    "buy_tax_account": frozenset({2}),
+}
+
+
+JURNAL_CHOICES_TTL = 300
+_CHOICES_KEY = "sambung:jurnal-choices:"
+
+
+def jurnal_choices(
+    container: Container, caller: Principal, company_id: UUID, *, fresh: bool = False
+) -> dict[str, Any]:
+    """What a setting's pickers offer, from the company's Jurnal: for each account field the
+    accounts that suit it (each as `{value, label}`, the value its number) and the company's
+    default account that an empty field stands for; customers; and the tags and warehouses when
+    the company's package allows them (it decides, and is returned too).
+
+    Kept in Redis for `JURNAL_CHOICES_TTL` seconds (`fresh` reads Jurnal again): every form
+    view would otherwise spend five calls of the credential's budget, which the workers share."""
+    company = _company(container, caller, company_id)
+    key = _CHOICES_KEY + str(company_id)
+    cached = None if fresh else container.redis.get(key)
+    if cached is not None:
+        found: dict[str, Any] = json.loads(cached)
+        return found
+    choices = _read_jurnal_choices(container, company)
+    container.redis.set(key, json.dumps(choices), ex=JURNAL_CHOICES_TTL)
+    return choices
+
+
+def _read_jurnal_choices(container: Container, company: Company) -> dict[str, Any]:
+    company_id = company.id
+    chart = connections.company_chart(container, company_id)
+    paths = ("customers",)
+    paths += ("tags",) if company.package.has_tags else ()
+    paths += ("warehouses",) if company.package.has_warehouses else ()
+    lists = connections.jurnal_catalogs(container, company_id, paths)
+    every = [{"value": a.number or a.name, "label": a.label, "name": a.name,
+              "category_id": a.category_id} for a in chart.accounts]  # fmt: skip
+
+    def suited(categories: frozenset[int]) -> list[dict[str, Any]]:
+        return [a for a in every if a["category_id"] in categories] or every
+
+    def names(path: str, field: str = "name") -> list[str]:
+        return sorted(str(row.get(field) or "") for row in lists.get(path, []))
+
+    defaults = {}
+    for field_name, key in ACCOUNT_DEFAULTS.items():
+        account = chart.default(key)
+        defaults[field_name] = account.label if account else ""
+    return {
+        "package": company.package.value,
+        "has_tags": company.package.has_tags,
+        "has_warehouses": company.package.has_warehouses,
+        "accounts": {name: suited(categories) for name, categories in _SUITED_CATEGORIES.items()},
+        "default_accounts": defaults,
+        "tags": names("tags"),
+        "warehouses": names("warehouses"),
+        "customers": names("customers", "display_name"),
+    }
+
+
 # -- settings ---------------------------------------------------------------------------------
 
 
@@ -164,7 +286,12 @@ def create_setting(
     _connection(container, caller, body["moka_connection_id"])
     check_accounts(container, body["company_id"], body)
     setting_id = container.log.create_setting(**body)
-    return setting_view(container.log.get_setting(setting_id))
+    setting = container.log.get_setting(setting_id)
+    audit.record(
+        container, setting.company_id, Action.SETTING_CREATED, subject_id=setting_id,
+        name=setting.name, outlet_id=setting.outlet_id,
+    )  # fmt: skip
+    return setting_view(setting)
 
 
 def list_settings(container: Container, caller: Principal) -> list[dict[str, Any]]:
@@ -187,7 +314,16 @@ def change_setting(
 ) -> dict[str, Any]:
     setting = visible_setting(container, caller, setting_id)
     check_accounts(container, setting.company_id, changes)
-    return setting_view(container.log.update_setting(setting_id, changes))
+    before = plain(setting.values())
+    updated = container.log.update_setting(setting_id, changes)
+    after = plain(updated.values())
+    changed = {name: after[name] for name in after if after[name] != before.get(name)}
+    if changed:
+        audit.record(
+            container, setting.company_id, Action.SETTING_CHANGED, subject_id=setting_id,
+            changes=changed,
+        )  # fmt: skip
+    return setting_view(updated)
 
 
 def check_accounts(container: Container, company_id: UUID, values: Mapping[str, Any]) -> None:
@@ -198,8 +334,12 @@ def check_accounts(container: Container, company_id: UUID, values: Mapping[str, 
 
 
 def delete_setting(container: Container, caller: Principal, setting_id: UUID) -> None:
-    visible_setting(container, caller, setting_id)
+    setting = visible_setting(container, caller, setting_id)
     container.log.delete_setting(setting_id)
+    audit.record(
+        container, setting.company_id, Action.SETTING_DELETED, subject_id=setting_id,
+        name=setting.name,
+    )  # fmt: skip
 
 
 def visible_setting(container: Container, caller: Principal, setting_id: UUID) -> Setting:
@@ -213,13 +353,24 @@ def visible_setting(container: Container, caller: Principal, setting_id: UUID) -
 
 
 def sync_master_data(container: Container, caller: Principal, setting_id: UUID) -> UUID:
-    visible_setting(container, caller, setting_id)
-    return dispatch.request_master_data_sync(container, setting_id)
+    setting = visible_setting(container, caller, setting_id)
+    run_id = dispatch.request_master_data_sync(container, setting_id)
+    _sync_requested(container, setting, run_id, "master_data")
+    return run_id
 
 
 def sync_transactions(container: Container, caller: Principal, setting_id: UUID) -> UUID:
-    visible_setting(container, caller, setting_id)
-    return dispatch.request_transactions_sync(container, setting_id)
+    setting = visible_setting(container, caller, setting_id)
+    run_id = dispatch.request_transactions_sync(container, setting_id)
+    _sync_requested(container, setting, run_id, "transactions")
+    return run_id
+
+
+def _sync_requested(container: Container, setting: Setting, run_id: UUID, kind: str) -> None:
+    audit.record(
+        container, setting.company_id, Action.SYNC_REQUESTED, subject_id=setting.id,
+        kind=kind, run_id=run_id,
+    )  # fmt: skip
 
 
 def sync_all_transactions(
@@ -237,6 +388,8 @@ def sync_all_transactions(
     for setting_id in chosen:
         try:
             run_ids.append(dispatch.request_transactions_sync(container, setting_id))
+            setting = container.log.get_setting(setting_id)
+            _sync_requested(container, setting, run_ids[-1], "transactions")
         except MasterDataNotSynced as refused:
             skipped.append(
                 {"setting_id": setting_id, "code": code_of(refused), "message": refused.message}
@@ -311,9 +464,14 @@ def run_detail(container: Container, caller: Principal, run_id: UUID) -> dict[st
     return detail
 
 
-def open_errors(container: Container, caller: Principal, setting_id: UUID) -> list[dict[str, Any]]:
+def open_errors(
+    container: Container,
+    caller: Principal,
+    setting_id: UUID,
+    items_per_cause: int = queries.ITEMS_PER_CAUSE,
+) -> list[dict[str, Any]]:
     visible_setting(container, caller, setting_id)
-    return queries.open_errors(container, setting_id)
+    return queries.open_errors(container, setting_id, items_per_cause=items_per_cause)
 
 
 def reconciliation(
@@ -335,8 +493,13 @@ def replay_params(params: Mapping[str, Any]) -> dict[str, Any]:
 def request_replay(
     container: Container, caller: Principal, setting_id: UUID, params: Mapping[str, Any]
 ) -> UUID:
-    visible_setting(container, caller, setting_id)
-    return dispatch.request_replay(container, setting_id, replay_params(params))
+    setting = visible_setting(container, caller, setting_id)
+    run_id = dispatch.request_replay(container, setting_id, replay_params(params))
+    audit.record(
+        container, setting.company_id, Action.REPLAY_REQUESTED, subject_id=setting_id,
+        run_id=run_id, params=replay_params(params),
+    )  # fmt: skip
+    return run_id
 
 
 def plan_replay(
