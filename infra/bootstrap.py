@@ -20,7 +20,7 @@ from infra.embedded import ensure_redis
 from infra.eventlog import EventLog, open_event_log
 from infra.readmodels import ViewStore
 
-QUEUE_NAMES = ("postings", "sync", "default")
+QUEUE_NAMES = ("postings", "sync", "default", "notifications")
 
 _inherited_logs: list[EventLog] = []
 

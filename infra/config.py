@@ -59,9 +59,20 @@ class Config:
     posting_lock_ttl_ms: int = 60_000
     # After a lost answer from Jurnal, wait this long before looking the document up.
     jurnal_settle_seconds: float = 5.0
+    # Every transactions sync re-scans the sales created in this many trailing days, for the
+    # refunds and late-arriving (offline) sales an `updated_at` window cannot see.
+    moka_rescan_days: int = 35
     # How often a setting with automatic sync is pulled for new payments (0: never). Moka sends
     # no webhooks to a real account (reference §12.1), so this is its near-real-time path.
     live_pull_seconds: int = 120
+    # Notifications: smtp://user:pass@host:587 (STARTTLS where offered) or smtps://...; None
+    # sends no email (webhooks still go out).
+    smtp_url: str | None = field(default=None, repr=False)  # holds the password
+    smtp_from: str = "Sambung <sambung@localhost>"
+    # Waits before each new try of an undelivered notification (compressed in tests).
+    notify_retry_seconds: tuple[int, ...] = (10, 60, 300, 900, 3600)
+    # The local hour (SAMBUNG_TIMEZONE) at which daily digests go out.
+    digest_hour: int = 7
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -102,7 +113,13 @@ class Config:
             secure_cookies=_flag(env, "SAMBUNG_SECURE_COOKIES", public_url.startswith("https://")),
             posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
             jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
+            moka_rescan_days=_positive_int(env, "SAMBUNG_MOKA_RESCAN_DAYS", 35),
             live_pull_seconds=_whole_number(env, "SAMBUNG_LIVE_PULL_SECONDS", 120),
+            smtp_url=_smtp_url(env.get("SAMBUNG_SMTP_URL")),
+            smtp_from=env.get("SAMBUNG_SMTP_FROM") or cls.smtp_from,
+            notify_retry_seconds=_waits(env, "SAMBUNG_NOTIFY_RETRY_SECONDS")
+            or cls.notify_retry_seconds,
+            digest_hour=_hour(env, "SAMBUNG_DIGEST_HOUR", 7),
         )
 
     def with_changes(self, **changes: Any) -> Config:
@@ -167,6 +184,36 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int = 0)
     if value < low:
         raise ConfigError(f"{name} must be {'positive' if low else 'zero or more'}, not {value}")
     return value
+
+
+def _smtp_url(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("smtp://", "smtps://")):
+        raise ConfigError("SAMBUNG_SMTP_URL must start with smtp:// or smtps://")
+    return raw
+
+
+def _waits(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    try:
+        waits = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{name} must be whole seconds separated by commas") from None
+    if any(wait < 0 for wait in waits):
+        raise ConfigError(f"{name} must not hold a negative wait")
+    return waits
+
+
+def _hour(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= 23:
+        raise ConfigError(f"{name} must be an hour from 0 to 23, not {raw!r}")
+    return int(raw)
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

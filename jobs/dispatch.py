@@ -119,6 +119,11 @@ def hold_off(container: Container, setting_id: UUID, seconds: int) -> None:
     container.redis.set(_hold_key(setting_id), "1", ex=seconds)
 
 
+def lift_hold(container: Container, setting_id: UUID) -> None:
+    """A person acted (e.g. replaced the credential): wake the setting's poster again."""
+    container.redis.delete(_hold_key(setting_id))
+
+
 def _hold_key(setting_id: UUID) -> str:
     return f"sambung:hold:{setting_id}"
 

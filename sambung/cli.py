@@ -200,7 +200,8 @@ def user_add(email: str, company_id: UUID | None, admin: bool, password_stdin: b
     import sys
 
     from domain.errors import DomainError
-    from infra.users import add_user
+    from services import audit
+    from services.users import add_person
 
     if admin == (company_id is not None):
         raise click.UsageError("give exactly one of --admin and --company ID")
@@ -209,9 +210,10 @@ def user_add(email: str, company_id: UUID | None, admin: bool, password_stdin: b
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        made = add_user(
-            bootstrap.current().log, email, password, company_id=company_id, admin=admin
-        )
+        with audit.acting_as(audit.cli_actor()):
+            made = add_person(
+                bootstrap.current(), email, password, company_id=company_id, admin=admin
+            )
     except DomainError as refused:
         raise click.ClickException(refused.message) from None
     scope = "an operator" if admin else f"company {company_id}"

@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from domain.audit import Action
 from domain.chart import (
     ACCOUNT_DEFAULTS,
     CASH_AND_BANK,
@@ -39,7 +40,7 @@ from infra.api_tokens import Principal
 from infra.bootstrap import Container
 from jobs import dispatch, replay
 from projections import queries
-from services import connections
+from services import audit, connections
 
 # -- companies --------------------------------------------------------------------------------
 
@@ -55,7 +56,12 @@ def company_view(company: Company) -> dict[str, Any]:
 
 
 def register_company(container: Container, body: Mapping[str, Any]) -> dict[str, Any]:
-    return company_view(connections.register_company(container, **body))
+    company = connections.register_company(container, **body)
+    audit.record(
+        container, company.id, Action.COMPANY_ADDED, name=company.name,
+        jurnal_client_id=company.jurnal_client_id, package=company.package.value,
+    )  # fmt: skip
+    return company_view(company)
 
 
 def list_companies(container: Container, caller: Principal) -> list[dict[str, Any]]:
@@ -70,8 +76,12 @@ def show_company(container: Container, caller: Principal, company_id: UUID) -> d
 
 
 def set_quota(container: Container, company_id: UUID, quota: int) -> dict[str, Any]:
+    before = container.log.get_company(company_id).quota
     container.log.set_quota(company_id, quota)
-    return company_view(container.log.get_company(company_id))
+    company = container.log.get_company(company_id)
+    if company.quota != before:
+        audit.record(container, company_id, Action.QUOTA_CHANGED, quota=quota, was=before)
+    return company_view(company)
 
 
 def _company(container: Container, caller: Principal, company_id: UUID) -> Company:
@@ -276,7 +286,12 @@ def create_setting(
     _connection(container, caller, body["moka_connection_id"])
     check_accounts(container, body["company_id"], body)
     setting_id = container.log.create_setting(**body)
-    return setting_view(container.log.get_setting(setting_id))
+    setting = container.log.get_setting(setting_id)
+    audit.record(
+        container, setting.company_id, Action.SETTING_CREATED, subject_id=setting_id,
+        name=setting.name, outlet_id=setting.outlet_id,
+    )  # fmt: skip
+    return setting_view(setting)
 
 
 def list_settings(container: Container, caller: Principal) -> list[dict[str, Any]]:
@@ -299,7 +314,16 @@ def change_setting(
 ) -> dict[str, Any]:
     setting = visible_setting(container, caller, setting_id)
     check_accounts(container, setting.company_id, changes)
-    return setting_view(container.log.update_setting(setting_id, changes))
+    before = plain(setting.values())
+    updated = container.log.update_setting(setting_id, changes)
+    after = plain(updated.values())
+    changed = {name: after[name] for name in after if after[name] != before.get(name)}
+    if changed:
+        audit.record(
+            container, setting.company_id, Action.SETTING_CHANGED, subject_id=setting_id,
+            changes=changed,
+        )  # fmt: skip
+    return setting_view(updated)
 
 
 def check_accounts(container: Container, company_id: UUID, values: Mapping[str, Any]) -> None:
@@ -310,8 +334,12 @@ def check_accounts(container: Container, company_id: UUID, values: Mapping[str, 
 
 
 def delete_setting(container: Container, caller: Principal, setting_id: UUID) -> None:
-    visible_setting(container, caller, setting_id)
+    setting = visible_setting(container, caller, setting_id)
     container.log.delete_setting(setting_id)
+    audit.record(
+        container, setting.company_id, Action.SETTING_DELETED, subject_id=setting_id,
+        name=setting.name,
+    )  # fmt: skip
 
 
 def visible_setting(container: Container, caller: Principal, setting_id: UUID) -> Setting:
@@ -325,13 +353,24 @@ def visible_setting(container: Container, caller: Principal, setting_id: UUID) -
 
 
 def sync_master_data(container: Container, caller: Principal, setting_id: UUID) -> UUID:
-    visible_setting(container, caller, setting_id)
-    return dispatch.request_master_data_sync(container, setting_id)
+    setting = visible_setting(container, caller, setting_id)
+    run_id = dispatch.request_master_data_sync(container, setting_id)
+    _sync_requested(container, setting, run_id, "master_data")
+    return run_id
 
 
 def sync_transactions(container: Container, caller: Principal, setting_id: UUID) -> UUID:
-    visible_setting(container, caller, setting_id)
-    return dispatch.request_transactions_sync(container, setting_id)
+    setting = visible_setting(container, caller, setting_id)
+    run_id = dispatch.request_transactions_sync(container, setting_id)
+    _sync_requested(container, setting, run_id, "transactions")
+    return run_id
+
+
+def _sync_requested(container: Container, setting: Setting, run_id: UUID, kind: str) -> None:
+    audit.record(
+        container, setting.company_id, Action.SYNC_REQUESTED, subject_id=setting.id,
+        kind=kind, run_id=run_id,
+    )  # fmt: skip
 
 
 def sync_all_transactions(
@@ -349,6 +388,8 @@ def sync_all_transactions(
     for setting_id in chosen:
         try:
             run_ids.append(dispatch.request_transactions_sync(container, setting_id))
+            setting = container.log.get_setting(setting_id)
+            _sync_requested(container, setting, run_ids[-1], "transactions")
         except MasterDataNotSynced as refused:
             skipped.append(
                 {"setting_id": setting_id, "code": code_of(refused), "message": refused.message}
@@ -423,9 +464,14 @@ def run_detail(container: Container, caller: Principal, run_id: UUID) -> dict[st
     return detail
 
 
-def open_errors(container: Container, caller: Principal, setting_id: UUID) -> list[dict[str, Any]]:
+def open_errors(
+    container: Container,
+    caller: Principal,
+    setting_id: UUID,
+    items_per_cause: int = queries.ITEMS_PER_CAUSE,
+) -> list[dict[str, Any]]:
     visible_setting(container, caller, setting_id)
-    return queries.open_errors(container, setting_id)
+    return queries.open_errors(container, setting_id, items_per_cause=items_per_cause)
 
 
 def reconciliation(
@@ -447,8 +493,13 @@ def replay_params(params: Mapping[str, Any]) -> dict[str, Any]:
 def request_replay(
     container: Container, caller: Principal, setting_id: UUID, params: Mapping[str, Any]
 ) -> UUID:
-    visible_setting(container, caller, setting_id)
-    return dispatch.request_replay(container, setting_id, replay_params(params))
+    setting = visible_setting(container, caller, setting_id)
+    run_id = dispatch.request_replay(container, setting_id, replay_params(params))
+    audit.record(
+        container, setting.company_id, Action.REPLAY_REQUESTED, subject_id=setting_id,
+        run_id=run_id, params=replay_params(params),
+    )  # fmt: skip
+    return run_id
 
 
 def plan_replay(

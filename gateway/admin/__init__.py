@@ -14,6 +14,7 @@ from infra.bootstrap import Container
 
 
 def install_admin(app: Flask, container: Container) -> None:
+    from gateway.admin import company_pages  # noqa: F401  (its pages join the blueprint)
     from gateway.admin.session import configure_sessions
     from gateway.admin.views import admin
 

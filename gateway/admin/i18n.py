@@ -288,6 +288,147 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Sambung could not complete this request. Try again; if it happens again, tell the "
         "operator.",
     ),
+    # the company page: notifications, credential, audit trail; downloads
+    "company.open": (
+        "Kelola",
+        "Manage",
+    ),
+    "company.credential": (
+        "Kredensial API Jurnal",
+        "Jurnal API credential",
+    ),
+    "company.credential_help": (
+        "Ganti kredensial bila Mekari membuat yang baru. Sambung memeriksanya dengan Jurnal "
+        "lebih dulu; pengaturan yang terhenti karena kredensial lama berjalan lagi.",
+        "Replace the credential when Mekari issues a new one. Sambung checks it with Jurnal "
+        "first; settings stopped by the old one resume.",
+    ),
+    "company.credential_replace": (
+        "Ganti kredensial",
+        "Replace credential",
+    ),
+    "company.credential_replaced": (
+        "Kredensial diganti; {n} pengaturan berjalan lagi.",
+        "Credential replaced; {n} settings resume.",
+    ),
+    "company.notify": (
+        "Pemberitahuan untuk saya",
+        "My notifications",
+    ),
+    "company.notify_help": (
+        "Email saat sinkronisasi Gagal atau Sebagian, atau saat pengaturan terhenti.",
+        "Email when a sync fails or partly fails, or a setting is stopped.",
+    ),
+    "company.notify_mode": (
+        "Kirim",
+        "Send",
+    ),
+    "company.notify_now": (
+        "Segera, satu email per kejadian",
+        "At once, one email per event",
+    ),
+    "company.notify_digest": (
+        "Ringkasan harian",
+        "A daily digest",
+    ),
+    "company.notify_off": (
+        "Jangan kirim email",
+        "No emails",
+    ),
+    "company.notify_lang": (
+        "Bahasa email",
+        "Email language",
+    ),
+    "company.notify_saved": (
+        "Pilihan pemberitahuan disimpan.",
+        "Notification choice saved.",
+    ),
+    "company.webhook": (
+        "Webhook",
+        "Webhook",
+    ),
+    "company.webhook_help": (
+        "Alamat yang menerima setiap kejadian sebagai JSON (format Slack), ditandatangani "
+        "dengan X-Sambung-Signature.",
+        "An address that receives each event as JSON (Slack's shape), signed with "
+        "X-Sambung-Signature.",
+    ),
+    "company.webhook_saved": (
+        "Webhook disimpan.",
+        "Webhook saved.",
+    ),
+    "company.audit": (
+        "Jejak audit",
+        "Audit trail",
+    ),
+    "company.audit_none": (
+        "Belum ada perubahan tercatat.",
+        "No changes recorded yet.",
+    ),
+    "company.audit_when": (
+        "Waktu",
+        "When",
+    ),
+    "company.audit_who": (
+        "Oleh",
+        "By",
+    ),
+    "company.audit_what": (
+        "Perubahan",
+        "Change",
+    ),
+    "company.audit_older": (
+        "Lebih lama",
+        "Older",
+    ),
+    "export.csv": (
+        "Unduh CSV",
+        "Download CSV",
+    ),
+    "export.xlsx": (
+        "Unduh XLSX",
+        "Download XLSX",
+    ),
+    "audit.company.added": (
+        "Perusahaan ditambahkan",
+        "Company added",
+    ),
+    "audit.company.credential_replaced": (
+        "Kredensial Jurnal diganti",
+        "Jurnal credential replaced",
+    ),
+    "audit.company.quota_changed": (
+        "Kuota diubah",
+        "Quota changed",
+    ),
+    "audit.company.notifications_changed": (
+        "Pemberitahuan diubah",
+        "Notifications changed",
+    ),
+    "audit.setting.created": (
+        "Pengaturan dibuat",
+        "Setting created",
+    ),
+    "audit.setting.changed": (
+        "Pengaturan diubah",
+        "Setting changed",
+    ),
+    "audit.setting.deleted": (
+        "Pengaturan dihapus",
+        "Setting deleted",
+    ),
+    "audit.sync.requested": (
+        "Sinkronisasi diminta",
+        "Sync requested",
+    ),
+    "audit.replay.requested": (
+        "Replay diminta",
+        "Replay requested",
+    ),
+    "audit.user.added": (
+        "Pengguna ditambahkan",
+        "User added",
+    ),
 }
 
 # Setting fields: label, help text (as the add-on words them), each in both languages.
