@@ -81,9 +81,9 @@ class ApiBlueprint(Blueprint):
                     actor = audit.token_actor(g.principal)
                 kwargs = dict(path_args)
                 if body is not None and load_body:
-                    kwargs["body"] = body().load(_json_body())
+                    kwargs["body"] = schema_instance(body).load(_json_body())
                 if query is not None:
-                    kwargs["query"] = query().load(request.args.to_dict())
+                    kwargs["query"] = schema_instance(query).load(request.args.to_dict())
                 with audit.acting_as(actor):  # changes are recorded as the token's
                     return _answer(view(**kwargs), responses)
 
@@ -109,6 +109,13 @@ class ApiBlueprint(Blueprint):
         return decorate
 
 
+@functools.cache
+def schema_instance(schema: type[Schema]) -> Schema:
+    """One instance per schema class and process. Building a schema copies its declared fields
+    (a large part of a small request's cost), and loading or dumping leaves it unchanged."""
+    return schema()
+
+
 def _json_body() -> Any:
     # An empty body is an empty object, so the schema names every missing field.
     if not request.get_data(cache=True):
@@ -128,6 +135,6 @@ def _answer(result: Any, responses: dict[int, type[Schema] | str | None]) -> Any
         return Response(status=status)
     if not isinstance(schema, type):
         raise TypeError(f"status {status} is declared without a JSON schema")
-    response = jsonify(schema().dump(data))
+    response = jsonify(schema_instance(schema).dump(data))
     response.status_code = status
     return response

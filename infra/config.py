@@ -59,6 +59,9 @@ class Config:
     posting_lock_ttl_ms: int = 60_000
     # After a lost answer from Jurnal, wait this long before looking the document up.
     jurnal_settle_seconds: float = 5.0
+    # Every transactions sync re-scans the sales created in this many trailing days, for the
+    # refunds and late-arriving (offline) sales an `updated_at` window cannot see.
+    moka_rescan_days: int = 35
     # How often a setting with automatic sync is pulled for new payments (0: never). Moka sends
     # no webhooks to a real account (reference §12.1), so this is its near-real-time path.
     live_pull_seconds: int = 120
@@ -112,6 +115,7 @@ class Config:
             secure_cookies=_flag(env, "SAMBUNG_SECURE_COOKIES", public_url.startswith("https://")),
             posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
             jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
+            moka_rescan_days=_positive_int(env, "SAMBUNG_MOKA_RESCAN_DAYS", 35),
             live_pull_seconds=_whole_number(env, "SAMBUNG_LIVE_PULL_SECONDS", 120),
             metrics_public=env.get("SAMBUNG_METRICS_PUBLIC", "1").strip().lower()
             not in ("0", "false", "no", "off"),

@@ -76,6 +76,7 @@ from domain.log import (
     DocumentKind,
     DocumentPosted,
     LogEvent,
+    MokaDataReceived,
     MokaKind,
     PostingFailed,
     RunKind,
@@ -973,6 +974,18 @@ class EventLog(Application[UUID]):
         # The stored record's version is enough: decoding a 10 KB payment to learn it is waste.
         last = self.recorder.select_events(log_stream_id(setting_id), desc=True, limit=1)
         return last[0].originator_version if last else 0
+
+    def latest_record(
+        self, setting_id: UUID, kind: MokaKind | str, moka_id: str
+    ) -> dict[str, Any] | None:
+        """The newest version of a Moka record in a setting's log; None if it never came."""
+        last = self._last(_version_stream_id(setting_id, _moka_kind(kind), str(moka_id)))
+        if not isinstance(last, VersionRecorded):
+            return None
+        for found in self.read(setting_id, after=last.position - 1, limit=1):
+            if isinstance(found, MokaDataReceived):
+                return dict(found.record)
+        return None
 
     def read(self, setting_id: UUID, *, after: int = 0, limit: int = 100) -> list[LogEvent]:
         """Up to `limit` events of a setting's log with position > `after`, in order."""

@@ -8,10 +8,11 @@ unposted events). Queue messages are wake-up calls only.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
+from redis.client import Pipeline
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -72,21 +73,45 @@ def request_replay(container: Container, setting_id: UUID, params: Mapping[str, 
 def wake_poster(container: Container, setting_id: UUID) -> None:
     """Ask a worker to post the setting's unposted events. Cheap to call often: while one wake-up
     is already queued, further ones are coalesced."""
-    if container.redis.exists(_hold_key(setting_id)):
-        return
-    key = f"sambung:wake:{setting_id}"
-    if container.redis.set(key, "1", nx=True, ex=60):
-        container.queue(POSTINGS).enqueue(
-            "jobs.posting.post_setting",
-            str(setting_id),
-            job_timeout=POSTING_JOB_TIMEOUT,
-            failure_ttl=7 * 24 * 3600,
-        )
+    wake_posters(container, [setting_id])
+
+
+# Unless the setting is held off, take its wake-up slot: 1 when taken (enqueue a job), else 0.
+_TAKE_WAKE = """
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+if redis.call('set', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return 1 end
+return 0
+"""
+
+
+def wake_posters(
+    container: Container,
+    setting_ids: Iterable[UUID],
+    also: Callable[[Pipeline], object] | None = None,
+) -> None:
+    """`wake_poster` for each setting in one round trip to Redis, with whatever `also` adds to
+    the same pipeline (the webhook's counter): on the webhook path, round trips are most of
+    Redis's cost. A job is enqueued only for the settings whose wake-up slot was free."""
+    ids = list(setting_ids)
+    pipe = container.redis.pipeline(transaction=False)
+    for setting_id in ids:
+        pipe.eval(_TAKE_WAKE, 2, _hold_key(setting_id), _wake_key(setting_id), 60)
+    if also is not None:
+        also(pipe)
+    taken = pipe.execute()[: len(ids)]
+    for setting_id, slot in zip(ids, taken, strict=True):
+        if slot:
+            container.queue(POSTINGS).enqueue(
+                "jobs.posting.post_setting",
+                str(setting_id),
+                job_timeout=POSTING_JOB_TIMEOUT,
+                failure_ttl=7 * 24 * 3600,
+            )
 
 
 def clear_wake(container: Container, setting_id: UUID) -> None:
     """Called by the poster as it starts, so that events appended from now on wake it again."""
-    container.redis.delete(f"sambung:wake:{setting_id}")
+    container.redis.delete(_wake_key(setting_id))
 
 
 def hold_off(container: Container, setting_id: UUID, seconds: int) -> None:
@@ -101,6 +126,10 @@ def lift_hold(container: Container, setting_id: UUID) -> None:
 
 def _hold_key(setting_id: UUID) -> str:
     return f"sambung:hold:{setting_id}"
+
+
+def _wake_key(setting_id: UUID) -> str:
+    return f"sambung:wake:{setting_id}"
 
 
 _RUN_JOBS = {
