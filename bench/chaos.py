@@ -463,8 +463,10 @@ def _record_publications(run: Run) -> None:
     dispatcher = run.moka.webhooks
     publish = dispatcher.publish
 
-    def recording(event_name: str, outlet_id: int, body: dict[str, Any]) -> list[str]:
-        ids: list[str] = publish(event_name, outlet_id, body)
+    def recording(
+        event_name: str, outlet_id: int, body: dict[str, Any], **options: Any
+    ) -> list[str]:
+        ids: list[str] = publish(event_name, outlet_id, body, **options)
         if event_name.startswith("moka.transaction."):
             for event_id in ids:
                 run.published[event_id] = (str(body["id"]), str(body["updated_at"]))
