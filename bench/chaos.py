@@ -24,6 +24,12 @@ Sambung's log; the sales of products deleted in Moka are the one exception by de
 refuses them with a message). The result counts missing and duplicated documents, invoices whose
 total differs from what Moka collected, and webhooks that were answered 202 but are not in the
 log.
+
+A soak (`--soak MINUTES`) rings the sales up at a steady pace (`--rate` a second) for that long
+instead of all at once, under the same faults, with a pull at every tenth; a sampler reads the
+resident memory of every process from /proc twice a second and keeps each role's peak per tenth.
+Sambung's own processes must not grow: no tenth after the first three may peak more than 10%
+above the second and third (the first is warm-up). Then the same count.
 """
 
 from __future__ import annotations
@@ -35,7 +41,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +57,8 @@ from zoneinfo import ZoneInfo
 
 import redis
 import requests
+
+from bench.harness import free_port, machine
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 WEBHOOK_SECRET = "chaos-webhook-secret"
@@ -96,6 +103,9 @@ class Options:
     window_seconds: float = 1.0
     quiet_timeout: float = 900.0
     keep: bool = False
+    # A soak: sales at `soak_rate` a second for `soak_minutes` instead of `sales` at once.
+    soak_minutes: float = 0.0
+    soak_rate: float = 1.0
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -174,83 +184,6 @@ class Processes:
                 process.wait(10)
 
 
-class Postgres:
-    """A throwaway PostgreSQL server under `root`, which can be restarted mid-run."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.data = root / "data"
-        self.port = free_port()
-        self.bin_dir = _postgres_bin_dir()
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-            shutil.chown(root, "postgres", "postgres")
-
-    def _run(self, *args: str) -> None:
-        subprocess.run([*self.as_user, *args], check=True, capture_output=True, text=True)
-
-    def start(self) -> None:
-        if not self.data.exists():
-            self._run(str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                      "--auth=trust", "-E", "UTF8", "--no-sync")  # fmt: skip
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c max_connections=200"
-        )
-        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-o", options,
-                  "-l", str(self.root / "log"), "-w", "-t", "60", "start")  # fmt: skip
-
-    def create_database(self, name: str) -> None:
-        import psycopg
-
-        with psycopg.connect(
-            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
-        ) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-    def restart(self) -> None:
-        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                  "-t", "60", "stop")  # fmt: skip
-        self.start()
-
-    def stop(self) -> None:
-        subprocess.run(
-            [*self.as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-             "stop"],
-            capture_output=True, check=False,
-        )  # fmt: skip
-
-    def env(self, dbname: str) -> dict[str, str]:
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": dbname,
-            "POSTGRES_HOST": "127.0.0.1",
-            "POSTGRES_PORT": str(self.port),
-            "POSTGRES_USER": "postgres",
-            "POSTGRES_PASSWORD": "",
-            "POSTGRES_CONNECT_TIMEOUT": "5",
-        }
-
-
-def _postgres_bin_dir() -> Path:
-    initdb = shutil.which("initdb")
-    if initdb:
-        return Path(initdb).resolve().parent
-    import glob
-
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
-    if not found:
-        raise ChaosFailed("--store postgres needs PostgreSQL's server binaries (initdb, pg_ctl)")
-    return Path(found[0]).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # -- the run ----------------------------------------------------------------------------------
 
 
@@ -267,7 +200,7 @@ class Run:
     jurnal: Any  # JurnalSandbox
     jurnal_url: str
     container: Any  # infra.bootstrap.Container
-    postgres: Postgres | None = None
+    postgres: Any = None  # bench.postgres.Postgres
     token: str = ""
     setting: dict[str, Any] = field(default_factory=dict)
     outlet_id: int = 0
@@ -376,6 +309,7 @@ def run_chaos(options: Options, echo: Callable[[str], None]) -> dict[str, Any]:
     from infra.bootstrap import Container
     from infra.config import Config
     from infra.embedded import ensure_redis, stop_redis
+    from sandbox.jurnal import JurnalSandbox
     from sandbox.jurnal import create_app as jurnal_app
     from sandbox.moka import WebhookPolicy
     from sandbox.moka import create_app as moka_app
@@ -383,31 +317,37 @@ def run_chaos(options: Options, echo: Callable[[str], None]) -> dict[str, Any]:
     from sandbox.serving import serve_in_thread
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the sandboxes' request lines
-    root = Path(tempfile.mkdtemp(prefix="sambung-chaos-"))
-    redis_dir = root / "redis"
-    redis_url = ensure_redis(redis_dir)
-    from sandbox.jurnal import JurnalSandbox
+    with contextlib.ExitStack() as stack:  # undone in reverse: processes first, the root last
+        root = Path(tempfile.mkdtemp(prefix="sambung-chaos-"))
+        if not options.keep:
+            stack.callback(shutil.rmtree, root, ignore_errors=True)
+        postgres = None
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_CONFIGURATION)}
+        if options.store == "postgres":
+            from bench.postgres import postgres_server
 
-    # Jurnal's documented limits (its defaults), with the minute compressed.
-    jurnal = JurnalSandbox(rate_window_seconds=options.window_seconds, seed=options.seed)
-    limits = f"documented, {options.window_seconds:g}s minute"
-    jurnal_server = serve_in_thread(jurnal_app(jurnal))
-    policy = WebhookPolicy(
-        retry_delays=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0),
-        timeout=10.0,
-        duplicate_rate=0.2,
-        reorder_rate=0.1,
-        reorder_hold=1.0,
-    )
-    moka = MokaSandbox(webhook_secret=WEBHOOK_SECRET, webhook_policy=policy, seed=options.seed)
-    moka_server = serve_in_thread(moka_app(moka))
-    postgres: Postgres | None = None
-    processes: Processes | None = None
-    container = None
-    try:
+            postgres = stack.enter_context(postgres_server())
+            env.update(postgres.create_database("sambung_chaos"), POSTGRES_CONNECT_TIMEOUT="5")
+        redis_dir = root / "redis"
+        redis_url = ensure_redis(redis_dir)
+        stack.callback(stop_redis, redis_dir)
+        # Jurnal's documented limits (its defaults), with the minute compressed.
+        jurnal = JurnalSandbox(rate_window_seconds=options.window_seconds, seed=options.seed)
+        limits = f"documented, {options.window_seconds:g}s minute"
+        jurnal_server = serve_in_thread(jurnal_app(jurnal))
+        stack.callback(jurnal_server.stop)
+        policy = WebhookPolicy(
+            retry_delays=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0),
+            timeout=10.0,
+            duplicate_rate=0.2,
+            reorder_rate=0.1,
+            reorder_hold=1.0,
+        )
+        moka = MokaSandbox(webhook_secret=WEBHOOK_SECRET, webhook_policy=policy, seed=options.seed)
+        moka_server = serve_in_thread(moka_app(moka))
+        stack.callback(moka_server.stop)
         gateway_port = free_port()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(_CONFIGURATION)},
+        env.update({
             "SAMBUNG_DATA_DIR": str(root / "var"),
             "REDIS_URL": redis_url,
             "SAMBUNG_SECRET_KEY": SECRET_KEY,
@@ -421,17 +361,16 @@ def run_chaos(options: Options, echo: Callable[[str], None]) -> dict[str, Any]:
             "JURNAL_RATE_WINDOW_SECONDS": f"{options.window_seconds:g}",
             "JURNAL_SETTLE_MS": "300",
             "SAMBUNG_POSTING_LOCK_TTL_MS": "5000",
+            # A killed worker's sync run is taken up again after three missed beats (9 s).
+            "SAMBUNG_WORKER_HEARTBEAT_SECONDS": "3",
             "PYTHONUNBUFFERED": "1",
-        }
-        if options.store == "postgres":
-            postgres = Postgres(root / "pg")
-            postgres.start()
-            postgres.create_database("sambung_chaos")
-            env.update(postgres.env("sambung_chaos"))
+        })  # fmt: skip
+        container = Container(Config.from_env(env))
+        stack.callback(container.close)
         logs = root / "logs"
         logs.mkdir()
         processes = Processes(env, logs)
-        container = Container(Config.from_env(env))
+        stack.callback(processes.stop)
         run = Run(
             options, echo, root, processes, f"http://127.0.0.1:{gateway_port}", redis_dir,
             moka, moka_server.url, jurnal, jurnal_server.url, container, postgres,
@@ -441,18 +380,6 @@ def run_chaos(options: Options, echo: Callable[[str], None]) -> dict[str, Any]:
         result = _attack(run, limits)
         result["logs"] = str(logs) if options.keep else None
         return result
-    finally:
-        if processes is not None:
-            processes.stop()
-        if container is not None:
-            container.close()
-        moka_server.stop()
-        jurnal_server.stop()
-        stop_redis(redis_dir)
-        if postgres is not None:
-            postgres.stop()
-        if not options.keep:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 _CONFIGURATION = ("SAMBUNG_", "MOKA_", "JURNAL_", "POSTGRES_", "REDIS_", "PERSISTENCE_", "SQLITE_")
@@ -492,7 +419,7 @@ def _attack(run: Run, limits: str) -> dict[str, Any]:
         f"{run.gateway_url}/readyz", timeout=5).status_code == 200), 60)  # fmt: skip
 
     # A small library and a day or two of history: most sales arrive live, under the faults.
-    history = max(4, options.sales // 5)
+    history = 10 if options.soak_minutes else max(4, options.sales // 5)
     today = datetime.now(JAKARTA).date()
     seeded = run.moka.seed(
         options.seed, products=40, customers=20, days=2,
@@ -529,10 +456,19 @@ def _attack(run: Run, limits: str) -> dict[str, Any]:
     run.control(run.moka_url, "POST", "/subscriptions", json=subscription)
     run.control(run.jurnal_url, "POST", "/faults", json={**JURNAL_FAULTS, "seed": options.seed})
     live = options.sales - _moka_sales(run)
+    if options.soak_minutes:
+        live = max(10, round(options.soak_minutes * 60 * options.soak_rate))
     pulls = []
+    memory = None
     with run.killing_workers():
         pulls.append(run.api("POST", f"/settings/{setting_id}/sync/transactions", 202)["run_id"])
-        _sell(run, live, pulls, setting_id)
+        if options.soak_minutes:
+            seconds = options.soak_minutes * 60
+            memory = MemorySampler(run, seconds)
+            with memory.sampling():
+                _sell(run, live, pulls, setting_id, pace=1 / options.soak_rate)
+        else:
+            _sell(run, live, pulls, setting_id)
         echo(f"{live} live sales sent after {time.monotonic() - started:.0f}s; the faults go on")
         drained = run.control(run.moka_url, "POST", "/webhooks/drain", json={"timeout": 600})
         if not drained["drained"]:
@@ -541,31 +477,39 @@ def _attack(run: Run, limits: str) -> dict[str, Any]:
     run.control(run.jurnal_url, "POST", "/faults", json={
         "error_rate": 0, "timeout_rate": 0, "drop_after_commit_rate": 0})  # fmt: skip
     echo(f"quiet under the faults after {time.monotonic() - started:.0f}s; the faults stop")
-    # The next night's catch-up, as the scheduler would start it: a pull whose worker was killed
-    # stays open until RQ gives its job up, and the sales only it brought wait for the next one.
+    # The next night's catch-up, as the scheduler would start it: it finds whatever a pull
+    # killed mid-way (and not yet retried) had not appended yet.
     final = run.api("POST", f"/settings/{setting_id}/sync/transactions", 202)["run_id"]
     run.finished_run(final, run.options.quiet_timeout)
     _wait_until_quiet(run, setting_id)
-    unfinished = [r for r in pulls if not _finished(run, r)]
+    pulls_ended = Counter(_run_status(run, r) for r in pulls)
     result = _count(run, setting_id)
     result.update(
         seconds=round(time.monotonic() - started, 1),
         store=options.store,
-        sales=options.sales,
+        sales=_moka_sales(run),
         seed=options.seed,
         jurnal_limits=limits,
-        pulls_left_open_by_kills=len(unfinished),
+        # How the pulls under the faults ended (a killed one is retried by RQ; "open": a retry
+        # still waits); nothing depends on them, since the final pull above finds what they lost.
+        pulls_under_faults=dict(pulls_ended),
         exited_and_restarted=dict(processes.revived),
+        machine=machine(),
     )
+    if memory is not None:
+        result["soak"] = {"minutes": options.soak_minutes, "sales_per_second": options.soak_rate,
+                          **memory.report()}  # fmt: skip
     return result
 
 
-def _finished(run: Run, run_id: str) -> bool:
+def _run_status(run: Run, run_id: str) -> str:
     answer = requests.get(
         f"{run.gateway_url}/api/v1/runs/{run_id}", timeout=30,
         headers={"Authorization": f"Bearer {run.token}"},
     )  # fmt: skip
-    return answer.status_code == 200 and answer.json()["finished_at"] is not None
+    answer.raise_for_status()
+    found = answer.json()
+    return str(found["status"]) if found["finished_at"] else "open"
 
 
 def _workers(run: Run) -> int:
@@ -580,24 +524,28 @@ def _moka_sales(run: Run) -> int:
         return len(outlet.payments)
 
 
-def _sell(run: Run, live: int, pulls: list[str], setting_id: str) -> None:
-    """Ring up `live` sales at the till (and refund one in ten at once), with the one-off
-    process faults and a second pull at fixed points of the way."""
+def _sell(run: Run, live: int, pulls: list[str], setting_id: str, pace: float = 0.01) -> None:
+    """Ring up `live` sales at the till, one every `pace` seconds (and refund one in ten at
+    once), with the one-off process faults at fixed points of the way: Redis at 3/10, the
+    gateway at 5/10, the store at 7/10. A second pull starts at 6/10; a soak (a steady pace)
+    starts one at every tenth instead, so that each tenth carries the same load."""
     with run.moka.lock:
         _, outlet = run.moka.outlet(run.outlet_id)
         items = [i["id"] for i in outlet.items.values() if not i["is_deleted"]]
-    one_offs = {
-        live * 3 // 10: run.restart_redis,
-        live * 5 // 10: run.kill_gateway,
-        live * 6 // 10: lambda: pulls.append(
-            run.api("POST", f"/settings/{setting_id}/sync/transactions", 202)["run_id"]
-        ),
-        live * 7 // 10: run.restart_store,
-    }
+
+    def pull() -> None:
+        pulls.append(run.api("POST", f"/settings/{setting_id}/sync/transactions", 202)["run_id"])
+
+    one_offs: dict[int, list[Callable[[], None]]] = {}
+    for tenth, fault in ((3, run.restart_redis), (5, run.kill_gateway), (7, run.restart_store)):
+        one_offs.setdefault(live * tenth // 10, []).append(fault)
+    for tenth in range(1, 10) if run.options.soak_minutes else (6,):
+        one_offs.setdefault(live * tenth // 10, []).append(pull)
     sold: list[str] = []
+    started = time.monotonic()
     for number in range(live):
-        if number in one_offs:
-            one_offs[number]()
+        for fault in one_offs.get(number, ()):
+            fault()
         cart = {
             "payment_type": PAYMENT_TYPES[number % len(PAYMENT_TYPES)],
             "checkouts": [
@@ -614,7 +562,105 @@ def _sell(run: Run, live: int, pulls: list[str], setting_id: str) -> None:
             run.control(run.moka_url, "POST", "/payments", json=refund)
         if number % 100 == 99:
             run.echo(f"  {number + 1}/{live} live sales")
-        time.sleep(0.01)
+        # Keep the pace even when a sale took long (the faults above take seconds).
+        time.sleep(max(0.0, started + (number + 1) * pace - time.monotonic()))
+
+
+# -- the soak's memory ------------------------------------------------------------------------
+
+# Sambung's own processes: their memory must not grow. The servers' is reported too, but they
+# hold what grows by design (the log's rows and pages; RQ's job records until their TTLs).
+CHECKED_ROLES = ("gateway", "workers", "scheduler")
+MEMORY_TOLERANCE = 1.10
+
+
+@dataclass
+class MemorySampler:
+    """Peak RSS of every process of the stack in each tenth of `seconds`, by role: the largest
+    process of each child's process group (gunicorn's master and workers; an RQ worker and
+    the work horse it forks; all three workers as one role, since any of them may carry the
+    tenth's pull), the Redis server and the PostgreSQL server with its backends."""
+
+    run: Run
+    seconds: float
+    interval: float = 0.5
+    peaks: dict[str, list[float]] = field(default_factory=dict)  # role → MiB per tenth
+
+    def sample(self, tenth: int) -> None:
+        table = _process_table()
+        with self.run.processes.lock:
+            children = {name: p.pid for name, p in self.run.processes.running.items()}
+        groups: dict[str, set[int]] = {}
+        for name, leader in children.items():
+            role = "workers" if name.startswith("worker-") else name
+            groups.setdefault(role, set()).update(
+                pid for pid, (_, group, _) in table.items() if group == leader
+            )
+        servers = {"redis": _pid_in(self.run.redis_dir / "redis.pid")}
+        if self.run.postgres is not None:
+            servers["postgres"] = _pid_in(self.run.postgres.home / "data" / "postmaster.pid")
+        for role, server in servers.items():
+            if server is not None:
+                groups[role] = {server} | {
+                    pid for pid, (parent, _, _) in table.items() if parent == server
+                }
+        for role, pids in groups.items():
+            rss = max((table[pid][2] for pid in pids if pid in table), default=0)
+            line = self.peaks.setdefault(role, [0.0] * 10)
+            line[tenth] = max(line[tenth], round(rss / 2**20, 1))
+
+    @contextlib.contextmanager
+    def sampling(self) -> Iterator[None]:
+        stop = threading.Event()
+        started = time.monotonic()
+
+        def sampler() -> None:
+            while not stop.wait(self.interval):
+                elapsed = time.monotonic() - started
+                self.sample(min(9, int(elapsed * 10 / self.seconds)))
+
+        thread = threading.Thread(target=sampler, name="chaos-memory", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def report(self) -> dict[str, Any]:
+        """Warm-up is the first tenth; the next two are the baseline, and no later tenth may
+        peak more than MEMORY_TOLERANCE above it (a restarted process peaks lower, not
+        higher, so restarts cannot hide growth)."""
+        growth = {}
+        for role in CHECKED_ROLES:
+            line = self.peaks.get(role, [0.0] * 10)
+            baseline = max(line[1:3])
+            growth[role] = round(max(line[3:]) / baseline, 3) if baseline else None
+        flat = all(g is not None and g <= MEMORY_TOLERANCE for g in growth.values())
+        return {"rss_mb_per_tenth": self.peaks, "growth": growth, "memory_flat": flat}
+
+
+def _process_table() -> dict[int, tuple[int, int, int]]:
+    """Every process: pid → (parent pid, process group, resident bytes), from /proc."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name is in parentheses and may hold spaces: split after the last ')'.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone between the listing and the read
+        table[int(entry.name)] = (int(fields[1]), int(fields[2]), int(fields[21]) * page)
+    return table
+
+
+def _pid_in(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _wait_until_quiet(run: Run, setting_id: str) -> None:
@@ -781,7 +827,9 @@ def _amount(resource: str, record: dict[str, Any], context: Any, totals_of: Any)
 
 
 def passed(result: dict[str, Any]) -> bool:
-    return all(result[key] == 0 for key in MUST_BE_ZERO)
+    """All zeros; and for a soak, memory that did not grow."""
+    soak = result.get("soak")
+    return all(result[key] == 0 for key in MUST_BE_ZERO) and (soak is None or soak["memory_flat"])
 
 
 def as_json(result: dict[str, Any]) -> str:

@@ -26,6 +26,9 @@ from bench.harness import free_port, wait_until
 @dataclass(frozen=True)
 class Postgres:
     port: int
+    home: Path
+    bin_dir: Path
+    as_user: tuple[str, ...] = ()
 
     def env(self, dbname: str) -> dict[str, str]:
         return {
@@ -45,6 +48,26 @@ class Postgres:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.env(name)
 
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        )
+        self._pg_ctl("-o", options, "-l", str(self.home / "log"), "-w", "-t", "60", "start")
+        wait_until("PostgreSQL", lambda: _answers(self), timeout=30, interval=0.2)
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` ends every session and checkpoints, as `systemctl restart postgresql` does."""
+        self._pg_ctl("-m", mode, "-w", "-t", "60", "stop")
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def _pg_ctl(self, *args: str) -> None:
+        subprocess.run([*self.as_user, str(self.bin_dir / "pg_ctl"), "-D",
+                        str(self.home / "data"), *args],
+                       check=True, capture_output=True, text=True)  # fmt: skip
+
 
 def _bin_dir() -> Path:
     initdb = shutil.which("initdb")
@@ -58,35 +81,27 @@ def _bin_dir() -> Path:
 
 @contextlib.contextmanager
 def postgres_server() -> Iterator[Postgres]:
-    bin_dir = _bin_dir()
-    as_user: list[str] = []
+    as_user: tuple[str, ...] = ()
     # Its own temp dir, not under `root`: the `postgres` user cannot enter root's private dirs.
     home = Path(tempfile.mkdtemp(prefix="sambung-bench-pg-"))
     if os.geteuid() == 0:
         pwd.getpwnam("postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
+        as_user = ("runuser", "-u", "postgres", "--")
         shutil.chown(home, "postgres", "postgres")
-    data, port = home / "data", free_port()
-
-    def run(*args: str) -> None:
-        subprocess.run([*as_user, *args], check=True, capture_output=True, text=True)
-
+    server = Postgres(free_port(), home, _bin_dir(), as_user)
     try:
-        run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-            "-E", "UTF8")  # fmt: skip
+        subprocess.run([*as_user, str(server.bin_dir / "initdb"), "-D", str(home / "data"),
+                        "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                       check=True, capture_output=True, text=True)  # fmt: skip
     except subprocess.CalledProcessError as failed:
         shutil.rmtree(home, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {failed.stderr}") from None
-    options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(home / "log"),
-        "-w", "-t", "60", "start")  # fmt: skip
     try:
-        server = Postgres(port)
-        wait_until("PostgreSQL", lambda: _answers(server), timeout=30, interval=0.2)
+        server.start()
         yield server
     finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       capture_output=True, check=False)  # fmt: skip
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
         shutil.rmtree(home, ignore_errors=True)
 
 

@@ -65,6 +65,9 @@ class Config:
     # How often a setting with automatic sync is pulled for new payments (0: never). Moka sends
     # no webhooks to a real account (reference §12.1), so this is its near-real-time path.
     live_pull_seconds: int = 120
+    # A worker beats this often while a job runs; a job whose worker missed three beats (killed,
+    # machine lost) is abandoned and retried (`sambung.worker`). Shortened only in tests.
+    worker_heartbeat_seconds: int = 30
     # Off: /metrics answers only to an operator's bearer token (for a gateway on the internet).
     metrics_public: bool = True
     # Notifications: smtp://user:pass@host:587 (STARTTLS where offered) or smtps://...; None
@@ -117,6 +120,7 @@ class Config:
             jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
             moka_rescan_days=_positive_int(env, "SAMBUNG_MOKA_RESCAN_DAYS", 35),
             live_pull_seconds=_whole_number(env, "SAMBUNG_LIVE_PULL_SECONDS", 120),
+            worker_heartbeat_seconds=_positive_int(env, "SAMBUNG_WORKER_HEARTBEAT_SECONDS", 30),
             metrics_public=env.get("SAMBUNG_METRICS_PUBLIC", "1").strip().lower()
             not in ("0", "false", "no", "off"),
             smtp_url=_smtp_url(env.get("SAMBUNG_SMTP_URL")),

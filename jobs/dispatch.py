@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from redis.client import Pipeline
+from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -174,4 +175,6 @@ def _enqueue_sync(function: str, container: Container, setting_id: UUID, run_id:
         job_id=f"run-{run_id}",
         job_timeout=SYNC_JOB_TIMEOUT,
         failure_ttl=7 * 24 * 3600,
+        # A run whose worker died is abandoned (`sambung.worker`) and runs again.
+        retry=Retry(max=6, interval=[5, 15, 30, 60, 120, 300]),
     )

@@ -7,7 +7,8 @@
   twice, even with two schedulers or a restart mid-tick; a run missed while the scheduler was
   down starts as soon as it is back;
 - sweeps: wakes the poster of every setting whose log holds events it has not yet processed, so
-  that losing Redis (and the wake-up calls in it) loses no work;
+  that losing Redis (and the wake-up calls in it) loses no work; hands the jobs of dead workers
+  back to RQ (`jobs.orphans`);
 - queues the live pull (`jobs.live_pull`) of each setting with automatic sync whose last pull is
   `SAMBUNG_LIVE_PULL_SECONDS` old. When each setting was last pulled, and when it is next due,
   is `live_pull_status` (served as gauges at `GET /metrics`, and logged at every failure). The
@@ -29,7 +30,7 @@ from domain.errors import MasterDataNotSynced, NotFound
 from domain.log import RunMethod
 from domain.schedule import due_run_date
 from infra.bootstrap import Container
-from jobs import dispatch, live_pull
+from jobs import dispatch, live_pull, orphans
 from projections.queries import sync_history
 from services import notify
 
@@ -47,6 +48,7 @@ def tick(container: Container, now: datetime | None = None) -> list[UUID]:
     """One pass over every live setting; returns the ids of the daily runs it started."""
     now = now or datetime.now(UTC)
     started: list[UUID] = []
+    orphans.rescue(container)
     for setting in container.log.list_settings():
         run_id = _start_daily_run_if_due(container, setting, now)
         if run_id is not None:
