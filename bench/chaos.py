@@ -78,6 +78,7 @@ RESULT_KEYS = (
     "store_restarts",
 )  # fmt: skip
 MAX_REVIVALS = 20
+MAX_QUIET_WAIT = 4 * 3600.0
 # Each kind of document a Moka payment calls for (`follow_up_custom_ids`), by Jurnal resource.
 KIND_RESOURCE = {
     "sales_invoice": "sales_invoices",
@@ -101,7 +102,7 @@ class Options:
     workers: int = 3
     kill_every: float = 3.0
     window_seconds: float = 1.0
-    quiet_timeout: float = 900.0
+    quiet_timeout: float = 600.0  # without progress
     keep: bool = False
     # A soak: sales at `soak_rate` a second for `soak_minutes` instead of `sales` at once.
     soak_minutes: float = 0.0
@@ -665,13 +666,15 @@ def _pid_in(path: Path) -> int | None:
 
 def _wait_until_quiet(run: Run, setting_id: str) -> None:
     """Quiet: the log fully processed, no job queued, Jurnal's counts unchanged for ten seconds.
-    (Started jobs are not asked about: a killed worker's job stays "started" until RQ gives it
-    up, minutes later.)"""
+    (Started jobs are not asked about: a killed worker's job stays "started" until it misses
+    its beats.) Under the faults, a thousand sales take many minutes to post, so the run gives
+    up only when Jurnal's counts stop moving for `quiet_timeout` while work remains."""
     from uuid import UUID
 
     from infra.bootstrap import QUEUE_NAMES
 
-    last: list[Any] = [None, time.monotonic()]
+    last: list[Any] = [None, time.monotonic()]  # Jurnal's counts, and since when
+    idle_since = [time.monotonic()]
 
     def quiet() -> bool:
         log, redis_connection = run.container.log, run.container.redis
@@ -685,12 +688,16 @@ def _wait_until_quiet(run: Run, setting_id: str) -> None:
         with run.jurnal.lock:
             counts = {n: len(c) for co in run.jurnal.companies.values()
                       for n, c in co.collections.items()}  # fmt: skip
-        if busy or counts != last[0]:
-            last[0], last[1] = counts, time.monotonic()
-            return False
-        return time.monotonic() - last[1] > 10
+        now = time.monotonic()
+        if counts != last[0]:
+            last[0], last[1] = counts, now
+        if busy:
+            idle_since[0] = now
+            if now - last[1] > run.options.quiet_timeout:
+                raise ChaosFailed(f"no progress in Jurnal for {now - last[1]:.0f}s, work left")
+        return now - max(last[1], idle_since[0]) > 10
 
-    run.wait("the stack to be quiet", quiet, run.options.quiet_timeout)
+    run.wait("the stack to be quiet", quiet, MAX_QUIET_WAIT)
 
 
 # -- the count --------------------------------------------------------------------------------
