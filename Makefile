@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format audit bench clean
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Known vulnerabilities in the installed dependencies (pip-audit; see .ci/audit.py, SECURITY.md).
+audit: install
+	$(BIN)/python .ci/audit.py
 
 # The full benchmarks (long); `sambung bench all --quick` takes a few minutes.
 bench: install

@@ -4,7 +4,8 @@ tokens, the Jurnal client secret, the Moka client and webhook secrets or `SAMBUN
 appears in the bytes of the event store (every SQLite file under the data dir; for PostgreSQL,
 every table's rows and the server's data and WAL files), in Redis, or in the log lines.
 
-The answers of the API are checked in `test_gateway_errors`; this covers what is written down.
+The answers of the API are checked in `test_gateway_errors`; this covers what is written down,
+and every admin page an operator can open (the HTML).
 """
 
 from __future__ import annotations
@@ -141,3 +142,50 @@ def test_the_scan_finds_a_secret_that_is_there(tmp_path):
         assert leaks(files_under(tmp_path), secrets) == ["s"]
         (tmp_path / f"f{n}").unlink()
     assert leaks(files_under(tmp_path), secrets) == []
+
+
+def test_no_known_secret_appears_in_any_admin_page(sqlite_stack):
+    """Every page of the URL map an operator can GET (each language, each CSV export), after a
+    real sync, holds none of the known secrets: the forms never echo a stored secret back."""
+    import re
+
+    from flask import url_for
+
+    from gateway.app import create_app
+    from infra.users import add_user
+
+    stack = sqlite_stack
+    setting_id = stack.synced_setting()
+    stack.sell(payment_type="cash")
+    run_id = stack.container.log.request_run(setting_id, "transactions", "Manual").run_id
+    sync.run_transactions_sync(stack.container, setting_id, run_id)
+    catch_up(stack.container)
+    app = create_app(container=stack.container)
+    add_user(stack.container.log, "ops@sambung.test", "kata-sandi-rahasia", admin=True)
+    client = app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+    signed_in = client.post("/login", data={"email": "ops@sambung.test",
+                            "password": "kata-sandi-rahasia", "csrf_token": csrf})  # fmt: skip
+    assert signed_in.status_code == 302, signed_in.get_data(as_text=True)[:500]
+    values = {
+        "company_id": [stack.company_id], "connection_id": [stack.connection_id],
+        "setting_id": [setting_id], "run_id": [run_id], "outlet_id": [stack.outlet_id],
+        "code": ["id", "en"], "what": ["runs", "errors", "reconciliation"], "file_format": ["csv"],
+    }  # fmt: skip
+    secrets = known_secrets(stack)
+    pages = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.rule.startswith("/api/") or "static" in rule.endpoint:
+            continue
+        urls = [{}]
+        for name in rule.arguments:
+            urls = [{**u, name: v} for u in urls for v in values[name]]
+        for arguments in urls:
+            with app.test_request_context():
+                url = url_for(rule.endpoint, **arguments)
+            answer = client.get(url)
+            assert answer.status_code < 500, (url, answer.status_code)
+            assert leaks(answer.get_data(), secrets) == [], url
+            pages += answer.status_code == 200
+    assert pages >= 20, pages  # signed in: the pages themselves, not the sign-in form
