@@ -79,14 +79,6 @@ RESULT_KEYS = (
 )  # fmt: skip
 MAX_REVIVALS = 20
 MAX_QUIET_WAIT = 4 * 3600.0
-# Each kind of document a Moka payment calls for (`follow_up_custom_ids`), by Jurnal resource.
-KIND_RESOURCE = {
-    "sales_invoice": "sales_invoices",
-    "receive_payment": "receive_payments",
-    "sales_return": "sales_returns",
-    "customer_credit_memo_refund": "customer_credit_memo_refund",
-    "journal_entry": "journal_entries",
-}
 MUST_BE_ZERO = ("missing", "duplicates", "amount_mismatches", "webhooks_lost")
 
 
@@ -279,23 +271,35 @@ class Run:
         self.counts["store_restarts"] += 1
         self.echo("  chaos: PostgreSQL restarted")
 
-    @contextlib.contextmanager
-    def killing_workers(self) -> Iterator[None]:
-        stop = threading.Event()
+    def killing_workers(self) -> contextlib.AbstractContextManager[None]:
         names = [n for n in self.processes.running if n.startswith("worker-")]
 
-        def killer() -> None:
-            while not stop.wait(self.options.kill_every * (0.5 + self.rng.random())):
-                self.processes.restart(self.rng.choice(names))
-                self.counts["worker_kills"] += 1
+        def kill_one() -> None:
+            self.processes.restart(self.rng.choice(names))
+            self.counts["worker_kills"] += 1
 
-        thread = threading.Thread(target=killer, name="chaos-killer", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
+        def pause() -> float:
+            return self.options.kill_every * (0.5 + self.rng.random())
+
+        return _every(pause, kill_one, "chaos-killer")
+
+
+@contextlib.contextmanager
+def _every(pause: Callable[[], float], step: Callable[[], None], name: str) -> Iterator[None]:
+    """Run `step` in a thread, `pause()` seconds apart, for as long as the block runs."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(pause()):
+            step()
+
+    thread = threading.Thread(target=loop, name=name, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _suppress(call: Callable[[], Any]) -> Any:
@@ -610,23 +614,13 @@ class MemorySampler:
             line = self.peaks.setdefault(role, [0.0] * 10)
             line[tenth] = max(line[tenth], round(rss / 2**20, 1))
 
-    @contextlib.contextmanager
-    def sampling(self) -> Iterator[None]:
-        stop = threading.Event()
+    def sampling(self) -> contextlib.AbstractContextManager[None]:
         started = time.monotonic()
 
-        def sampler() -> None:
-            while not stop.wait(self.interval):
-                elapsed = time.monotonic() - started
-                self.sample(min(9, int(elapsed * 10 / self.seconds)))
+        def sample_now() -> None:
+            self.sample(min(9, int((time.monotonic() - started) * 10 / self.seconds)))
 
-        thread = threading.Thread(target=sampler, name="chaos-memory", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
+        return _every(lambda: self.interval, sample_now, "chaos-memory")
 
     def report(self) -> dict[str, Any]:
         """Warm-up is the first tenth; the next two are the baseline, and no later tenth may
@@ -708,6 +702,7 @@ def _count(run: Run, setting_id: str) -> dict[str, Any]:
 
     from domain.log import PaymentReceived
     from domain.mapping import sale_invoice_custom_id
+    from domain.mapping.document import RESOURCES
     from domain.mapping.follow_ups import follow_up_custom_ids
     from domain.mapping.moka import read_payment
     from domain.mapping.returns import return_custom_id
@@ -722,7 +717,10 @@ def _count(run: Run, setting_id: str) -> dict[str, Any]:
         deleted = {item["id"] for item in outlet.items.values() if item["is_deleted"]}
 
     # What Moka's data calls for: custom id → the amount it must carry (None: not checked).
-    expected: dict[str, dict[str, Decimal | None]] = {r: {} for r in KIND_RESOURCE.values()}
+    # Each kind of document a Moka payment calls for (`follow_up_custom_ids`), by resource.
+    kinds = ("sales_invoice", "receive_payment", "sales_return", "customer_credit_memo_refund",
+             "journal_entry")  # fmt: skip
+    expected: dict[str, dict[str, Decimal | None]] = {RESOURCES[k]: {} for k in kinds}
     for payment in payments:
         if any(line.get("item_id") in deleted for line in payment["checkouts"]):
             continue  # refused by design: a sale of a product deleted in Moka
@@ -737,7 +735,7 @@ def _count(run: Run, setting_id: str) -> dict[str, Any]:
             if r.uuid not in adjusted
         }
         for kind, custom_id in follow_up_custom_ids(payment, setting):
-            expected[KIND_RESOURCE[kind]][custom_id] = refunds.get(custom_id)
+            expected[RESOURCES[kind]][custom_id] = refunds.get(custom_id)
 
     with run.jurnal.lock:
         held: dict[str, dict[str, list[Decimal | None]]] = {r: {} for r in expected}
