@@ -121,8 +121,7 @@ class Config:
             moka_rescan_days=_positive_int(env, "SAMBUNG_MOKA_RESCAN_DAYS", 35),
             live_pull_seconds=_whole_number(env, "SAMBUNG_LIVE_PULL_SECONDS", 120),
             worker_heartbeat_seconds=_positive_int(env, "SAMBUNG_WORKER_HEARTBEAT_SECONDS", 30),
-            metrics_public=env.get("SAMBUNG_METRICS_PUBLIC", "1").strip().lower()
-            not in ("0", "false", "no", "off"),
+            metrics_public=_flag(env, "SAMBUNG_METRICS_PUBLIC", True),
             smtp_url=_smtp_url(env.get("SAMBUNG_SMTP_URL")),
             smtp_from=env.get("SAMBUNG_SMTP_FROM") or cls.smtp_from,
             notify_retry_seconds=_waits(env, "SAMBUNG_NOTIFY_RETRY_SECONDS")
