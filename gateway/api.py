@@ -37,6 +37,7 @@ from gateway.schemas import (
     SettingSchema,
     SyncAllSchema,
 )
+from jobs import replay as replay_job
 from services import usecases
 
 PREFIX = "/api/v1"
@@ -265,8 +266,8 @@ def sync_all_transactions(body: dict[str, Any]) -> Answer:
 def replay(setting_id: UUID, body: dict[str, Any]) -> Answer:
     params = {name: value for name, value in body.items() if name != "dry_run"}
     if body["dry_run"]:
-        planned = usecases.plan_replay(container(), principal(), setting_id, params)
-        return 200, {"documents": planned}
+        usecases.visible_setting(container(), principal(), setting_id)
+        return 200, {"documents": replay_job.preview(container(), setting_id, params)}
     return 202, {"run_id": usecases.request_replay(container(), principal(), setting_id, params)}
 
 

@@ -30,10 +30,9 @@ from domain.log import MokaKind, Source
 from domain.moka_webhooks import verify_webhook_signature
 from gateway.errors import ApiError, flatten_messages
 from gateway.schemas import WebhookSchema
-from infra import metrics
+from infra import metrics, queues
 from infra.bootstrap import Container
 from infra.eventlog import Appended
-from jobs import dispatch
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +176,7 @@ def _store(container: Container, envelope: dict) -> Intake:
 
 def _wake(container: Container, appended: Appended) -> None:
     try:
-        dispatch.wake_poster(container, appended.setting_id)
+        queues.wake_poster(container, appended.setting_id)
     except redis.RedisError:
         # The record is in the log, which is the source of truth: the sweeper finds unposted
         # events, so a lost wake-up delays the posting but loses nothing.

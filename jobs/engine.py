@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -70,7 +69,7 @@ from domain.settings import Setting
 from infra import metrics
 from infra.bootstrap import Container
 from jobs.setting_lock import LockLost, SettingLock
-from services.connections import jurnal_client
+from services import syncing
 
 log = logging.getLogger(__name__)
 
@@ -113,31 +112,6 @@ class Tally:
 
 
 # -- the Jurnal side --------------------------------------------------------------------------
-
-_clients: dict[tuple[str, str], JurnalClient] = {}
-_clients_lock = threading.Lock()
-
-
-def jurnal_for(container: Container, company_id: UUID) -> JurnalClient:
-    """The company's Jurnal client, one per process, so its lookup caches live across jobs."""
-    credentials = container.log.jurnal_credentials(company_id)
-    key = (container.config.jurnal_base_url, credentials.client_id)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None or client.auth.client_secret != credentials.client_secret:
-            client = jurnal_client(container, credentials.client_id, credentials.client_secret)
-            client.session.hooks["response"].append(_call_counter(container))
-            _clients[key] = client
-        return client
-
-
-def _call_counter(container: Container):  # type: ignore[no-untyped-def]
-    def count(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        path = response.request.path_url.split("?", 1)[0]
-        resource = path.split("/api/v1/", 1)[-1].split("/", 1)[0] or "unknown"
-        metrics.count_jurnal_call(container.redis, resource=resource, status=response.status_code)
-
-    return count
 
 
 def company_taxes(client: JurnalClient) -> list[Tax]:
@@ -226,7 +200,7 @@ class Poster:
     @property
     def jurnal(self) -> JurnalClient:
         if self._jurnal is None:
-            self._jurnal = jurnal_for(self.container, self.setting.company_id)
+            self._jurnal = self.container.jurnal_for(self.setting.company_id)
         return self._jurnal
 
     # -- walking the log ------------------------------------------------------------------------
@@ -261,11 +235,9 @@ class Poster:
 
     def refresh_master_data(self) -> None:
         """Ask for one master-data run, however many library webhooks arrive together."""
-        from jobs import dispatch
-
         key = f"sambung:master-data-refresh:{self.setting_id}"
         if self.container.redis.set(key, "1", nx=True, ex=MASTER_DATA_REFRESH_SECONDS):
-            dispatch.request_master_data_sync(self.container, self.setting_id, RunMethod.WEBHOOK)
+            syncing.request_master_data_sync(self.container, self.setting_id, RunMethod.WEBHOOK)
 
     # -- payments ---------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from infra import bootstrap
 from infra.bootstrap import Container
 from jobs.engine import Poster
 from jobs.sync import post_under_lock
+from services import usecases
 
 PAGE = 500
 
@@ -37,6 +38,11 @@ def replay(setting_id: str, run_id: str) -> dict[str, dict[str, int]]:
             poster.post_payment(payment, resolves=position)
 
     return post_under_lock(container, UUID(setting_id), UUID(run_id), post)
+
+
+def preview(container: Container, setting_id: UUID, params: Mapping[str, Any]) -> Any:
+    """The dry run of the API: params as the API takes them, the documents as JSON values."""
+    return usecases.plain(dry_run(container, setting_id, usecases.replay_params(params)))
 
 
 def dry_run(

@@ -22,9 +22,10 @@ from uuid import UUID, uuid5
 from domain.errors import MasterDataNotSynced, NotFound
 from domain.log import RunMethod
 from domain.schedule import due_run_date
+from infra import queues
 from infra.bootstrap import Container
-from jobs import dispatch
 from projections.queries import sync_history
+from services import syncing
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def tick(container: Container, now: datetime | None = None) -> list[UUID]:
         if run_id is not None:
             started.append(run_id)
         if container.log.has_unprocessed(setting.id):
-            dispatch.wake_poster(container, setting.id)
+            queues.wake_poster(container, setting.id)
         _requeue_lost_runs(container, setting.id)
     return started
 
@@ -58,7 +59,7 @@ def _requeue_lost_runs(container: Container, setting_id: UUID) -> None:
         if run["finished_at"] is None and run["kind"] != "webhook"
     ]
     for run in unfinished:
-        if dispatch.requeue_lost_run(container, setting_id, UUID(run["id"]), run["kind"]):
+        if syncing.requeue_lost_run(container, setting_id, UUID(run["id"]), run["kind"]):
             log.warning("run %s of setting %s was lost from the queue; requeued",
                         run["id"], setting_id)  # fmt: skip
 
@@ -76,7 +77,7 @@ def _start_daily_run_if_due(container: Container, setting, now: datetime) -> UUI
     except NotFound:
         pass
     try:
-        dispatch.request_transactions_sync(
+        syncing.request_transactions_sync(
             container,
             setting.id,
             RunMethod.SCHEDULED,

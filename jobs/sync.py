@@ -1,6 +1,6 @@
 """Sync runs: master data and transactions, each pulled from Moka into the log, then posted.
 
-Both are RQ jobs taking string ids, enqueued by `jobs.dispatch` after the run was requested in
+Both are RQ jobs taking string ids, enqueued by `services.syncing` after the run was requested in
 the log; both are safe to run twice (a finished run is left alone, the log dedupes what was
 pulled, and posting skips what exists). The CLI runs the same functions in-process with a
 progress bar.
@@ -41,7 +41,6 @@ from infra import bootstrap
 from infra.bootstrap import Container
 from jobs.engine import Blocked, Deferred, Poster, Tally
 from jobs.setting_lock import SettingLock, acquire
-from services.connections import ConnectionTokenStore, moka_client
 
 log = logging.getLogger(__name__)
 
@@ -234,11 +233,7 @@ def _business_date(payment: Mapping[str, Any]) -> date:
 
 
 def setting_moka_client(container: Container, setting: Setting) -> MokaClient:
-    connection_id = setting.moka_connection_id
-    lock = container.redis.lock(f"sambung:moka-refresh:{connection_id}", timeout=120)
-    return moka_client(
-        container, ConnectionTokenStore(container.log, connection_id), refresh_lock=lock
-    )
+    return container.moka_for(setting.moka_connection_id)
 
 
 @contextlib.contextmanager

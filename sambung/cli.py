@@ -294,7 +294,8 @@ def map_payment(payment_file: str, setting_file: str | None) -> None:
 @click.argument("setting_id", type=click.UUID)
 def sync_command(what: str, setting_id: UUID) -> None:
     """Sync a setting now, in this process, with progress (method Manual)."""
-    from jobs import dispatch, sync
+    from infra import queues
+    from jobs import sync
 
     container = bootstrap.current()
     with _refused_cleanly():
@@ -312,17 +313,17 @@ def sync_command(what: str, setting_id: UUID) -> None:
 
         counts = job(container, setting_id, run_id, progress=progress)
     _print_run(container, run_id, counts)
-    dispatch.wake_poster(container, setting_id)
+    queues.wake_poster(container, setting_id)
 
 
 @main.command("sync-all")
 def sync_all() -> None:
     """Ask the workers to sync transactions of every setting whose master data has synced."""
-    from jobs import dispatch
+    from services import syncing
 
     container = bootstrap.current()
     settings = [s for s in container.log.list_settings() if s.master_data_synced]
-    run_ids = dispatch.request_all_transactions_syncs(container, [s.id for s in settings])
+    run_ids = syncing.request_all_transactions_syncs(container, [s.id for s in settings])
     for setting, run_id in zip(settings, run_ids, strict=True):
         click.echo(f"{setting.name}: run {run_id} queued")
 

@@ -3,9 +3,7 @@ Moka business (its OAuth tokens). Each use case asks the other side first and st
 it confirmed: a Jurnal credential that `companies/active` accepted, with the package it reports;
 a Moka connection whose profile and outlets the tokens could read.
 
-Also here: the clients built from stored connections, and the `TokenStore` that keeps a Moka
-connection's rotating tokens sealed in the event store (the Moka client saves each refreshed
-pair through it before using it).
+The clients themselves are built by the container (`infra.bootstrap.Container`).
 
 Failures of the other side are typed for the edge: a refused credential or token is the
 input's fault (`CompanyInvalid` / `MokaConnectionInvalid`, 422, naming the field); an
@@ -18,13 +16,13 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
 import requests
 
-from clients.jurnal import JurnalAuthError, JurnalClient, JurnalError, plan_of
+from clients.jurnal import JurnalAuthError, JurnalError, plan_of
 from clients.moka import (
     InMemoryTokenStore,
     MokaAuthError,
@@ -32,17 +30,15 @@ from clients.moka import (
     MokaError,
     MokaScopeError,
     RetryPolicy,
-    TokenSet,
 )
 from domain.errors import CompanyInvalid, MokaConnectionInvalid
 from domain.settings import Company, MokaConnection
 from infra.bootstrap import Container
-from infra.eventlog import EventLog
+from infra.moka_tokens import ConnectionTokenStore, token_set
+from services.errors import UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 
-# Moka's documented token lifetime (reference §2): 180 days.
-MOKA_TOKEN_LIFETIME = 15_552_000
 OAUTH_STATE_TTL = 15 * 60
 CALLBACK_PATH = "/api/v1/moka/callback"
 _STATE_KEY = "sambung:moka-oauth-state:"
@@ -53,31 +49,7 @@ INTERACTIVE_TIMEOUT = 15.0
 T = TypeVar("T")
 
 
-class UpstreamUnavailable(Exception):
-    """Jurnal or Moka could not be reached or failed; nothing was stored."""
-
-    def __init__(self, service: str, message: str) -> None:
-        super().__init__(message)
-        self.service = service
-        self.message = message
-
-
 # -- Jurnal -----------------------------------------------------------------------------------
-
-
-def jurnal_client(
-    container: Container, client_id: str, client_secret: str, **options: Any
-) -> JurnalClient:
-    return JurnalClient.with_hmac(
-        container.config.jurnal_base_url,
-        client_id,
-        client_secret,
-        container.redis,
-        rate_limit_per_minute=container.config.jurnal_rate_limit_per_minute,
-        # Jurnal's hourly window is the minute limit sixty times over (reference §5).
-        rate_limit_per_hour=container.config.jurnal_rate_limit_per_minute * 60,
-        **{"settle_seconds": container.config.jurnal_settle_seconds, **options},
-    )
 
 
 def register_company(
@@ -85,8 +57,7 @@ def register_company(
 ) -> Company:
     """Check the credential with `GET /companies/active`, then store the company with the
     package Jurnal reports."""
-    client = jurnal_client(
-        container,
+    client = container.jurnal_client(
         jurnal_client_id,
         jurnal_client_secret,
         max_attempts=2,
@@ -125,47 +96,6 @@ def _from_jurnal(call: Callable[[], T]) -> T:
 # -- Moka -------------------------------------------------------------------------------------
 
 
-def moka_client(container: Container, store: Any, **options: Any) -> MokaClient:
-    config = container.config
-    return MokaClient(
-        config.moka_base_url, config.moka_client_id, config.moka_client_secret, store, **options
-    )
-
-
-class ConnectionTokenStore:
-    """A Moka connection's tokens, sealed in the event store (a `clients.moka.TokenStore`)."""
-
-    def __init__(self, log: EventLog, connection_id: UUID) -> None:
-        self.log = log
-        self.connection_id = connection_id
-
-    def load(self) -> TokenSet | None:
-        tokens = self.log.moka_tokens(self.connection_id)
-        return _token_set(tokens.access_token, tokens.refresh_token, tokens.expires_at)
-
-    def save(self, tokens: TokenSet) -> None:
-        self.log.store_moka_tokens(
-            self.connection_id,
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            token_expires_at=tokens.expires_at,
-        )
-
-
-def _token_set(access: str, refresh: str, expires_at: datetime | None) -> TokenSet:
-    # Only the expiry is stored; Moka's fixed lifetime gives back when the pair was made. With
-    # no expiry known, the tokens are taken as fresh and a 401 makes the client refresh.
-    ends = expires_at or datetime.fromtimestamp(
-        datetime.now(UTC).timestamp() + MOKA_TOKEN_LIFETIME, UTC
-    )
-    return TokenSet(
-        access_token=access,
-        refresh_token=refresh,
-        created_at=int(ends.timestamp()) - MOKA_TOKEN_LIFETIME,
-        expires_in=MOKA_TOKEN_LIFETIME,
-    )
-
-
 def connect_moka_with_tokens(
     container: Container,
     *,
@@ -177,7 +107,7 @@ def connect_moka_with_tokens(
     """Connect without a browser (operators, migrations): read the profile and outlets with
     the tokens, then store the connection."""
     container.log.get_company(company_id)
-    store = InMemoryTokenStore(_token_set(access_token, refresh_token, expires_at))
+    store = InMemoryTokenStore(token_set(access_token, refresh_token, expires_at))
     with _moka_errors("access_token"):
         return _connect(container, company_id, store)
 
@@ -188,7 +118,7 @@ def authorization_url(container: Container, company_id: UUID) -> str:
     container.log.get_company(company_id)
     state = secrets.token_urlsafe(24)
     container.redis.set(_STATE_KEY + state, str(company_id), ex=OAUTH_STATE_TTL)
-    client = moka_client(container, InMemoryTokenStore())
+    client = container.moka_client(InMemoryTokenStore())
     return client.authorization_url(redirect_uri(container), state=state)
 
 
@@ -204,7 +134,7 @@ def complete_authorization(container: Container, company_id: UUID, code: str) ->
     """The OAuth callback: trade the code for tokens and store the connection."""
     container.log.get_company(company_id)
     store = InMemoryTokenStore()
-    client = moka_client(container, store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT)
+    client = container.moka_client(store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT)
     with _moka_errors("code"):
         client.exchange_code(code, redirect_uri(container))
         return _connect(container, company_id, store, client)
@@ -219,7 +149,7 @@ def live_outlets(container: Container, connection_id: UUID) -> dict[str, str]:
     (so that a setting may take an outlet opened since connecting)."""
     connection = container.log.get_moka_connection(connection_id)
     store = ConnectionTokenStore(container.log, connection_id)
-    client = moka_client(container, store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT)
+    client = container.moka_client(store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT)
     with _moka_errors("moka_connection_id"):
         outlets = _outlets(client, connection.business_id)
     if outlets != connection.outlets:
@@ -242,8 +172,8 @@ def _connect(
     store: InMemoryTokenStore,
     client: MokaClient | None = None,
 ) -> MokaConnection:
-    client = client or moka_client(
-        container, store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT
+    client = client or container.moka_client(
+        store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT
     )
     profile = client.profile()
     business_id = str(profile["business_id"])

@@ -24,15 +24,15 @@ from domain.errors import (
     MokaConnectionNotFound,
     RunNotFound,
     SettingNotFound,
+    code_of,
 )
 from domain.log import LogEvent
 from domain.settings import Company, MokaConnection, Setting
-from gateway.errors import ApiError, code_of
 from infra.api_tokens import Principal
 from infra.bootstrap import Container
-from jobs import dispatch, replay
 from projections import queries
-from services import connections
+from services import connections, syncing
+from services.errors import NotAuthenticated
 
 # -- companies --------------------------------------------------------------------------------
 
@@ -112,7 +112,7 @@ def finish_moka_authorization(
 
 def _callback_company(container: Container, caller: Principal | None, given: UUID | None) -> UUID:
     if caller is None:
-        raise ApiError(401, "unauthorized", "a callback without state needs a bearer token")
+        raise NotAuthenticated("a callback without state needs a bearer token")
     company_id = given or caller.company_id
     if company_id is None:
         raise MokaConnectionInvalid({"company_id": "is required when the callback has no state"})
@@ -204,12 +204,12 @@ def visible_setting(container: Container, caller: Principal, setting_id: UUID) -
 
 def sync_master_data(container: Container, caller: Principal, setting_id: UUID) -> UUID:
     visible_setting(container, caller, setting_id)
-    return dispatch.request_master_data_sync(container, setting_id)
+    return syncing.request_master_data_sync(container, setting_id)
 
 
 def sync_transactions(container: Container, caller: Principal, setting_id: UUID) -> UUID:
     visible_setting(container, caller, setting_id)
-    return dispatch.request_transactions_sync(container, setting_id)
+    return syncing.request_transactions_sync(container, setting_id)
 
 
 def sync_all_transactions(
@@ -226,7 +226,7 @@ def sync_all_transactions(
     skipped: list[dict[str, Any]] = []
     for setting_id in chosen:
         try:
-            run_ids.append(dispatch.request_transactions_sync(container, setting_id))
+            run_ids.append(syncing.request_transactions_sync(container, setting_id))
         except MasterDataNotSynced as refused:
             skipped.append(
                 {"setting_id": setting_id, "code": code_of(refused), "message": refused.message}
@@ -326,11 +326,4 @@ def request_replay(
     container: Container, caller: Principal, setting_id: UUID, params: Mapping[str, Any]
 ) -> UUID:
     visible_setting(container, caller, setting_id)
-    return dispatch.request_replay(container, setting_id, replay_params(params))
-
-
-def plan_replay(
-    container: Container, caller: Principal, setting_id: UUID, params: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    visible_setting(container, caller, setting_id)
-    return plain(replay.dry_run(container, setting_id, replay_params(params)))
+    return syncing.request_replay(container, setting_id, replay_params(params))

@@ -191,7 +191,7 @@ def work(container: Container) -> None:
     """Run the queued jobs to the end in this process, as a worker would."""
     from rq import SimpleWorker
 
-    from infra.bootstrap import QUEUE_NAMES
+    from infra.queues import QUEUE_NAMES
 
     queues = [container.queue(name) for name in QUEUE_NAMES]
     SimpleWorker(queues, connection=container.redis).work(burst=True, with_scheduler=False)
@@ -214,10 +214,8 @@ def gateway_for(stack: Stack) -> Iterator[str]:
 
 
 def make_tags(stack: Stack, *names: str) -> None:
-    from services.connections import jurnal_client
-
     credentials = stack.container.log.jurnal_credentials(stack.company_id)
-    client = jurnal_client(stack.container, credentials.client_id, credentials.client_secret)
+    client = stack.container.jurnal_client(credentials.client_id, credentials.client_secret)
     for name in names:
         client.create("tags", {"name": name})
 

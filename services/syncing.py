@@ -1,8 +1,8 @@
 """Asking for work: record the request in the setting's log, then enqueue its job.
 
-The gateway, the CLI and the scheduler call these; they never enqueue jobs themselves. The log
-entry comes first, so a request survives losing Redis (the sweeper finds unfinished runs and
-unposted events). Queue messages are wake-up calls only.
+The gateway, the CLI, the scheduler and the engine call these; they never enqueue runs
+themselves. The log entry comes first, so a request survives losing Redis (the sweeper finds
+unfinished runs and unposted events, and `requeue_lost_run` looks after them).
 """
 
 from __future__ import annotations
@@ -17,14 +17,8 @@ from rq.job import Job, JobStatus
 
 from domain.errors import RunAlreadyFinished
 from domain.log import RunKind, RunMethod, RunStatus
+from infra import queues
 from infra.bootstrap import Container
-
-# Posting is the freshness path (webhooks); syncs pull and may take long; both run on any worker,
-# and workers listen to "postings" first, so a nightly catch-up never starves webhook freshness.
-POSTINGS = "postings"
-SYNCS = "sync"
-POSTING_JOB_TIMEOUT = 30 * 60
-SYNC_JOB_TIMEOUT = 2 * 60 * 60
 
 
 def request_master_data_sync(
@@ -32,7 +26,7 @@ def request_master_data_sync(
 ) -> UUID:
     run = container.log.request_run(setting_id, RunKind.MASTER_DATA, method)
     if run.created:
-        _enqueue_sync("jobs.sync.sync_master_data", container, setting_id, run.run_id)
+        queues.enqueue_run(container, queues.SYNC_MASTER_DATA, setting_id, run.run_id)
     return run.run_id
 
 
@@ -49,7 +43,7 @@ def request_transactions_sync(
         setting_id, RunKind.TRANSACTIONS, method, run_id=run_id, params=params
     )
     if run.created:
-        _enqueue_sync("jobs.sync.sync_transactions", container, setting_id, run.run_id)
+        queues.enqueue_run(container, queues.SYNC_TRANSACTIONS, setting_id, run.run_id)
     return run.run_id
 
 
@@ -65,57 +59,21 @@ def request_replay(container: Container, setting_id: UUID, params: Mapping[str, 
         setting_id, RunKind.REPLAY, RunMethod.REPLAY, params=dict(params)
     )
     if run.created:
-        _enqueue_sync("jobs.replay.replay", container, setting_id, run.run_id)
+        queues.enqueue_run(container, queues.REPLAY, setting_id, run.run_id)
     return run.run_id
-
-
-def wake_poster(container: Container, setting_id: UUID) -> None:
-    """Ask a worker to post the setting's unposted events. Cheap to call often: while one wake-up
-    is already queued, further ones are coalesced."""
-    if container.redis.exists(_hold_key(setting_id)):
-        return
-    key = f"sambung:wake:{setting_id}"
-    if container.redis.set(key, "1", nx=True, ex=60):
-        container.queue(POSTINGS).enqueue(
-            "jobs.posting.post_setting",
-            str(setting_id),
-            job_timeout=POSTING_JOB_TIMEOUT,
-            failure_ttl=7 * 24 * 3600,
-        )
-
-
-def clear_wake(container: Container, setting_id: UUID) -> None:
-    """Called by the poster as it starts, so that events appended from now on wake it again."""
-    container.redis.delete(f"sambung:wake:{setting_id}")
-
-
-def hold_off(container: Container, setting_id: UUID, seconds: int) -> None:
-    """Stop waking the setting's poster for a while (it is blocked until a person acts)."""
-    container.redis.set(_hold_key(setting_id), "1", ex=seconds)
-
-
-def _hold_key(setting_id: UUID) -> str:
-    return f"sambung:hold:{setting_id}"
-
-
-_RUN_JOBS = {
-    "master_data": "jobs.sync.sync_master_data",
-    "transactions": "jobs.sync.sync_transactions",
-    "replay": "jobs.replay.replay",
-}
 
 
 def requeue_lost_run(container: Container, setting_id: UUID, run_id: UUID, kind: str) -> bool:
     """Look after an unfinished run: enqueue it again if its job is gone from Redis (Redis was
     lost or flushed), or end it as failed if its job failed or its worker died, so that no run
     stays open forever. Returns whether it enqueued. Running a run's job twice is harmless."""
-    function = _RUN_JOBS.get(kind)
+    function = queues.RUN_JOBS.get(kind)
     if function is None:
         return False
     try:
-        job = Job.fetch(f"run-{run_id}", connection=container.redis)
+        job = Job.fetch(queues.run_job_id(run_id), connection=container.redis)
     except NoSuchJobError:
-        _enqueue_sync(function, container, setting_id, run_id)
+        queues.enqueue_run(container, function, setting_id, run_id)
         return True
     if job.get_status() in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
         reason = (
@@ -130,14 +88,3 @@ def requeue_lost_run(container: Container, setting_id: UUID, run_id: UUID, kind:
                 error=f"the job failed: {reason[-1] if reason else job.get_status()}",
             )
     return False
-
-
-def _enqueue_sync(function: str, container: Container, setting_id: UUID, run_id: UUID) -> None:
-    container.queue(SYNCS).enqueue(
-        function,
-        str(setting_id),
-        str(run_id),
-        job_id=f"run-{run_id}",
-        job_timeout=SYNC_JOB_TIMEOUT,
-        failure_ttl=7 * 24 * 3600,
-    )

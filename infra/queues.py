@@ -1,0 +1,80 @@
+"""The one place that names the queues and the job functions, and puts work on them.
+
+Posting is the freshness path (webhooks); syncs pull and may take long; both run on any worker,
+and workers listen to "postings" first, so a nightly catch-up never starves webhook freshness.
+Jobs are enqueued by their dotted names, so nothing below the jobs imports them. Queue messages
+are wake-up calls only: the work they point at is in the log first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from infra.bootstrap import Container
+
+POSTINGS = "postings"
+SYNCS = "sync"
+DEFAULT = "default"
+QUEUE_NAMES = (POSTINGS, SYNCS, DEFAULT)
+
+POST_SETTING = "jobs.posting.post_setting"
+SYNC_MASTER_DATA = "jobs.sync.sync_master_data"
+SYNC_TRANSACTIONS = "jobs.sync.sync_transactions"
+REPLAY = "jobs.replay.replay"
+# The job that carries out each kind of run (`domain.log.RunKind`).
+RUN_JOBS = {"master_data": SYNC_MASTER_DATA, "transactions": SYNC_TRANSACTIONS, "replay": REPLAY}
+
+POSTING_JOB_TIMEOUT = 30 * 60
+SYNC_JOB_TIMEOUT = 2 * 60 * 60
+FAILURE_TTL = 7 * 24 * 3600
+
+
+def enqueue_run(container: Container, function: str, setting_id: UUID, run_id: UUID) -> None:
+    """Queue the job of a run requested in the log; its job id is the run's, so a run is
+    queued at most once at a time."""
+    container.queue(SYNCS).enqueue(
+        function,
+        str(setting_id),
+        str(run_id),
+        job_id=run_job_id(run_id),
+        job_timeout=SYNC_JOB_TIMEOUT,
+        failure_ttl=FAILURE_TTL,
+    )
+
+
+def run_job_id(run_id: UUID) -> str:
+    return f"run-{run_id}"
+
+
+def wake_poster(container: Container, setting_id: UUID) -> None:
+    """Ask a worker to post the setting's unposted events. Cheap to call often: while one wake-up
+    is already queued, further ones are coalesced."""
+    if container.redis.exists(_hold_key(setting_id)):
+        return
+    if container.redis.set(_wake_key(setting_id), "1", nx=True, ex=60):
+        container.queue(POSTINGS).enqueue(
+            POST_SETTING,
+            str(setting_id),
+            job_timeout=POSTING_JOB_TIMEOUT,
+            failure_ttl=FAILURE_TTL,
+        )
+
+
+def clear_wake(container: Container, setting_id: UUID) -> None:
+    """Called by the poster as it starts, so that events appended from now on wake it again."""
+    container.redis.delete(_wake_key(setting_id))
+
+
+def hold_off(container: Container, setting_id: UUID, seconds: int) -> None:
+    """Stop waking the setting's poster for a while (it is blocked until a person acts)."""
+    container.redis.set(_hold_key(setting_id), "1", ex=seconds)
+
+
+def _wake_key(setting_id: UUID) -> str:
+    return f"sambung:wake:{setting_id}"
+
+
+def _hold_key(setting_id: UUID) -> str:
+    return f"sambung:hold:{setting_id}"
