@@ -29,18 +29,6 @@ def display_time(moment: datetime) -> str:
     return moment.astimezone(WIB).strftime("%I : %M %p")
 
 
-def epoch(moment: datetime) -> float:
-    return moment.timestamp()
-
-
-def from_epoch(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, WIB)
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=WIB)
 

@@ -4,7 +4,7 @@ service charges, cash rounding, unpaid invoices paid later in parts, full and pa
 walk-in and member customers, and a few products deleted after they sold.
 
 Every payment obeys Moka's arithmetic as `pricing` computes it and passes
-`domain.moka_arithmetic.check_payment_arithmetic`. The same seed and arguments give the same
+`sandbox.moka.arithmetic.check_payment_arithmetic`. The same seed and arguments give the same
 outlet, ids and money.
 """
 

@@ -1,9 +1,9 @@
 """The relations between a Moka v3 payment's totals and rows (reference §9.1, R1–R12, plus the
 row sums of §14), as a pure check that names every relation a payment violates.
 
-The Moka sandbox generates payments that pass it; the mapping can run it before posting, since
-the header totals are the truth and the rows only a breakdown to be checked. Accepts payloads
-parsed with floats or with `Decimal` money alike.
+The Moka sandbox generates payments that pass it, and the tests hold the sandbox to it (the
+mapping takes the header totals as the truth and needs no such check). Accepts payloads parsed
+with floats or with `Decimal` money alike.
 """
 
 from __future__ import annotations
