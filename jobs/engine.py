@@ -98,7 +98,7 @@ class Tally:
         default_factory=lambda: defaultdict(lambda: {"synced": 0, "total": 0})
     )
 
-    def add(self, kind: str, synced: bool) -> None:
+    def add(self, kind: str, *, synced: bool) -> None:
         row = self.counts[DocumentKind(kind).summary_key]
         row["total"] += 1
         row["synced"] += int(synced)
@@ -109,6 +109,23 @@ class Tally:
     @property
     def total(self) -> int:
         return sum(row["total"] for row in self.counts.values())
+
+
+@dataclass
+class DryRun:
+    """Where a read-only pass shows what it would send, instead of sending or recording it: each
+    document's body, or the error that keeps it from being made."""
+
+    documents: list[dict[str, Any]] = field(default_factory=list)
+
+    def document(self, doc: JurnalDocument) -> None:
+        self.documents.append(doc.as_json())
+
+    def failure(self, kind: str, custom_id: str, error: Exception) -> None:
+        self.documents.append(
+            {"kind": kind, "custom_id": custom_id, "error": type(error).__name__,
+             "message": error_message(error)}
+        )  # fmt: skip
 
 
 # -- the Jurnal side --------------------------------------------------------------------------
@@ -247,20 +264,18 @@ class Poster:
         *,
         resolves: int,
         received_at: datetime | None = None,
-        dry_run: list[dict[str, Any]] | None = None,
+        dry_run: DryRun | None = None,
     ) -> None:
         """Post whatever the payment still needs in Jurnal, and count its documents.
 
-        With `dry_run` (a list), nothing is written anywhere: the documents that would be
-        posted are appended to it instead."""
+        With `dry_run`, nothing is written anywhere: the documents that would be posted are
+        shown to it instead."""
         reference = moka_reference(payment)
         invoice_id = sale_invoice_custom_id(payment, self.setting)
         try:
             follow_ups = follow_up_custom_ids(payment, self.setting)
         except MappingError as error:
-            self._fail_or_show(
-                dry_run, "sales_invoice", invoice_id, error, reference, resolves, False
-            )
+            self._fail("sales_invoice", invoice_id, error, reference, resolves, dry_run)
             return
         pending = [
             (kind, cid)
@@ -269,30 +284,37 @@ class Poster:
         ]
         for kind, cid in [("sales_invoice", invoice_id), *follow_ups]:
             if (kind, cid) not in pending:
-                self.tally.add(kind, True)
+                self.tally.add(kind, synced=True)
         if not pending:
             return
         try:
             refs = self._refs_for(payment)
         except MappingError as error:
-            self._fail_or_show(
-                dry_run, "sales_invoice", invoice_id, error, reference, resolves, False
-            )
-            self.tally.add("sales_invoice", False)
+            self._fail("sales_invoice", invoice_id, error, reference, resolves, dry_run)
+            self.tally.add("sales_invoice", synced=False)
             return
         if self.is_posted(invoice_id):
             refs = refs.with_invoice(invoice_id, self.jurnal.get("sales_invoices", invoice_id))
-        self._post_documents(payment, refs, pending, reference, resolves, received_at, dry_run)
+        self._post_documents(
+            payment,
+            refs,
+            pending,
+            reference=reference,
+            resolves=resolves,
+            received_at=received_at,
+            dry_run=dry_run,
+        )
 
     def _post_documents(
         self,
         payment: Mapping[str, Any],
         refs: JurnalRefs,
         pending: list[tuple[str, str]],
+        *,
         reference: str,
         resolves: int,
         received_at: datetime | None,
-        dry_run: list[dict[str, Any]] | None,
+        dry_run: DryRun | None,
     ) -> None:
         handled: set[str] = set()
         while True:
@@ -300,9 +322,9 @@ class Poster:
                 planned = documents_for_payment(payment, self.setting, refs)
             except MappingError as error:
                 kind, cid = pending[0]
-                self._fail_or_show(dry_run, kind, cid, error, reference, resolves, False)
+                self._fail(kind, cid, error, reference, resolves, dry_run)
                 for kind, _ in pending:
-                    self.tally.add(kind, False)
+                    self.tally.add(kind, synced=False)
                 return
             fresh = [doc for doc in planned if doc.custom_id not in handled]
             if not fresh:
@@ -312,25 +334,23 @@ class Poster:
                 if (doc.kind, doc.custom_id) not in pending:
                     continue
                 if isinstance(doc, Unmappable):
-                    self._fail_or_show(
-                        dry_run, doc.kind, doc.custom_id, doc.error, reference, resolves, False
-                    )
-                    self.tally.add(doc.kind, False)
+                    self._fail(doc.kind, doc.custom_id, doc.error, reference, resolves, dry_run)
+                    self.tally.add(doc.kind, synced=False)
                     continue
                 if dry_run is not None:
-                    dry_run.append(doc.as_json())
-                    self.tally.add(doc.kind, False)
+                    dry_run.document(doc)
+                    self.tally.add(doc.kind, synced=False)
                     continue
                 answer = self.create(
                     doc, reference, resolves, with_amounts=True, received_at=received_at
                 )
-                self.tally.add(doc.kind, answer is not None)
+                self.tally.add(doc.kind, synced=answer is not None)
                 if answer is not None and doc.kind == "sales_invoice":
                     refs = refs.with_invoice(doc.custom_id, answer)
         # A follow-up the mapping did not plan (e.g. its invoice failed) is still owed.
         for kind, cid in pending:
             if cid not in handled:
-                self.tally.add(kind, False)
+                self.tally.add(kind, synced=False)
 
     def _refs_for(self, payment: Mapping[str, Any]) -> JurnalRefs:
         return JurnalRefs(
@@ -386,7 +406,15 @@ class Poster:
             return None
         document = outcome.document
         amounts = document_amounts(doc, document) if with_amounts else None
-        self._record_posted(doc, document, outcome.created, reference, resolves, amounts, digest)
+        self._record_posted(
+            doc,
+            document,
+            created=outcome.created,
+            reference=reference,
+            resolves=resolves,
+            amounts=amounts,
+            digest=digest,
+        )
         if received_at is not None:
             lag = (datetime.now(UTC) - received_at).total_seconds()
             metrics.observe(self.container.redis, metrics.POSTING_LAG, max(lag, 0.0))
@@ -396,11 +424,12 @@ class Poster:
         self,
         doc: JurnalDocument,
         document: Mapping[str, Any],
+        *,
         created: bool,
         reference: str,
         resolves: int,
-        amounts: dict[str, str] | None,
-        digest: str | None,
+        amounts: dict[str, str] | None = None,
+        digest: str | None = None,
     ) -> None:
         self.log.record_posted(
             self.setting_id,
@@ -443,7 +472,9 @@ class Poster:
         )
         if document is None:
             return False
-        self._record_posted(doc, document, True, reference, resolves, None, digest)
+        self._record_posted(
+            doc, document, created=True, reference=reference, resolves=resolves, digest=digest
+        )
         return True
 
     def _write(
@@ -456,10 +487,15 @@ class Poster:
         try:
             return call()
         except (JurnalValidationError, JurnalNotFound, JurnalDuplicate) as error:
-            self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, False)
+            self._record_failure(
+                doc.kind, doc.custom_id, error, reference=reference, resolves=resolves
+            )
             return None
         except JurnalAuthError as error:
-            self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, True)
+            self._record_failure(
+                doc.kind, doc.custom_id, error, reference=reference, resolves=resolves,
+                retryable=True,
+            )  # fmt: skip
             raise Blocked(
                 "Jurnal refused the company's API credential; update it, then replay"
             ) from error
@@ -478,32 +514,30 @@ class Poster:
     def is_posted(self, custom_id: str) -> bool:
         return self.log.posted_document(self.setting_id, custom_id) is not None
 
-    def _fail_or_show(
+    def _fail(
         self,
-        dry_run: list[dict[str, Any]] | None,
         kind: str,
         custom_id: str,
         error: Exception,
         reference: str,
         resolves: int,
-        retryable: bool,
+        dry_run: DryRun | None,
     ) -> None:
+        """A document that cannot be made: shown to a dry run, else recorded as failed."""
         if dry_run is not None:
-            dry_run.append(
-                {"kind": kind, "custom_id": custom_id, "error": type(error).__name__,
-                 "message": error_message(error)}
-            )  # fmt: skip
+            dry_run.failure(kind, custom_id, error)
             return
-        self._record_failure(kind, custom_id, error, reference, resolves, retryable)
+        self._record_failure(kind, custom_id, error, reference=reference, resolves=resolves)
 
     def _record_failure(
         self,
         kind: str,
         custom_id: str,
         error: Exception,
+        *,
         reference: str,
         resolves: int,
-        retryable: bool,
+        retryable: bool = False,
     ) -> None:
         self.log.record_failed(
             self.setting_id,

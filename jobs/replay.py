@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from domain.log import PaymentReceived
 from infra import bootstrap
 from infra.bootstrap import Container
-from jobs.engine import Poster
+from jobs.engine import DryRun, Poster
 from jobs.sync import post_under_lock
 from services import usecases
 
@@ -52,10 +52,10 @@ def dry_run(
     anything. A document that cannot be made shows its error instead of a body."""
     selection = Selection.from_params(params, container.config.timezone)
     poster = Poster(container, setting_id, lock=None)
-    documents: list[dict[str, Any]] = []
+    shown = DryRun()
     for position, payment in selected_payments(container, poster, selection):
-        poster.post_payment(payment, resolves=position, dry_run=documents)
-    return documents
+        poster.post_payment(payment, resolves=position, dry_run=shown)
+    return shown.documents
 
 
 class Selection:

@@ -91,7 +91,7 @@ def run_master_data_sync(
         ensure_default_customer(poster, head)
         for done, doc in enumerate(documents, start=1):
             synced = poster.upsert(doc, describe(doc), head)
-            poster.tally.add(doc.kind, synced)
+            poster.tally.add(doc.kind, synced=synced)
             if progress:
                 progress(done, len(documents))
 
@@ -221,7 +221,7 @@ def tally_payments(poster: Poster, payments: Iterable[Mapping[str, Any]]) -> Tal
     tally = Tally()
     for payment in payments:
         for kind, custom_id in poster.documents_needed(payment):
-            tally.add(kind, poster.is_posted(custom_id))
+            tally.add(kind, synced=poster.is_posted(custom_id))
     return tally
 
 
