@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from domain.moka_money import moka_decimal
+
 Payload = Mapping[str, Any]
 
 ZERO = Decimal(0)
@@ -22,15 +24,7 @@ MILLI_TOLERANCE = Decimal("0.0005")
 
 def amount(value: Any) -> Decimal:
     """A JSON number as an exact decimal; `null` and `""` count as zero."""
-    if value is None or value == "":
-        return ZERO
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not an amount")
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int | float | str):
-        return Decimal(str(value))
-    raise TypeError(f"not an amount: {value!r}")
+    return moka_decimal(value)
 
 
 def total_of(rows: Iterable[Payload], key: str) -> Decimal:

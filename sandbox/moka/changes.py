@@ -26,8 +26,9 @@ from decimal import Decimal
 from itertools import count
 from typing import Any
 
+from domain.moka_money import moka_decimal
 from sandbox.moka.catalog import build_item
-from sandbox.moka.formats import display_date, display_time, iso_ms, iso_us, to_decimal
+from sandbox.moka.formats import display_date, display_time, iso_ms, iso_us
 from sandbox.moka.generator import charge_of, discount_of
 from sandbox.moka.payments import (
     Cart,
@@ -163,7 +164,7 @@ def _cart(
             payload.get("include_gratuity_tax", settings["include_gratuity_tax"])
         ),
         enable_rounding=bool(settings["enable_rounding"]),
-        tendered=None if tendered is None else to_decimal(tendered),
+        tendered=None if tendered is None else moka_decimal(tendered),
         payment_note=payload.get("payment_note"),
         card_type=payload.get("card_type"),
         card_no=payload.get("card_no"),

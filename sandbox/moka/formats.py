@@ -41,16 +41,3 @@ def money(amount: Decimal) -> float:
 def total(amount: Decimal) -> int | float:
     """Header totals come as integers when whole (`92000`) and floats otherwise (`52.5`)."""
     return int(amount) if amount == amount.to_integral_value() else float(amount)
-
-
-def to_decimal(value: object) -> Decimal:
-    """Exact decimal of a JSON number: `str(float)` is the shortest repr that round-trips."""
-    if value is None:
-        return Decimal(0)
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not money")
-    if isinstance(value, int | float | str):
-        return Decimal(str(value))
-    raise TypeError(f"not a number: {value!r}")

@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from domain.moka_money import moka_decimal as to_decimal
 from domain.moka_payment_types import label_for
 from sandbox.moka.formats import (
     display_date,
     display_time,
     iso_us,
     money,
-    to_decimal,
     total,
 )
 from sandbox.moka.pricing import (
