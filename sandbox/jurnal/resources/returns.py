@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain.jurnal_arithmetic import sales_return_totals
+from domain.jurnal_arithmetic import ArithmeticInputError, sales_return_totals, to_decimal
 
 from ..errors import Invalid, Problems
 from ..formats import bare, money, rupiah, show_date
@@ -153,8 +153,8 @@ def _quantity(
     row: dict[str, Any], invoice: Record, line: dict[str, Any], problems: Problems
 ) -> Decimal:
     try:
-        quantity = Decimal(str(row.get("return_quantity")))
-    except ArithmeticError:
+        quantity = to_decimal(row.get("return_quantity"), "return_quantity")
+    except ArithmeticInputError:
         quantity = Decimal(-1)
     if row.get("return_quantity") in (None, "") or not quantity.is_finite() or quantity < 0:
         problems.field("return_quantity", "(Must be greater than or equal to 0)")
