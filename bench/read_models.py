@@ -296,12 +296,14 @@ def _measure(container: Container, setting_id: UUID, say: Say) -> dict[str, Any]
 
     def reconciliation() -> Any:
         first = FIRST_DAY + timedelta(days=rng.randrange(days))
-        return queries.reconciliation(container, setting_id, first, first + timedelta(days=30))
+        return queries.reconciliation(
+            container.views, setting_id, first, first + timedelta(days=30)
+        )
 
     timed = {
-        "history": lambda: queries.sync_history(container, setting_id),
-        "errors": lambda: queries.open_errors(container, setting_id),
-        "overview": lambda: queries.settings_overview(container, [setting_id]),
+        "history": lambda: queries.sync_history(container.views, setting_id),
+        "errors": lambda: queries.open_errors(container.views, setting_id),
+        "overview": lambda: queries.settings_overview(container.views, [setting_id]),
         "reconciliation": reconciliation,
     }
     figures: dict[str, Any] = {}

@@ -450,35 +450,6 @@ class EventLog(Application[UUID]):
             connection.token_expires_at,
         )
 
-    # -- secrets ------------------------------------------------------------------------------
-
-    def reseal_secrets(self) -> int:
-        """Re-seal every secret not sealed with the current key; return how many aggregates
-        changed. See `infra.secrets` for the rotation procedure."""
-        resealed = 0
-        for company in self.list_companies():
-            if not self.secrets.is_current(company.jurnal_client_secret):
-                secret = self.secrets.unseal(company.jurnal_client_secret)
-                self.change_jurnal_credentials(
-                    company.id,
-                    jurnal_client_id=company.jurnal_client_id,
-                    jurnal_client_secret=secret,
-                )
-                resealed += 1
-            for connection in self.list_moka_connections(company.id):
-                current = self.secrets.is_current
-                if current(connection.access_token) and current(connection.refresh_token):
-                    continue
-                tokens = self.moka_tokens(connection.id)
-                self.store_moka_tokens(
-                    connection.id,
-                    access_token=tokens.access_token,
-                    refresh_token=tokens.refresh_token,
-                    token_expires_at=tokens.expires_at,
-                )
-                resealed += 1
-        return resealed
-
     # -- settings -----------------------------------------------------------------------------
 
     def create_setting(

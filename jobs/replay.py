@@ -20,7 +20,8 @@ from infra import bootstrap
 from infra.bootstrap import Container
 from jobs.engine import DryRun, Poster
 from jobs.sync import post_under_lock
-from services import usecases
+from services.plain import plain
+from services.replay import replay_params
 
 PAGE = 500
 
@@ -42,7 +43,7 @@ def replay(setting_id: str, run_id: str) -> dict[str, dict[str, int]]:
 
 def preview(container: Container, setting_id: UUID, params: Mapping[str, Any]) -> Any:
     """The dry run of the API: params as the API takes them, the documents as JSON values."""
-    return usecases.plain(dry_run(container, setting_id, usecases.replay_params(params)))
+    return plain(dry_run(container, setting_id, replay_params(params)))
 
 
 def dry_run(

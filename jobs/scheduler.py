@@ -55,7 +55,7 @@ def _requeue_lost_runs(container: Container, setting_id: UUID) -> None:
     """Runs asked for but not finished whose job vanished with Redis start again."""
     unfinished = [
         run
-        for run in sync_history(container, setting_id, limit=10)
+        for run in sync_history(container.views, setting_id, limit=10)
         if run["finished_at"] is None and run["kind"] != "webhook"
     ]
     for run in unfinished:

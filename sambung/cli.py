@@ -166,7 +166,7 @@ def history(setting_id: UUID, lang: str, limit: int) -> None:
 
     container = bootstrap.current()
     catch_up(container)
-    for line in history_lines(container, setting_id, lang, limit):
+    for line in history_lines(container.views, setting_id, lang, limit):
         click.echo(line)
 
 
@@ -239,7 +239,9 @@ def secrets() -> None:
 @secrets.command("rotate")
 def secrets_rotate() -> None:
     """Re-seal every stored secret with SAMBUNG_SECRET_KEY (old keys in SAMBUNG_OLD_SECRET_KEYS)."""
-    resealed = bootstrap.current().log.reseal_secrets()
+    from services.secrets import rotate_secrets
+
+    resealed = rotate_secrets(bootstrap.current().log)
     click.echo(f"{resealed} companies and Moka connections re-sealed with the current key")
 
 

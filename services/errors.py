@@ -13,6 +13,14 @@ class UpstreamUnavailable(Exception):
         self.message = message
 
 
+def upstream_unavailable(service: str, error: Exception) -> UpstreamUnavailable:
+    """The error for a failure of `service` ("Jurnal" or "Moka"), saying only its status: an
+    upstream body or URL could echo a credential back."""
+    status = getattr(error, "status", None)
+    answered = f"answered {status}" if status else "could not be reached"
+    return UpstreamUnavailable(service.lower(), f"{service} {answered}; try again later")
+
+
 class NotAuthenticated(Exception):
     """The use case needs to know who asks, and the caller showed no credential."""
 

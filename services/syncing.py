@@ -15,7 +15,7 @@ from uuid import UUID
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from domain.errors import RunAlreadyFinished
+from domain.errors import MasterDataNotSynced, RunAlreadyFinished, code_of
 from domain.log import RunKind, RunMethod, RunStatus
 from infra import queues
 from infra.bootstrap import Container
@@ -51,6 +51,21 @@ def request_all_transactions_syncs(
     container: Container, setting_ids: Iterable[UUID], method: RunMethod = RunMethod.MANUAL
 ) -> list[UUID]:
     return [request_transactions_sync(container, s, method) for s in setting_ids]
+
+
+def sync_all_transactions(container: Container, setting_ids: Iterable[UUID]) -> dict[str, Any]:
+    """Every named setting syncs transactions. A setting that has not synced master data yet is
+    skipped with the reason instead of stopping the others."""
+    run_ids: list[UUID] = []
+    skipped: list[dict[str, Any]] = []
+    for setting_id in setting_ids:
+        try:
+            run_ids.append(request_transactions_sync(container, setting_id))
+        except MasterDataNotSynced as refused:
+            skipped.append(
+                {"setting_id": setting_id, "code": code_of(refused), "message": refused.message}
+            )
+    return {"run_ids": run_ids, "skipped": skipped}
 
 
 def request_replay(container: Container, setting_id: UUID, params: Mapping[str, Any]) -> UUID:

@@ -30,7 +30,8 @@ from jobs.setting_lock import acquire
 from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import RunningServer, serve_in_thread
-from services.connections import connect_moka_with_tokens, register_company
+from services.companies import register_company
+from services.moka import connect_moka_with_tokens
 from tests.moka_support import SMALL_OUTLET, WEBHOOK_SECRET, Moka, running_moka
 
 PAYMENT_ACCOUNTS = {

@@ -1,28 +1,23 @@
-"""Connecting the outside accounts a setting joins: a Jurnal company (its API credential) and a
-Moka business (its OAuth tokens). Each use case asks the other side first and stores only what
-it confirmed: a Jurnal credential that `companies/active` accepted, with the package it reports;
-a Moka connection whose profile and outlets the tokens could read.
+"""Connecting a Moka business (its OAuth tokens): by the merchant's browser (authorization URL,
+then the callback with a code) or with tokens an operator brings. Each way reads the profile and
+outlets with the tokens first and stores only a connection that could read them.
 
-The clients themselves are built by the container (`infra.bootstrap.Container`).
-
-Failures of the other side are typed for the edge: a refused credential or token is the
-input's fault (`CompanyInvalid` / `MokaConnectionInvalid`, 422, naming the field); an
-unreachable or failing service is `UpstreamUnavailable` (502).
+A refused or short-scoped token is the input's fault (`MokaConnectionInvalid`, naming the
+field); an unreachable or failing Moka is `UpstreamUnavailable`.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TypeVar
+from typing import Any
 from uuid import UUID
 
 import requests
 
-from clients.jurnal import JurnalAuthError, JurnalError, plan_of
 from clients.moka import (
     InMemoryTokenStore,
     MokaAuthError,
@@ -31,11 +26,11 @@ from clients.moka import (
     MokaScopeError,
     RetryPolicy,
 )
-from domain.errors import CompanyInvalid, MokaConnectionInvalid
-from domain.settings import Company, MokaConnection
+from domain.errors import MokaConnectionInvalid
+from domain.settings import MokaConnection
 from infra.bootstrap import Container
 from infra.moka_tokens import ConnectionTokenStore, token_set
-from services.errors import UpstreamUnavailable
+from services.errors import upstream_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,54 +41,29 @@ _STATE_KEY = "sambung:moka-oauth-state:"
 INTERACTIVE_RETRY = RetryPolicy(attempts=2, max_delay=2.0)
 INTERACTIVE_TIMEOUT = 15.0
 
-T = TypeVar("T")
+
+def connection_view(connection: MokaConnection) -> dict[str, Any]:
+    return {
+        "id": connection.id,
+        "company_id": connection.company_id,
+        "email": connection.email,
+        "business_id": connection.business_id,
+        "outlets": outlet_list(connection.outlets),
+    }
 
 
-# -- Jurnal -----------------------------------------------------------------------------------
+def outlet_list(outlets: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"id": outlet_id, "name": name} for outlet_id, name in outlets.items()]
 
 
-def register_company(
-    container: Container, *, name: str, jurnal_client_id: str, jurnal_client_secret: str
-) -> Company:
-    """Check the credential with `GET /companies/active`, then store the company with the
-    package Jurnal reports."""
-    client = container.jurnal_client(
-        jurnal_client_id,
-        jurnal_client_secret,
-        max_attempts=2,
-        timeout=INTERACTIVE_TIMEOUT,
-    )
-    try:
-        active = _from_jurnal(client.company)
-    finally:
-        client.session.close()
-    company_id = container.log.register_company(
-        name=name,
-        jurnal_client_id=jurnal_client_id,
-        jurnal_client_secret=jurnal_client_secret,
-        package=plan_of(active),
-    )
-    company = container.log.get_company(company_id)
-    log.info(
-        "company registered",
-        extra={"company_id": str(company_id), "jurnal_client_id": jurnal_client_id,
-               "package": company.package.value},
-    )  # fmt: skip
-    return company
-
-
-def _from_jurnal(call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except JurnalAuthError:
-        raise CompanyInvalid(
-            {"jurnal_client_secret": "was refused by Jurnal; check the client id and secret"}
-        ) from None
-    except (JurnalError, requests.RequestException) as error:
-        raise UpstreamUnavailable("jurnal", _upstream_message("Jurnal", error)) from None
-
-
-# -- Moka -------------------------------------------------------------------------------------
+def callback_code(query: Mapping[str, Any]) -> str:
+    """The code of Moka's OAuth callback; without one, Moka says why (the merchant denied)."""
+    if not query.get("code"):
+        denied = query.get("error") or "no code"
+        raise MokaConnectionInvalid(
+            {"code": f"is missing: Moka answered {denied}; connect Moka again"}
+        )
+    return str(query["code"])
 
 
 def connect_moka_with_tokens(
@@ -216,11 +186,4 @@ def _moka_errors(field: str) -> Iterator[None]:
     except MokaAuthError:
         raise MokaConnectionInvalid({field: "was refused by Moka; connect Moka again"}) from None
     except (MokaError, requests.RequestException) as error:
-        raise UpstreamUnavailable("moka", _upstream_message("Moka", error)) from None
-
-
-def _upstream_message(service: str, error: Exception) -> str:
-    # The status only: an upstream body or URL could echo a credential back.
-    status = getattr(error, "status", None)
-    answered = f"answered {status}" if status else "could not be reached"
-    return f"{service} {answered}; try again later"
+        raise upstream_unavailable("Moka", error) from None

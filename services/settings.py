@@ -1,0 +1,48 @@
+"""Settings: one Moka outlet synced into one Jurnal company. Creating one (within the company's
+quota, on an outlet of the company's Moka connection), changing its mutable fields, deleting it
+(its log stays), and the setting as the API shows it, with the overview columns of the list.
+
+The rules (immutable fields, plans, quota) are the domain's (`domain.settings`); the event store
+applies them atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from domain.settings import Setting
+from infra.bootstrap import Container
+from projections import queries
+
+
+def setting_view(setting: Setting) -> dict[str, Any]:
+    return {
+        "id": setting.id,
+        **setting.values(),
+        "transactions_from": setting.transactions_from,
+        "master_data_synced_at": setting.master_data_synced_at,
+    }
+
+
+def create_setting(container: Container, values: Mapping[str, Any]) -> Setting:
+    setting_id = container.log.create_setting(**values)
+    return container.log.get_setting(setting_id)
+
+
+def with_overview(container: Container, settings: Sequence[Setting]) -> list[dict[str, Any]]:
+    """Each setting with the overview columns of the settings list."""
+    overview = queries.settings_overview(container.views, [s.id for s in settings])
+    return [{**setting_view(s), "overview": overview.get(str(s.id))} for s in settings]
+
+
+def change_setting(container: Container, setting_id: UUID, changes: Mapping[str, Any]) -> Setting:
+    """Raises `ImmutableField`, `PlanRequired` or `SettingInvalid`; sending a field's current
+    value is not a change."""
+    return container.log.update_setting(setting_id, changes)
+
+
+def delete_setting(container: Container, setting_id: UUID) -> None:
+    """The setting stops taking commands and frees its quota place; its log stays."""
+    container.log.delete_setting(setting_id)
