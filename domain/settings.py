@@ -11,7 +11,10 @@ A *setting* joins one Moka outlet to one Jurnal company. Its rules:
   that moved to a lower package can still edit its other fields;
 - a company holds at most `quota` live settings (default 1; `QuotaExceeded`);
 - transactions sync from one calendar month before the start date, and only once a master-data
-  sync has completed (`MasterDataNotSynced`).
+  sync has completed (`MasterDataNotSynced`);
+- the sales, purchase and tax accounts are optional: empty, each is the Jurnal company's own
+  default account (`domain.chart`). Whether the named accounts exist is checked against the
+  company's chart by the use cases, which can ask Jurnal.
 
 Aggregates validate in their command methods; the `@event` bodies only assign, because they run
 again whenever the aggregate is rebuilt from its events. Event payloads hold plain values (str,
@@ -376,6 +379,8 @@ SETTING_FIELDS = (
     "sync_by_product_name",
     "sales_account",
     "purchase_account",
+    "sell_tax_account",
+    "buy_tax_account",
     "payment_accounts",
 )
 IMMUTABLE_FIELDS = frozenset(
@@ -398,6 +403,11 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "tag": None,
     "warehouse": None,
     "sync_by_product_name": False,
+    # An account left empty is the company's own default (see `domain.chart`).
+    "sales_account": None,
+    "purchase_account": None,
+    "sell_tax_account": None,
+    "buy_tax_account": None,
     "payment_accounts": {},
 }
 
@@ -453,8 +463,11 @@ class Setting(Aggregate):
         self.tag: str | None = values["tag"]
         self.warehouse: str | None = values["warehouse"]
         self.sync_by_product_name: bool = values["sync_by_product_name"]
-        self.sales_account: str = values["sales_account"]
-        self.purchase_account: str = values["purchase_account"]
+        self.sales_account: str | None = values["sales_account"]
+        self.purchase_account: str | None = values["purchase_account"]
+        # Settings created before taxes carried accounts have neither: the company's defaults.
+        self.sell_tax_account: str | None = values.get("sell_tax_account")
+        self.buy_tax_account: str | None = values.get("buy_tax_account")
         self.payment_accounts = _accounts_from_wire(values["payment_accounts"])
         self.deleted = False
         self.master_data_synced_at: datetime | None = None
@@ -735,6 +748,8 @@ _FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "tag": _optional_text,
     "warehouse": _optional_text,
     "sync_by_product_name": _flag,
-    "sales_account": _required_text,
-    "purchase_account": _required_text,
+    "sales_account": _optional_text,
+    "purchase_account": _optional_text,
+    "sell_tax_account": _optional_text,
+    "buy_tax_account": _optional_text,
 }

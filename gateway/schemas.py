@@ -228,6 +228,12 @@ class PaymentAccountsSchema(RequestSchema):
     other = fields.Nested(PaymentAccountSchema, metadata={"description": PAYMENT_BUCKETS["other"]})
 
 
+ACCOUNT_HELP = (
+    "A Jurnal account's name or number, checked against the company's chart; empty: the "
+    "company's own default account."
+)
+
+
 class SettingChangesSchema(RequestSchema):
     """Every field of a setting, none required: a PATCH sends the ones to change. Start date,
     default customer, naming and what the setting joins are set once; the domain refuses a
@@ -247,8 +253,14 @@ class SettingChangesSchema(RequestSchema):
     tag = _text(allow_none=True, metadata={"description": "Jurnal Pro or Enterprise only."})
     warehouse = _text(allow_none=True, metadata={"description": "Jurnal Enterprise only."})
     sync_by_product_name = StrictBoolean()
-    sales_account = _text()
-    purchase_account = _text()
+    sales_account = _text(allow_none=True, metadata={"description": ACCOUNT_HELP})
+    purchase_account = _text(allow_none=True, metadata={"description": ACCOUNT_HELP})
+    sell_tax_account = _text(
+        allow_none=True, metadata={"description": "Taxes' sales account. " + ACCOUNT_HELP}
+    )
+    buy_tax_account = _text(
+        allow_none=True, metadata={"description": "Taxes' purchase account. " + ACCOUNT_HELP}
+    )
     payment_accounts = fields.Nested(PaymentAccountsSchema)
 
 
@@ -259,8 +271,6 @@ class SettingCreateSchema(SettingChangesSchema):
     name = _text(required=True)
     start_date = fields.Date(required=True, metadata={"description": "Set once."})
     default_customer = _text(required=True, metadata={"description": "Set once."})
-    sales_account = _text(required=True)
-    purchase_account = _text(required=True)
 
 
 class SettingSchema(Schema):
@@ -279,8 +289,10 @@ class SettingSchema(Schema):
     tag = fields.String(required=True, allow_none=True)
     warehouse = fields.String(required=True, allow_none=True)
     sync_by_product_name = fields.Boolean(required=True)
-    sales_account = fields.String(required=True)
-    purchase_account = fields.String(required=True)
+    sales_account = fields.String(required=True, allow_none=True)
+    purchase_account = fields.String(required=True, allow_none=True)
+    sell_tax_account = fields.String(required=True, allow_none=True)
+    buy_tax_account = fields.String(required=True, allow_none=True)
     payment_accounts = fields.Dict(
         keys=fields.String(validate=validate.OneOf(list(PAYMENT_BUCKETS))),
         values=fields.Nested(PaymentAccountSchema),

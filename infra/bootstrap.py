@@ -38,6 +38,7 @@ class Container:
         self.config = config
         self._jurnal_clients: dict[tuple[str, str], JurnalClient] = {}
         self._jurnal_clients_lock = threading.Lock()
+        self._active_companies: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         if redis_connection is not None:
             self.__dict__["redis"] = redis_connection
 
@@ -115,6 +116,19 @@ class Container:
                 client.session.hooks["response"].append(self._count_jurnal_call)
                 self._jurnal_clients[key] = client
             return client
+
+    def active_company(self, client: JurnalClient) -> dict[str, Any]:
+        """`companies/active` (its default accounts), kept as long as the client keeps
+        catalogs: every posting pass needs it, and Jurnal's calls are counted."""
+        key = (client.base_url, client.auth.rate_limit_key)
+        with self._jurnal_clients_lock:
+            cached = self._active_companies.get(key)
+        if cached is not None and client.clock() - cached[0] < client.catalog_ttl:
+            return cached[1]
+        answer = client.company()
+        with self._jurnal_clients_lock:
+            self._active_companies[key] = (client.clock(), answer)
+        return answer
 
     def _count_jurnal_call(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         path = response.request.path_url.split("?", 1)[0]

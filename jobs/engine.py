@@ -17,8 +17,9 @@ Failures: a permanent one (a mapping error, a 422 from Jurnal) is recorded as `P
 and skipped, so one bad sale never blocks the rest; a transient one (5xx, timeout, 429) stops the
 pass without moving the cursor past it (`Deferred`), and the job retries later.
 
-Calls are spent carefully: one create per document; master data is referred to by name (the
-mapping's own names), and a payment whose documents are all posted costs no call at all.
+Calls are spent carefully: one create per document; master data is referred to by the ids in
+the client's cached catalogs (taxes, accounts, warehouses), and a payment whose documents are
+all posted costs no call at all.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from clients.jurnal import (
     JurnalTransientError,
     JurnalValidationError,
 )
+from domain.chart import Chart, chart_from_jurnal
 from domain.jurnal_arithmetic import Tax, to_decimal
 from domain.log import (
     DocumentKind,
@@ -209,6 +211,7 @@ class Poster:
         self.error: str | None = None  # why a run that used this poster stopped early
         self._jurnal: JurnalClient | None = None
         self._taxes: list[Tax] | None = None
+        self._chart: Chart | None = None
 
     @property
     def setting_id(self) -> UUID:
@@ -357,7 +360,36 @@ class Poster:
             customer_names=self._customer_names(payment),
             taxes=self._company_taxes(),
             product_custom_ids=self._product_custom_ids(),
+            chart=self.chart(),
+            warehouse_ids=self._warehouse_ids(),
         )
+
+    def chart(self) -> Chart:
+        """The company's accounts and default accounts, read once per poster: documents refer
+        to the setting's accounts (or the company's defaults) by id."""
+        if self._chart is None:
+            try:
+                rows, active = (
+                    self.jurnal.catalog("accounts"),
+                    self.container.active_company(self.jurnal),
+                )
+            except JurnalAuthError as error:
+                raise Blocked(
+                    "Jurnal refused the company's API credential; update it, then replay"
+                ) from error
+            except (JurnalTransientError, JurnalRateLimited, requests.RequestException) as error:
+                raise Deferred(f"Jurnal could not list the chart of accounts: {error}") from error
+            self._chart = chart_from_jurnal(rows, active)
+        return self._chart
+
+    def _warehouse_ids(self) -> dict[str, int] | None:
+        if not self.setting.warehouse:
+            return None
+        return {
+            str(row["name"]).casefold(): int(row["id"])
+            for row in self.jurnal.catalog("warehouses")
+            if row.get("name") and row.get("id") is not None
+        }
 
     def _product_custom_ids(self) -> frozenset[str]:
         """Products in Jurnal, to tell a sale of a product deleted in Moka (and so never synced)

@@ -24,7 +24,11 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import requests
+
+from clients.jurnal import JurnalError, JurnalRateLimited, JurnalTransientError
 from clients.moka import MokaClient, MokaError
+from domain.chart import Chart
 from domain.errors import RunAlreadyFinished
 from domain.log import RunStatus, run_status
 from domain.mapping import (
@@ -35,6 +39,7 @@ from domain.mapping import (
     tax_documents,
 )
 from domain.mapping.errors import MappingError
+from domain.mapping.master import UNIT_NAME, unit_custom_id
 from domain.mapping.naming import outlet_custom_id
 from domain.settings import Setting
 from infra import bootstrap
@@ -82,13 +87,15 @@ def run_master_data_sync(
     except MokaError as error:
         return _finish(container, run_id, Tally(), f"Moka: {error}")
     head = container.log.head(setting_id)
-    try:
-        documents = master_documents(setting, library)
-    except MappingError as error:
-        return _finish(container, run_id, Tally(), error.message)
 
     def post(poster: Poster) -> None:
+        try:
+            documents = master_documents(setting, library, poster.chart())
+        except MappingError as error:
+            poster.error = error.message
+            return
         ensure_default_customer(poster, head)
+        ensure_unit(poster, UNIT_NAME)
         for done, doc in enumerate(documents, start=1):
             synced = poster.upsert(doc, describe(doc), head)
             poster.tally.add(doc.kind, synced=synced)
@@ -116,15 +123,33 @@ def pull_master_data(container: Container, setting: Setting) -> dict[str, list[d
 
 
 def master_documents(
-    setting: Setting, library: Mapping[str, list[dict[str, Any]]]
+    setting: Setting, library: Mapping[str, list[dict[str, Any]]], chart: Chart | None = None
 ) -> list[JurnalDocument]:
-    """Taxes first (products and invoices name them), then products, then customers."""
+    """Taxes first (products and invoices refer to them), then products, then customers; the
+    accounts from the company's `chart`."""
     names = customer_display_names(library["customer"], taken=[setting.default_customer])
     return [
-        *tax_documents(setting, library["tax"]),
-        *product_documents(setting, library["item"], library["gratuity"], library["modifier"]),
+        *tax_documents(setting, library["tax"], chart),
+        *product_documents(
+            setting, library["item"], library["gratuity"], library["modifier"], chart=chart
+        ),
         *customer_documents(library["customer"], names),
     ]
+
+
+def ensure_unit(poster: Poster, name: str) -> None:
+    """Products are made in `name` units: make the unit through `POST /product_units` when the
+    company does not have it (Jurnal refuses a product in an unknown unit)."""
+    if poster.jurnal.find_by_name("product_units", name) is not None:
+        return
+    poster.ensure_lock()
+    try:
+        poster.jurnal.create("product_units", {"name": name, "custom_id": unit_custom_id(name)})
+    except (JurnalTransientError, JurnalRateLimited, requests.RequestException) as error:
+        raise Deferred(f"Jurnal could not take product unit {name}: {error}") from error
+    except JurnalError as error:
+        # Each product then fails with Jurnal's own message, which says what to fix.
+        log.warning("product unit %s was refused: %s", name, error)
 
 
 def ensure_default_customer(poster: Poster, resolves: int) -> None:

@@ -253,8 +253,8 @@ def secrets_rotate() -> None:
     type=click.Path(exists=True, dir_okay=False),
     default=None,
     help="A setting as JSON, with the setting's field names. Without it: no naming, default "
-    "customer 'Pelanggan Umum', sales account 'Pendapatan', cash to 'Kas', other buckets to "
-    "'Rekening Bank'.",
+    "customer 'Pelanggan Umum', the company's default accounts, cash to account 1-10001, other "
+    "buckets to 1-10002.",
 )
 def map_payment(payment_file: str, setting_file: str | None) -> None:
     """Print the Jurnal documents the sync would send for one Moka payment.

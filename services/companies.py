@@ -16,6 +16,7 @@ from uuid import UUID
 import requests
 
 from clients.jurnal import JurnalAuthError, JurnalError, plan_of
+from domain.chart import Chart, chart_from_jurnal
 from domain.errors import CompanyInvalid
 from domain.settings import Company
 from infra.bootstrap import Container
@@ -72,6 +73,24 @@ def register_company(
 def set_quota(container: Container, company_id: UUID, quota: int) -> Company:
     container.log.set_quota(company_id, quota)
     return container.log.get_company(company_id)
+
+
+def company_chart(container: Container, company_id: UUID) -> Chart:
+    """The company's chart of accounts and default accounts, read from Jurnal now (a setting's
+    accounts are checked against it when the setting is made or changed)."""
+    credentials = container.log.jurnal_credentials(company_id)
+    client = container.jurnal_client(
+        credentials.client_id,
+        credentials.client_secret,
+        max_attempts=2,
+        timeout=INTERACTIVE_TIMEOUT,
+    )
+    try:
+        active = _from_jurnal(client.company)
+        rows = _from_jurnal(lambda: list(client.iterate("accounts")))
+    finally:
+        client.session.close()
+    return chart_from_jurnal(rows, active)
 
 
 def _from_jurnal(call: Callable[[], T]) -> T:

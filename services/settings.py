@@ -2,8 +2,8 @@
 quota, on an outlet of the company's Moka connection), changing its mutable fields, deleting it
 (its log stays), and the setting as the API shows it, with the overview columns of the list.
 
-The rules (immutable fields, plans, quota) are the domain's (`domain.settings`); the event store
-applies them atomically.
+The rules (immutable fields, plans, quota, accounts in the company's chart) are the domain's
+(`domain.settings`, `domain.chart`); the event store applies them atomically.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
+from domain.chart import check_setting_accounts, chosen_accounts
 from domain.settings import Setting
 from infra.bootstrap import Container
 from projections import queries
+from services.companies import company_chart
 
 
 def setting_view(setting: Setting) -> dict[str, Any]:
@@ -27,6 +29,7 @@ def setting_view(setting: Setting) -> dict[str, Any]:
 
 
 def create_setting(container: Container, values: Mapping[str, Any]) -> Setting:
+    check_accounts(container, values["company_id"], values)
     setting_id = container.log.create_setting(**values)
     return container.log.get_setting(setting_id)
 
@@ -40,7 +43,16 @@ def with_overview(container: Container, settings: Sequence[Setting]) -> list[dic
 def change_setting(container: Container, setting_id: UUID, changes: Mapping[str, Any]) -> Setting:
     """Raises `ImmutableField`, `PlanRequired` or `SettingInvalid`; sending a field's current
     value is not a change."""
+    setting = container.log.get_setting(setting_id)
+    check_accounts(container, setting.company_id, changes)
     return container.log.update_setting(setting_id, changes)
+
+
+def check_accounts(container: Container, company_id: UUID, values: Mapping[str, Any]) -> None:
+    """The accounts `values` name must be in the company's chart as Jurnal has it now; Jurnal is
+    asked only when some account is named (an empty one is the company's default)."""
+    if chosen_accounts(values):
+        check_setting_accounts(values, company_chart(container, company_id))
 
 
 def delete_setting(container: Container, setting_id: UUID) -> None:

@@ -42,6 +42,12 @@ PAYMENT_ACCOUNTS = {
     "tcash": {"account": "Rekening Bank", "tag": None},
     "other": {"account": "Rekening Bank", "tag": None},
 }
+# The English-chart company (the sandbox's `"chart": "en"`) names its Cash & Bank accounts in
+# English; its setting leaves the sales, purchase and tax accounts to the company's defaults.
+PAYMENT_ACCOUNTS_EN = {
+    bucket: {**entry, "account": "Cash" if bucket == "cash" else "Bank Account"}
+    for bucket, entry in PAYMENT_ACCOUNTS.items()
+}
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Stack:
     company_id: UUID
     connection_id: UUID
     env: dict[str, str]
+    chart: str = "id"
 
     @property
     def outlet_id(self) -> str:
@@ -107,6 +114,9 @@ class Stack:
             "tag": "Outlet Jaksel",
             "payment_accounts": PAYMENT_ACCOUNTS,
         }
+        if self.chart == "en":
+            del values["sales_account"], values["purchase_account"]
+            values["payment_accounts"] = PAYMENT_ACCOUNTS_EN
         values.update(fields)
         return self.container.log.create_setting(**values)
 
@@ -221,10 +231,16 @@ def make_tags(stack: Stack, *names: str) -> None:
         client.create("tags", {"name": name})
 
 
+@pytest.fixture(params=["id", "en"])
+def chart(request: pytest.FixtureRequest) -> str:
+    """The Jurnal company's chart: Indonesian, or English like the documented example."""
+    return str(request.param)
+
+
 @pytest.fixture
-def stack(store_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
-    """The stack on each event store."""
-    with built_stack(store_env, redis_url) as made:
+def stack(store_env: dict[str, str], redis_url: str, chart: str) -> Iterator[Stack]:
+    """The stack on each event store, with each chart."""
+    with built_stack(store_env, redis_url, chart) as made:
         yield made
 
 
@@ -236,8 +252,10 @@ def sqlite_stack(tmp_path: Path, redis_url: str) -> Iterator[Stack]:
 
 
 @contextmanager
-def built_stack(store_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
-    jurnal_sandbox = JurnalSandbox(rate_limit_per_minute=100_000, rate_limit_per_hour=10**7)
+def built_stack(store_env: dict[str, str], redis_url: str, chart: str = "id") -> Iterator[Stack]:
+    jurnal_sandbox = JurnalSandbox(
+        rate_limit_per_minute=100_000, rate_limit_per_hour=10**7, chart=chart
+    )
     jurnal_server = serve_in_thread(jurnal_app(jurnal_sandbox))
     with running_moka() as moka:
         seeded = moka.seed(7)
@@ -279,6 +297,7 @@ def built_stack(store_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
                 company.id,
                 connection.id,
                 env,
+                chart,
             )
             make_tags(built, "Outlet Jaksel", "Tunai")
             yield built

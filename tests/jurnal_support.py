@@ -134,4 +134,15 @@ def seed_documented_masters(client: SignedClient) -> None:
         ).status_code
         == 201
     )
-    assert client.post("/taxes", {"tax": {"name": "ppn10", "rate": 10}}).status_code == 200
+    assert client.post("/taxes", {"tax": tax_body("ppn10", 10)}).status_code == 200
+
+
+def tax_body(name: str, rate: object, **changes: Any) -> dict[str, Any]:
+    """A tax with both of its accounts, by the default chart's numbers (§6.2, §6.3)."""
+    return {
+        "name": name,
+        "rate": rate,
+        "sell_tax_account_number": "2-20500",
+        "buy_tax_account_number": "1-10500",
+        **changes,
+    }

@@ -114,3 +114,13 @@ class PaymentAccountMissing(MissingReference):
             f"The setting has no deposit account for {bucket_label!r} (Moka payment "
             f"{payment_label!r}); choose one under payment-method mapping, then sync again."
         )
+
+
+class AccountNotInJurnal(MissingReference):
+    def __init__(self, what: str, reference: str | None) -> None:
+        self.reference = reference
+        named = f"account {reference!r}" if reference else "default account"
+        super().__init__(
+            f"The {what} ({named}) is not in this Jurnal company's chart of accounts; choose an "
+            "existing account in the setting, then sync again."
+        )

@@ -81,7 +81,11 @@ class DraftLine:
         if self.discount:
             line["discount"] = number(self.discount)
         if self.taxed and tax is not None:
-            line["line_tax_name"] = tax.name
+            # By id once the company's taxes are known: Jurnal tax names need not be unique.
+            if tax.id is not None:
+                line["line_tax_id"] = tax.id
+            else:
+                line["line_tax_name"] = tax.name
         line["custom_id"] = self.custom_id
         return line
 
@@ -97,10 +101,10 @@ class Header:
     reference_no: str
     memo: str
     tags: Sequence[str]
-    warehouse: str | None
+    warehouse: Mapping[str, object] | None  # `warehouse_id` (or its name, in a preview)
     rounding_line_id: str
     deposit: Decimal = ZERO
-    deposit_to: str | None = None
+    deposit_to: Mapping[str, object] | None = None  # `deposit_to_id` (or its name, in a preview)
 
 
 @dataclass(frozen=True)
@@ -279,12 +283,12 @@ def invoice_body(
     if header.tags:
         invoice["tags"] = list(header.tags)
     if header.warehouse:
-        invoice["warehouse_name"] = header.warehouse
+        invoice.update(header.warehouse)
     if discount_value > ZERO:
         invoice["discount_type_name"] = "Value"
         invoice["discount_unit"] = number(discount_value)
     if header.deposit > ZERO and header.deposit_to:
-        invoice["deposit_to_name"] = header.deposit_to
+        invoice.update(header.deposit_to)
         invoice["deposit"] = number(header.deposit)
     invoice["transaction_lines_attributes"] = [line.body(tax) for line in lines]
     return {"sales_invoice": invoice}

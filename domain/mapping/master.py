@@ -11,11 +11,14 @@ charges) and taxes as Jurnal customer, product and tax request bodies.
   variant's SKU, else `MOKA-<variant id>`, with the naming too; codes must be unique in Jurnal, so
   a repeated one gets the Moka id appended. `is_bought` is false; sales and purchase accounts come
   from the setting; with "track inventory" on, variants that Moka tracks (`track_stock`) are
-  tracked products, on the company's inventory account. Service charges and cash rounding get a
-  product each, so invoices can carry them as lines. Deleted variants and options are skipped:
-  their sales go by name when the setting syncs by product name (see `products`).
+  tracked products, on the company's default inventory account. Service charges and cash
+  rounding get a product each, so invoices can carry them as lines. Deleted variants and options
+  are skipped: their sales go by name when the setting syncs by product name (see `products`).
 - **Taxes**: one per Moka tax, and one combined tax for every combination of two or more of the
   outlet's taxes (see `taxes`); with more than four taxes only the combination of all of them.
+  Each carries both of its accounts, so that a changed rate or name is a complete update.
+- **Accounts** are the setting's, else the company's own defaults (`domain.chart`), found in the
+  company's chart; the unit is "Pcs", which the sync makes in Jurnal when the company lacks it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from decimal import Decimal
 from itertools import combinations
 from typing import Any
 
+from domain.chart import INVENTORY_DEFAULT, Chart
+from domain.mapping.accounts import account_fields, by_text, chosen_account
 from domain.mapping.document import JurnalDocument
-from domain.mapping.errors import NotExpressible
+from domain.mapping.errors import AccountNotInJurnal
 from domain.mapping.moka import ZERO, money
 from domain.mapping.naming import (
     apply_naming,
@@ -51,8 +56,14 @@ from domain.mapping.wire import number
 
 Json = Mapping[str, Any]
 
-DEFAULT_INVENTORY_ACCOUNT = "Persediaan Barang"
 UNIT_NAME = "Pcs"
+
+
+def unit_custom_id(name: str) -> str:
+    """Units belong to the company, not to an outlet: every setting finds the same one."""
+    return custom_id("unit", name)
+
+
 MAX_COMBINED_TAXES = 4
 
 
@@ -120,13 +131,15 @@ def product_documents(
     items: Sequence[Json],
     gratuities: Sequence[Json] = (),
     modifier_groups: Sequence[Json] = (),
-    inventory_account: str = DEFAULT_INVENTORY_ACCOUNT,
+    chart: Chart | None = None,
 ) -> list[JurnalDocument]:
     """A document for each product: live variants, then live modifier options (from the
     items' attached groups and from `modifier_groups`, the `/modifiers` list), then service
-    charges, then cash rounding."""
+    charges, then cash rounding. With the company's `chart`, accounts go by number (the form
+    Jurnal documents for products) and the inventory account by id."""
+    accounts = _product_accounts(setting, chart)
     drafts = [
-        *_variant_drafts(setting, items, inventory_account),
+        *_variant_drafts(setting, items, _inventory_fields(chart)),
         *_option_drafts(setting, items, modifier_groups),
         *_charge_drafts(setting, gratuities),
         _Draft(rounding_custom_id(setting), "rounding", ROUNDING_LABEL, "MOKA-ROUNDING", ZERO),
@@ -134,9 +147,32 @@ def product_documents(
     names = unique_names((d.moka_id, apply_naming(setting, d.label)) for d in drafts)
     codes = unique_names((d.moka_id, apply_naming(setting, d.code)) for d in drafts)
     return [
-        JurnalDocument("product", draft.custom_id, {"product": draft.body(setting, name, code)})
+        JurnalDocument("product", draft.custom_id, {"product": draft.body(accounts, name, code)})
         for draft, name, code in zip(drafts, names, codes, strict=True)
     ]
+
+
+def _product_accounts(setting: MappingSetting, chart: Chart | None) -> dict[str, object]:
+    return {
+        **account_fields(
+            chart, "sell_account", setting.sales_account, "sales account",
+            field_name="sales_account", form="number",
+        ),
+        **account_fields(
+            chart, "buy_account", setting.purchase_account, "purchase account",
+            field_name="purchase_account", form="number",
+        ),
+    }  # fmt: skip
+
+
+def _inventory_fields(chart: Chart | None) -> dict[str, object]:
+    """The company's default inventory account, for tracked products (by id, as documented)."""
+    if chart is None:
+        return {}
+    account = chart.default(INVENTORY_DEFAULT)
+    if account is None or account.id is None:
+        raise AccountNotInJurnal("inventory account for tracked products", None)
+    return {"inventory_asset_account_id": account.id}
 
 
 @dataclass(frozen=True)
@@ -149,7 +185,7 @@ class _Draft:
     description: str = ""
     tracked: Mapping[str, Any] | None = None
 
-    def body(self, setting: MappingSetting, name: str, code: str) -> dict[str, Any]:
+    def body(self, accounts: Mapping[str, object], name: str, code: str) -> dict[str, Any]:
         body: dict[str, Any] = {
             "name": name,
             "product_code": code,
@@ -157,9 +193,8 @@ class _Draft:
             "unit_name": UNIT_NAME,
             "is_sold": True,
             "sell_price_per_unit": number(self.price),
-            "sell_account_name": setting.sales_account,
             "is_bought": False,
-            "buy_account_name": setting.purchase_account,
+            **accounts,
             "track_inventory": self.tracked is not None,
         }
         if self.tracked is not None:
@@ -170,7 +205,7 @@ class _Draft:
 
 
 def _variant_drafts(
-    setting: MappingSetting, items: Sequence[Json], inventory_account: str
+    setting: MappingSetting, items: Sequence[Json], inventory: Mapping[str, object]
 ) -> list[_Draft]:
     drafts = []
     for item in sorted(items, key=lambda i: int(i["id"])):
@@ -190,7 +225,7 @@ def _variant_drafts(
                     sku or f"MOKA-{variant_id}",
                     _variant_price(item, variant),
                     plain_text(item.get("description"), 250),
-                    {"inventory_asset_account_name": inventory_account} if tracked else None,
+                    inventory if tracked else None,
                 )
             )
     return drafts
@@ -245,8 +280,14 @@ def _charge_drafts(setting: MappingSetting, gratuities: Sequence[Json]) -> list[
 # -- taxes --------------------------------------------------------------------------------------
 
 
-def tax_documents(setting: MappingSetting, taxes: Sequence[Json]) -> list[JurnalDocument]:
-    """A document for each Jurnal tax: the outlet's live taxes, then their combinations."""
+def tax_documents(
+    setting: MappingSetting, taxes: Sequence[Json], chart: Chart | None = None
+) -> list[JurnalDocument]:
+    """A document for each Jurnal tax: the outlet's live taxes, then their combinations. Each
+    carries its sales and purchase accounts (the setting's, else the company's defaults), by id
+    and by name: Jurnal needs both accounts on every tax update (reference §6.3), and an id,
+    once sent, decides (§3.3)."""
+    accounts = _tax_accounts(setting, chart)
     live = sorted(
         (
             (int(row["id"]), str(row.get("name") or ""), money(row.get("amount"), "tax rate"))
@@ -255,7 +296,6 @@ def tax_documents(setting: MappingSetting, taxes: Sequence[Json]) -> list[Jurnal
         ),
         key=lambda row: row[0],
     )
-    _refuse_ambiguous(setting, live)
     groups: list[tuple[tuple[int, str, Decimal], ...]] = [(row,) for row in live]
     charged = [row for row in live if row[2] != ZERO]
     if len(charged) > MAX_COMBINED_TAXES:
@@ -270,21 +310,24 @@ def tax_documents(setting: MappingSetting, taxes: Sequence[Json]) -> list[Jurnal
             "name": apply_naming(setting, combined_tax_label(row[1] for row in group)),
             "rate": number(sum((row[2] for row in group), ZERO)),
             "is_witholding": False,
+            **accounts,
             "custom_id": tax_id,
         }
         bodies.append(JurnalDocument("tax", tax_id, {"tax": body}))
     return bodies
 
 
-def _refuse_ambiguous(setting: MappingSetting, live: Sequence[tuple[int, str, Decimal]]) -> None:
-    # Invoices name their tax, and Jurnal's tax names are unique: two Moka taxes of one name
-    # (and different rates) could not be told apart.
-    seen: dict[str, Decimal] = {}
-    for _, name, rate in live:
-        key = apply_naming(setting, name).casefold()
-        if key in seen and seen[key] != rate:
-            raise NotExpressible(
-                f"Moka has two taxes named {name!r} ({number(seen[key])}% and {number(rate)}%); "
-                "Jurnal tells taxes apart by name, so rename one of them in Moka."
-            )
-        seen[key] = rate
+def _tax_accounts(setting: MappingSetting, chart: Chart | None) -> dict[str, object]:
+    fields: dict[str, object] = {}
+    for prefix, field_name, what in (
+        ("sell_tax_account", "sell_tax_account", "taxes' sales account"),
+        ("buy_tax_account", "buy_tax_account", "taxes' purchase account"),
+    ):
+        chosen = getattr(setting, field_name)
+        account = chosen_account(chart, field_name, chosen, what)
+        if account is not None:
+            fields[f"{prefix}_id"] = account.id
+            fields[f"{prefix}_name"] = account.name
+        elif chosen:
+            fields.update(by_text(prefix, chosen))
+    return fields

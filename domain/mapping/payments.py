@@ -16,6 +16,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from domain.chart import Chart
+from domain.mapping.accounts import account_fields
 from domain.mapping.buckets import deposit_for, tags
 from domain.mapping.moka import ZERO
 from domain.mapping.naming import outlet_custom_id, plain_text
@@ -39,8 +41,17 @@ def payment_custom_id(setting: MappingSetting, moka_id: str) -> str:
     return outlet_custom_id(setting, "payment", moka_id)
 
 
+def deposit_fields(chart: Chart | None, account: str, what: str) -> dict[str, object]:
+    """`deposit_to_id` of the bucket's account, found in the company's chart."""
+    return account_fields(chart, "deposit_to", account, what)
+
+
 def receive_payment_body(
-    setting: MappingSetting, money: MoneyIn, person_name: str, invoice: Mapping[str, Any]
+    setting: MappingSetting,
+    money: MoneyIn,
+    person_name: str,
+    invoice: Mapping[str, Any],
+    chart: Chart | None = None,
 ) -> dict[str, Any] | None:
     """The receive payment for `money` against the posted `invoice`; None for nothing paid."""
     if money.amount <= ZERO:
@@ -54,7 +65,7 @@ def receive_payment_body(
         "custom_id": payment_custom_id(setting, money.moka_id),
         **_customer_of(invoice, person_name),
         "payment_method_name": deposit.payment_method,
-        "deposit_to_name": deposit.account,
+        **deposit_fields(chart, deposit.account, f"{deposit.payment_method} deposit account"),
         "memo": plain_text(money.memo),
         "is_draft": False,
     }

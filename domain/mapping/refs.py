@@ -10,6 +10,9 @@ product or tax fails the item with a message instead of a Jurnal 422.
 - `taxes`: the company's taxes (`GET /taxes`), for the names invoices refer to and their rates.
 - `product_custom_ids`: custom ids of the products that exist in Jurnal (what the master-data sync
   posted), to tell a deleted Moka product from a synced one.
+- `chart`: the company's accounts and default accounts (`domain.chart`), so that documents
+  refer to the setting's accounts by Jurnal id (see `accounts`).
+- `warehouse_ids`: warehouse name (case-insensitive) → Jurnal id, for the setting's warehouse.
 - `invoices`: invoice custom id → the posted invoice as Jurnal answered it (the `sales_invoice`
   object of the POST 201 or of `GET /sales_invoices/{custom_id}`). Receive payments and sales
   returns refer to the invoice's Jurnal id, number and line ids, so they are produced only once
@@ -22,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from domain.chart import Chart
 from domain.jurnal_arithmetic import Tax
 
 
@@ -30,7 +34,15 @@ class JurnalRefs:
     customer_names: Mapping[int, str] | None = None
     taxes: Sequence[Tax] | None = None
     product_custom_ids: frozenset[str] | None = None
+    chart: Chart | None = None
+    warehouse_ids: Mapping[str, int] | None = None
     invoices: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def warehouse(self, name: str) -> dict[str, object]:
+        """The invoice fields naming the setting's warehouse: by id once known."""
+        if self.warehouse_ids is not None and name.casefold() in self.warehouse_ids:
+            return {"warehouse_id": self.warehouse_ids[name.casefold()]}
+        return {"warehouse_name": name}
 
     def with_invoice(self, custom_id: str, posted: Mapping[str, Any]) -> JurnalRefs:
         """These references plus one posted invoice (accepts the `sales_invoice` object or the

@@ -35,7 +35,12 @@ from domain.mapping.invoice import (
 from domain.mapping.master import customer_display_names
 from domain.mapping.moka import ZERO, Payment, read_payment
 from domain.mapping.naming import plain_text
-from domain.mapping.payments import MoneyIn, payment_custom_id, receive_payment_body
+from domain.mapping.payments import (
+    MoneyIn,
+    deposit_fields,
+    payment_custom_id,
+    receive_payment_body,
+)
 from domain.mapping.refs import JurnalRefs
 from domain.mapping.returns import plan_returns, return_custom_id
 from domain.mapping.setting import MappingSetting
@@ -56,14 +61,14 @@ def documents_for_payment(
     sale = read_payment(payment)
     _check_window(sale, setting)
     person = person_name(sale, setting, refs)
-    planned = plan_invoice(sale, setting, refs, sale_header(sale, setting, person))
+    planned = plan_invoice(sale, setting, refs, sale_header(sale, setting, person, refs))
     if planned is None:
         return []
     documents: list[Planned] = [JurnalDocument("sales_invoice", planned.custom_id, planned.body)]
     posted = refs.invoices.get(planned.custom_id)
     if posted is None:
         return documents
-    documents += _payments(sale, setting, person, posted)
+    documents += _payments(sale, setting, person, posted, refs)
     table = taxes_for_check(refs, planned.tax)
     returns = plan_returns(sale, setting, posted, table)
     for refund, body in zip(sale.refunds, returns, strict=True):
@@ -106,7 +111,7 @@ def person_name(sale: Payment, setting: MappingSetting, refs: JurnalRefs) -> str
     return known
 
 
-def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
+def sale_header(sale: Payment, setting: MappingSetting, person: str, refs: JurnalRefs) -> Header:
     memo = f"Moka {sale.payment_no}"
     deposit_to = None
     if sale.is_invoice:
@@ -115,7 +120,9 @@ def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
         due = sale.invoice_due_date or sale.business_date
         if sale.invoice_deposit > 0:
             # Moka does not say how a deposit was paid; it is taken as cash.
-            deposit_to = deposit_for(setting, "cash", "Cash").account
+            deposit_to = deposit_fields(
+                refs.chart, deposit_for(setting, "cash", "Cash").account, "Tunai deposit account"
+            )
     else:
         memo += f" ({sale.payment_type_label})"
         # The bucket's tag only: a bucket without an account fails the payment, not the sale.
@@ -130,7 +137,7 @@ def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
         reference_no=sale.payment_no,
         memo=plain_text(memo),
         tags=chosen_tags,
-        warehouse=setting.warehouse,
+        warehouse=refs.warehouse(setting.warehouse) if setting.warehouse else None,
         rounding_line_id=rounding_line_custom_id(setting, sale.id),
         deposit=sale.invoice_deposit if deposit_to else ZERO,
         deposit_to=deposit_to,
@@ -138,7 +145,11 @@ def sale_header(sale: Payment, setting: MappingSetting, person: str) -> Header:
 
 
 def _payments(
-    sale: Payment, setting: MappingSetting, person: str, posted: Mapping[str, Any]
+    sale: Payment,
+    setting: MappingSetting,
+    person: str,
+    posted: Mapping[str, Any],
+    refs: JurnalRefs,
 ) -> list[Planned]:
     if sale.is_invoice:
         money = [
@@ -168,7 +179,7 @@ def _payments(
     for item in money:
         custom_id = payment_custom_id(setting, item.moka_id)
         try:
-            body = receive_payment_body(setting, item, person, posted)
+            body = receive_payment_body(setting, item, person, posted, refs.chart)
         except MappingError as error:
             documents.append(Unmappable("receive_payment", custom_id, error))
             continue

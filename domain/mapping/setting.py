@@ -55,11 +55,18 @@ class MappingSetting(Protocol):
     @property
     def sync_by_product_name(self) -> bool: ...
 
+    # Account names or numbers; None is the company's default account (`domain.chart`).
     @property
-    def sales_account(self) -> str: ...
+    def sales_account(self) -> str | None: ...
 
     @property
-    def purchase_account(self) -> str: ...
+    def purchase_account(self) -> str | None: ...
+
+    @property
+    def sell_tax_account(self) -> str | None: ...
+
+    @property
+    def buy_tax_account(self) -> str | None: ...
 
     @property
     def payment_accounts(self) -> Mapping[str, PaymentAccountLike]: ...
@@ -86,29 +93,32 @@ class SettingValues:
     tag: str | None = None
     warehouse: str | None = None
     sync_by_product_name: bool = False
-    sales_account: str = "Pendapatan"
-    purchase_account: str = "Beban Pokok Pendapatan"
+    sales_account: str | None = None
+    purchase_account: str | None = None
+    sell_tax_account: str | None = None
+    buy_tax_account: str | None = None
     payment_accounts: Mapping[str, PaymentAccount] = field(default_factory=dict)
     start_date: date | None = None
 
 
-# Jurnal's default chart names its cash account "Kas" and its bank account "Rekening Bank"
-# (reference §6.2): cash goes to Kas, everything that settles through a bank to Rekening Bank.
+# The default chart's two Cash & Bank accounts, by number, which stays the same whatever language
+# the company's account names are in (reference §6.2: "Kas"/"Cash" and "Rekening Bank"/"Bank
+# Account"): cash goes to the first, everything that settles through a bank to the second.
 DEFAULT_PAYMENT_ACCOUNTS: Mapping[str, PaymentAccount] = {
-    "cash": PaymentAccount("Kas"),
-    "edc": PaymentAccount("Rekening Bank"),
-    "gift_card": PaymentAccount("Rekening Bank"),
-    "ovo": PaymentAccount("Rekening Bank"),
-    "tcash": PaymentAccount("Rekening Bank"),
-    "other": PaymentAccount("Rekening Bank"),
+    "cash": PaymentAccount("1-10001"),
+    "edc": PaymentAccount("1-10002"),
+    "gift_card": PaymentAccount("1-10002"),
+    "ovo": PaymentAccount("1-10002"),
+    "tcash": PaymentAccount("1-10002"),
+    "other": PaymentAccount("1-10002"),
 }
 
 
 def default_setting(outlet_id: str) -> SettingValues:
     """The setting `sambung map` uses without `--setting`: no naming prefix or suffix, default
     customer "Pelanggan Umum", no tag or warehouse, no inventory tracking, products by Moka id,
-    sales account "Pendapatan", purchase account "Beban Pokok Pendapatan", cash to "Kas" and
-    every other bucket to "Rekening Bank"."""
+    the company's default sales, purchase and tax accounts, cash to account 1-10001 and every
+    other bucket to 1-10002 (the default chart's Cash & Bank accounts)."""
     return SettingValues(outlet_id=outlet_id, payment_accounts=dict(DEFAULT_PAYMENT_ACCOUNTS))
 
 
@@ -116,8 +126,15 @@ class SettingFileInvalid(MappingError):
     """A setting given as JSON has a field of the wrong kind."""
 
 
-_TEXT_FIELDS = ("name_prefix", "name_suffix", "default_customer", "sales_account")
-_OPTIONAL_TEXT_FIELDS = ("tag", "warehouse")
+_TEXT_FIELDS = ("name_prefix", "name_suffix", "default_customer")
+_OPTIONAL_TEXT_FIELDS = (
+    "tag",
+    "warehouse",
+    "sales_account",
+    "purchase_account",
+    "sell_tax_account",
+    "buy_tax_account",
+)
 _FLAGS = ("track_inventory", "sync_by_product_name")
 
 
@@ -128,7 +145,7 @@ def setting_from_json(raw: Any, outlet_id: str) -> SettingValues:
         raise SettingFileInvalid("a setting must be a JSON object of setting fields")
     base = default_setting(str(raw.get("outlet_id") or outlet_id))
     values: dict[str, Any] = {}
-    for name in (*_TEXT_FIELDS, "purchase_account"):
+    for name in _TEXT_FIELDS:
         if name in raw:
             values[name] = _text(raw[name], name)
     for name in _OPTIONAL_TEXT_FIELDS:

@@ -2,10 +2,11 @@
 
 Moka applies every tax of a payment to the same base, the whole subtotal (plus service charges
 when `include_gratuity_tax`); a Jurnal line carries one tax. One Moka tax maps to the Jurnal tax of
-the same (prefixed) name and rate. Several map to one combined Jurnal tax, "PB1 + Retribusi", at
-the sum of the rates: the only Jurnal form whose tax equals Moka's to the rupiah. Its `tax_details`
-then show one entry instead of one per Moka tax; the master-data sync creates the combined tax for
-the outlet's taxes alongside the single ones.
+the same (prefixed) name and rate, found by the custom id the master-data sync gave it (else by
+name), and lines refer to it by its Jurnal id. Several map to one combined Jurnal tax, "PB1 +
+Retribusi", at the sum of the rates: the only Jurnal form whose tax equals Moka's to the rupiah.
+Its `tax_details` then show one entry instead of one per Moka tax; the master-data sync creates
+the combined tax for the outlet's taxes alongside the single ones.
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ def jurnal_tax(setting: MappingSetting, refs: JurnalRefs, rows: Sequence[Charge]
     wanted = moka_tax(setting, rows)
     if wanted is None or refs.taxes is None:
         return wanted
-    for tax in refs.taxes:
-        if tax.name.casefold() == wanted.name.casefold():
-            if tax.rate != wanted.rate:
-                raise TaxRateMismatch(tax.name, _pct(tax.rate), _pct(wanted.rate))
-            return tax
+    # The tax the master-data sync made, by its custom id; else one made by hand, by name.
+    by_custom_id = [tax for tax in refs.taxes if tax.custom_id == wanted.custom_id]
+    by_name = [tax for tax in refs.taxes if tax.name.casefold() == wanted.name.casefold()]
+    for tax in by_custom_id or by_name:
+        if tax.rate != wanted.rate:
+            raise TaxRateMismatch(tax.name, _pct(tax.rate), _pct(wanted.rate))
+        return tax
     raise TaxNotInJurnal(wanted.name, _pct(wanted.rate))
 
 

@@ -37,8 +37,10 @@ class Settings(StoreBase):
         name: str,
         start_date: date | str,
         default_customer: str,
-        sales_account: str,
-        purchase_account: str,
+        sales_account: str | None = None,
+        purchase_account: str | None = None,
+        sell_tax_account: str | None = None,
+        buy_tax_account: str | None = None,
         name_prefix: str = "",
         name_suffix: str = "",
         track_inventory: bool = False,
@@ -64,6 +66,8 @@ class Settings(StoreBase):
             "sync_by_product_name": sync_by_product_name,
             "sales_account": sales_account,
             "purchase_account": purchase_account,
+            "sell_tax_account": sell_tax_account,
+            "buy_tax_account": buy_tax_account,
             "payment_accounts": payment_accounts or {},
         }
 

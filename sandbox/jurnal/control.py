@@ -3,8 +3,12 @@ part of Jurnal and takes no auth: run the sandbox only where its callers are tru
 
 - `POST /_sandbox/reset` — back to the boot state.
 - `GET /_sandbox/companies`, `POST /_sandbox/companies` `{name, package, client_id,
-  client_secret[, access_token, gating]}` → `{id}`, `PATCH /_sandbox/companies/<id>`
-  `{package, gating}` (switch a plan at run time).
+  client_secret[, access_token, gating, chart, strict_names, tax_account_defaults]}` → `{id}`,
+  `PATCH /_sandbox/companies/<id>` `{package, gating, strict_names, tax_account_defaults}`
+  (switch a plan or a rule at run time). `chart` is `"id"` (Indonesian, the default) or `"en"`
+  (English, like the documented example company); see `seed`. `strict_names` refuses a taken
+  name on master data, `tax_account_defaults` lets a tax be created without accounts (see
+  `store.Company`).
 - `GET|POST /_sandbox/faults` — see `faults.py` for the settings.
 - `GET /_sandbox/state[?custom_ids=1]` — document counts keyed by resource (all companies and per
   company), requests served by status (`dropped` for committed-then-dropped writes), faults and
@@ -19,7 +23,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from .errors import Invalid, JurnalRefusal, MalformedBody
-from .state import JurnalSandbox
+from .state import JurnalSandbox, rules_of, set_rules
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -63,6 +67,8 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
                             "package": c.package,
                             "client_id": c.client_id,
                             "gating": c.gating,
+                            "chart": c.chart,
+                            **rules_of(c),
                         }
                         for c in sandbox.companies.values()
                     ]
@@ -82,6 +88,8 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
             str(body["client_secret"]),
             access_token=body.get("access_token"),
             gating=str(body.get("gating", "refuse")),
+            chart=str(body.get("chart", "id")),
+            rules=body,
         )
         return _json({"id": company.id}, 201)
 
@@ -96,12 +104,15 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
                 if body["gating"] not in ("refuse", "ignore"):
                     raise Invalid.field("gating", "(Must be refuse or ignore)")
                 company.gating = body["gating"]
+            set_rules(company, body)
             return _json(
                 {
                     "id": company.id,
                     "package": company.package,
                     "plan": company.plan,
                     "gating": company.gating,
+                    "chart": company.chart,
+                    **rules_of(company),
                 }
             )
 

@@ -22,7 +22,7 @@ from .errors import Invalid
 from .faults import Faults
 from .limits import Limits, RateLimiter
 from .resources.base import Context
-from .seed import seed_company
+from .seed import check_chart, seed_company
 from .store import Company
 
 DEFAULT_CLIENT_ID = "sandbox-jurnal-client"
@@ -44,6 +44,7 @@ class JurnalSandbox:
         sleep: Callable[[float], None] = time.sleep,
         seed: int = 0,
         timezone: str = "Asia/Jakarta",
+        chart: str = "id",
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
@@ -54,17 +55,20 @@ class JurnalSandbox:
             per_minute=rate_limit_per_minute, per_hour=rate_limit_per_hour
         )
         self._seed = seed
+        self._default_chart = check_chart(chart)
         self.limiter = RateLimiter(clock)
         self.reset()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> JurnalSandbox:
         """The standalone sandbox: its default Enterprise company's credential comes from
-        `SANDBOX_JURNAL_CLIENT_ID` and `SANDBOX_JURNAL_CLIENT_SECRET`."""
+        `SANDBOX_JURNAL_CLIENT_ID` and `SANDBOX_JURNAL_CLIENT_SECRET`, its chart from
+        `SANDBOX_JURNAL_CHART` (`id`, the default, or `en`)."""
         env = os.environ if environ is None else environ
         return cls(
             client_id=env.get("SANDBOX_JURNAL_CLIENT_ID") or DEFAULT_CLIENT_ID,
             client_secret=env.get("SANDBOX_JURNAL_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET,
+            chart=env.get("SANDBOX_JURNAL_CHART") or "id",
             **options,
         )
 
@@ -85,7 +89,7 @@ class JurnalSandbox:
             self.requests: Counter[str] = Counter()
             client_id, secret = self._default_credential
             self.default_company = self.add_company(
-                DEFAULT_COMPANY_NAME, DEFAULT_PACKAGE, client_id, secret
+                DEFAULT_COMPANY_NAME, DEFAULT_PACKAGE, client_id, secret, chart=self._default_chart
             )
 
     def add_company(
@@ -97,9 +101,12 @@ class JurnalSandbox:
         *,
         access_token: str | None = None,
         gating: str = "refuse",
+        chart: str = "id",
+        rules: Mapping[str, Any] | None = None,
     ) -> Company:
         if gating not in ("refuse", "ignore"):
             raise Invalid.field("gating", "(Must be refuse or ignore)")
+        check_chart(chart)
         if not client_id or not client_secret:
             raise Invalid.field("client_id", "(A credential needs a client id and a secret)")
         with self.lock:
@@ -116,7 +123,9 @@ class JurnalSandbox:
                 client_secret=client_secret,
                 access_token=access_token,
                 gating=gating,
+                chart=chart,
             )
+            set_rules(company, rules or {})
             self.companies[company.id] = company
             seed_company(Context(self, company))
             return company
@@ -187,6 +196,8 @@ class JurnalSandbox:
                     "package": company.package,
                     "plan": company.plan,
                     "client_id": company.client_id,
+                    "chart": company.chart,
+                    **rules_of(company),
                     "counts": counts,
                 }
                 if with_custom_ids:
@@ -202,6 +213,23 @@ class JurnalSandbox:
                 "limits": vars(self.limits).copy(),
                 "companies": companies,
             }
+
+
+RULES = ("strict_names", "tax_account_defaults")
+
+
+def set_rules(company: Company, rules: Mapping[str, Any]) -> None:
+    """The company's switches for behaviour the reference leaves open (see `store.Company`)."""
+    for name, value in rules.items():
+        if name not in RULES:
+            continue
+        if not isinstance(value, bool):
+            raise Invalid.field(name, "(Must be true or false)")
+        setattr(company, name, value)
+
+
+def rules_of(company: Company) -> dict[str, bool]:
+    return {name: getattr(company, name) for name in RULES}
 
 
 LIMIT_SETTINGS = {

@@ -115,6 +115,16 @@ class Company:
     access_token: str | None = None
     # What a lower plan gets for tags or a warehouse: "refuse" (422) or "ignore" (dropped).
     gating: str = "refuse"
+    # The seeded chart's language: "id" (Indonesian) or "en" (English), see `seed`.
+    chart: str = "id"
+    # Jurnal documents no unique names for taxes, tags, units, categories, payment methods,
+    # warehouses or terms; a strict company refuses a taken name anyway (422).
+    strict_names: bool = False
+    # A tax created without accounts: refused (the documented example sends both), or given
+    # the company's default tax accounts.
+    tax_account_defaults: bool = False
+    # `companies/active` → `default_accounts`: key → account id (see `seed.DEFAULT_ACCOUNTS`).
+    default_accounts: dict[str, int] = field(default_factory=dict)
     collections: dict[str, Collection] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
 

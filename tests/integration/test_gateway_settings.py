@@ -1,5 +1,7 @@
 """Settings through the API: every field of design §2, the rules' answers (immutable fields,
-packages, quota), and the sync and replay requests that hang off a setting."""
+packages, quota, accounts the company's chart lacks), and the sync and replay requests that hang
+off a setting. The company's Jurnal is a sandbox with the English chart of the documented example
+company, which the accounts a setting names are checked against."""
 
 from __future__ import annotations
 
@@ -9,7 +11,11 @@ import pytest
 
 from domain.log import SyncRequested
 from projections.runner import catch_up
+from sandbox.jurnal import JurnalSandbox
+from sandbox.jurnal import create_app as jurnal_app
+from sandbox.serving import serve_in_thread
 from tests.gateway_support import (
+    JURNAL_SECRET,
     customer,
     deliver,
     envelope,
@@ -30,15 +36,40 @@ EVERY_FIELD = {
     "tag": "Outlet Jaksel",
     "warehouse": "Gudang Jaksel",
     "sync_by_product_name": True,
+    "sales_account": "Service Revenue",
+    "purchase_account": "5-50000",
+    "sell_tax_account": "vat out",
+    "buy_tax_account": None,
     "payment_accounts": {
         "cash": {"account": "1-10001", "tag": None},
         "edc": {"account": "1-10002", "tag": "EDC BCA"},
-        "gift_card": {"account": "1-10003"},
-        "ovo": {"account": "1-10004"},
-        "tcash": {"account": "1-10005"},
-        "other": {"account": "1-10006"},
+        "gift_card": {"account": "Cash"},
+        "ovo": {"account": "Bank Account"},
+        "tcash": {"account": "bank account"},
+        "other": {"account": "1-10002"},
     },
 }
+
+
+@pytest.fixture
+def jurnal_sandbox():
+    """The companies `make_company` registers, in one Jurnal sandbox with the English chart."""
+    sandbox = JurnalSandbox(
+        client_id="client-PT Prima FnB",
+        client_secret=JURNAL_SECRET,
+        rate_limit_per_minute=1000,
+        rate_limit_per_hour=100_000,
+        chart="en",
+    )
+    sandbox.add_company("PT Basic", "Basic", "client-PT Basic", JURNAL_SECRET, chart="en")
+    server = serve_in_thread(jurnal_app(sandbox))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def gateway_config(gateway_config, jurnal_sandbox):
+    return gateway_config.with_changes(jurnal_base_url=jurnal_sandbox)
 
 
 @pytest.fixture
@@ -67,7 +98,8 @@ def test_a_setting_takes_every_field_and_answers_201_with_it(client, company):
     for name in ("name_prefix", "track_inventory", "auto_sync", "tag", "warehouse"):
         assert setting[name] == EVERY_FIELD[name]
     assert setting["payment_accounts"]["edc"] == {"account": "1-10002", "tag": "EDC BCA"}
-    assert setting["payment_accounts"]["ovo"] == {"account": "1-10004", "tag": None}
+    assert setting["payment_accounts"]["ovo"] == {"account": "Bank Account", "tag": None}
+    assert (setting["sell_tax_account"], setting["buy_tax_account"]) == ("vat out", None)
 
 
 def test_optional_fields_take_the_add_ons_defaults(client, company):
@@ -75,6 +107,47 @@ def test_optional_fields_take_the_add_ons_defaults(client, company):
     assert setting["sync_time"] == "22:00" and setting["auto_sync"] is True
     assert setting["track_inventory"] is False and setting["payment_accounts"] == {}
     assert setting["tag"] is None and setting["warehouse"] is None
+
+
+def test_accounts_left_out_are_the_companys_own_defaults(client, company):
+    setting = create(client, company, sales_account=None, purchase_account=None).json
+    for name in ("sales_account", "purchase_account", "sell_tax_account", "buy_tax_account"):
+        assert setting[name] is None, name
+
+
+def test_an_account_the_companys_chart_lacks_answers_422_naming_it_and_the_closest(client, company):
+    response = create(
+        client,
+        company,
+        sales_account="Sales Revenue",
+        purchase_account="Beban Pokok Pendapatan",
+        payment_accounts={"cash": {"account": "Kas"}, "edc": {"account": "Service Revenue"}},
+    )
+    assert response.status_code == 422, response.json
+    fields = response.json["error"]["fields"]
+    assert set(fields) == {
+        "sales_account",
+        "purchase_account",
+        "payment_accounts.cash.account",
+        "payment_accounts.edc.account",
+    }
+    assert (
+        "'Sales Revenue', which is not an account of this Jurnal company" in fields["sales_account"]
+    )
+    assert "closest: Sales Return (4-40200), Service Revenue (4-40000)" in fields["sales_account"]
+    assert "'Beban Pokok Pendapatan'" in fields["purchase_account"]
+    assert "not a Cash & Bank account" in fields["payment_accounts.edc.account"]
+
+
+def test_changing_to_an_account_the_chart_lacks_answers_422(client, company):
+    _, _, headers = company
+    setting = create(client, company).json
+    path = f"/api/v1/settings/{setting['id']}"
+    refused = client.patch(path, headers=headers, json={"sell_tax_account": "PPN Keluaran"})
+    assert refused.status_code == 422
+    assert "'PPN Keluaran'" in refused.json["error"]["fields"]["sell_tax_account"]
+    accepted = client.patch(path, headers=headers, json={"sell_tax_account": "2-20501"})
+    assert accepted.status_code == 200 and accepted.json["sell_tax_account"] == "2-20501"
 
 
 def test_missing_and_mistyped_fields_answer_422_naming_each(client, company):
@@ -98,8 +171,6 @@ def test_missing_and_mistyped_fields_answer_422_naming_each(client, company):
         "moka_connection_id",
         "name",
         "default_customer",
-        "sales_account",
-        "purchase_account",
         "track_inventory",
         "start_date",
         "sync_time",
@@ -160,12 +231,12 @@ def test_show_change_and_delete_a_setting(client, gateway_container, company):
         json={
             "name": "Jaksel 2",
             "auto_sync": False,
-            "payment_accounts": {"cash": {"account": "1"}},
+            "payment_accounts": {"cash": {"account": "Cash"}},
         },
     )
     assert changed.status_code == 200, changed.json
     assert changed.json["name"] == "Jaksel 2" and changed.json["auto_sync"] is False
-    assert changed.json["payment_accounts"] == {"cash": {"account": "1", "tag": None}}
+    assert changed.json["payment_accounts"] == {"cash": {"account": "Cash", "tag": None}}
     assert client.get(path, headers=headers).json == changed.json
 
     assert client.delete(path, headers=headers).status_code == 204

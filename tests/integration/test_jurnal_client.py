@@ -29,7 +29,7 @@ from clients.jurnal import (
 )
 from sandbox.jurnal import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, JurnalSandbox, create_app
 from sandbox.serving import serve_in_thread
-from tests.jurnal_support import EPOCH, FakeClock, documented_invoice
+from tests.jurnal_support import EPOCH, FakeClock, documented_invoice, tax_body
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def client(make_client) -> JurnalClient:
     jurnal = make_client()
     jurnal.create("customers", {"display_name": "Ahmad", "custom_id": "ahmad"})
     jurnal.create("products", {"name": "Penjualan", "custom_id": "custom", "product_code": "P1"})
-    jurnal.create("taxes", {"name": "ppn10", "rate": 10})
+    jurnal.create("taxes", tax_body("ppn10", 10))
     return jurnal
 
 
@@ -390,7 +390,7 @@ def test_lookups_by_name_are_cached_and_follow_our_own_writes(client, sandbox):
     assert client.find_by_custom_id("taxes", "none-such") is None  # a miss asks Jurnal
     spent = sum(sandbox.requests.values()) - before
     assert spent == 2  # the accounts list and the custom id lookup; taxes came from the cache
-    client.create("taxes", {"name": "Pajak Baru", "rate": 5, "custom_id": "baru"})
+    client.create("taxes", tax_body("Pajak Baru", 5, custom_id="baru"))
     before = sum(sandbox.requests.values())
     assert client.find_by_custom_id("taxes", "baru")["name"] == "Pajak Baru"
     assert client.find_by_name("taxes", "pajak baru") is not None

@@ -18,6 +18,7 @@ from tests.jurnal_support import (
     SignedClient,
     documented_invoice,
     seed_documented_masters,
+    tax_body,
 )
 
 
@@ -190,7 +191,7 @@ def test_a_fresh_company_has_the_indonesian_chart_taxes_terms_and_methods(jurnal
 
 
 def test_envelopes_follow_jurnals_exceptions(jurnal):
-    tax = jurnal.post("/taxes", {"tax": {"name": "PPh 23", "rate": 2}})
+    tax = jurnal.post("/taxes", {"tax": tax_body("PPh 23", 2)})
     assert tax.status_code == 200 and tax.json["company_tax"]["rate"] == "2.0"
     unit = jurnal.post("/product_units", {"product_unit": {"name": "Kg", "custom_id": "kg"}})
     assert unit.status_code == 200 and unit.json["name"] == "Kg"  # bare
@@ -724,18 +725,19 @@ def test_the_control_api_counts_documents_and_requests_and_resets(app, seeded):
     assert list(after["companies"]) == ["1"]
 
 
-def test_a_product_with_a_new_unit_creates_the_unit_only_when_the_product_is_valid(jurnal):
-    refused = jurnal.post(
-        "/products", {"product": {"name": "Kopi", "unit_name": "Gelas", "sell_tax_id": 999999}}
-    )
+def test_a_product_with_an_unknown_unit_is_refused_until_the_unit_is_made(jurnal):
+    refused = jurnal.post("/products", {"product": {"name": "Kopi", "unit_name": "Gelas"}})
     assert refused.status_code == 422
+    assert refused.json["error_full_messages"] == ["Unit (Unit Gelas not found)"]
     assert [u["name"] for u in jurnal.get("/product_units").json["product_units"]] == [
         "Buah",
         "Pcs",
     ]
-    created = jurnal.post("/products", {"product": {"name": "Kopi", "unit_name": "Gelas"}})
-    assert created.json["product"]["unit"]["name"] == "Gelas"
-    assert "Gelas" in [u["name"] for u in jurnal.get("/product_units").json["product_units"]]
+    unit = jurnal.post("/product_units", {"product_unit": {"name": "Gelas"}})
+    assert unit.status_code == 200 and unit.json["name"] == "Gelas"
+    assert jurnal.get(f"/product_units/{unit.json['id']}").json["product_unit"]["name"] == "Gelas"
+    created = jurnal.post("/products", {"product": {"name": "Kopi", "unit_name": "gelas"}})
+    assert created.json["product"]["unit"] == {"id": unit.json["id"], "name": "Gelas"}
     plain = jurnal.post("/products", {"product": {"name": "Teh"}})
     assert plain.json["product"]["unit"]["name"] == "Buah"
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from domain.chart import chart_from_jurnal
 from domain.jurnal_arithmetic import Tax
 from domain.mapping import (
     JurnalDocument,
@@ -71,10 +72,15 @@ def test_a_generated_week_posts_to_jurnal_and_jurnal_totals_it_as_moka_did(jurna
         == 201
     )
 
+    chart = chart_from_jurnal(
+        jurnal.get("/accounts").json["accounts"], jurnal.get("/companies/active").json
+    )
     names = customer_display_names(outlet.customers, [setting.default_customer])
     for document in customer_documents(outlet.customers, names):
         post(jurnal, document)
-    products = product_documents(setting, outlet.items, outlet.gratuities, outlet.modifiers)
+    products = product_documents(
+        setting, outlet.items, outlet.gratuities, outlet.modifiers, chart=chart
+    )
     for document in products:
         post(jurnal, document)
     # The merchant re-creates by hand, under their synced name, the products deleted in Moka.
@@ -84,7 +90,7 @@ def test_a_generated_week_posts_to_jurnal_and_jurnal_totals_it_as_moka_did(jurna
             by_hand = {"product": {"name": name, "product_code": f"HAND-{variant['id']}"}}
             assert jurnal.post("/products", by_hand).status_code == 201
     taxes = []
-    for document in tax_documents(setting, outlet.taxes):
+    for document in tax_documents(setting, outlet.taxes, chart):
         created = post(jurnal, document)
         taxes.append(
             Tax(created["id"], created["name"], Decimal(created["rate"]), document.custom_id)
@@ -93,6 +99,7 @@ def test_a_generated_week_posts_to_jurnal_and_jurnal_totals_it_as_moka_did(jurna
         customer_names=names,
         taxes=taxes,
         product_custom_ids=frozenset(d.custom_id for d in products),
+        chart=chart,
     )
 
     posted: dict[str, dict[str, Any]] = {}

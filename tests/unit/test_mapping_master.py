@@ -9,17 +9,25 @@ from pathlib import Path
 
 import pytest
 
+from domain.chart import Account, chart_from_jurnal
 from domain.mapping import (
     customer_display_names,
     customer_documents,
     product_documents,
     tax_documents,
 )
-from domain.mapping.errors import NotExpressible
+from domain.mapping.errors import AccountNotInJurnal
 from domain.mapping.setting import default_setting
 
 EXAMPLES = Path(__file__).parents[1] / "fixtures" / "moka_examples"
 SETTING = default_setting("2624")
+# The documented English example company (reference §6.1), its default accounts as its chart.
+ACTIVE = json.loads(
+    (
+        Path(__file__).parents[1] / "fixtures" / "jurnal_examples" / "get_companies_active.200.json"
+    ).read_text()
+)
+CHART = chart_from_jurnal([a for a in ACTIVE["default_accounts"].values() if a is not None], ACTIVE)
 NAMED = replace(SETTING, name_prefix="Outlet Jakarta Selatan", name_suffix="JKS")
 SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -92,7 +100,7 @@ def test_an_unusual_email_is_left_out_rather_than_failing_the_customer():
 def test_each_variant_and_modifier_option_is_a_product_named_and_coded_with_the_naming():
     data = example("get_v1_outlets_items.200.json")
     documents = product_documents(
-        NAMED, data["items"], example("get_v1_outlets_gratuities.200.json")["gratuity"]
+        NAMED, data["items"], example("get_v1_outlets_gratuities.200.json")["gratuity"], chart=CHART
     )
     by_id = {d.custom_id: d.body["product"] for d in documents}
 
@@ -102,8 +110,9 @@ def test_each_variant_and_modifier_option_is_a_product_named_and_coded_with_the_
     # Priced by sales type: the default sales type's price is the list price.
     assert americano["sell_price_per_unit"] == "4000"
     assert americano["is_bought"] is False and americano["is_sold"] is True
-    assert americano["sell_account_name"] == "Pendapatan"
-    assert americano["buy_account_name"] == "Beban Pokok Pendapatan"
+    # The company's own defaults, "Service Revenue" and "Cost of Sales", by number.
+    assert americano["sell_account_number"] == "4-40000"
+    assert americano["buy_account_number"] == "5-50000"
     assert americano["track_inventory"] is False
 
     mozzarella = by_id["moka-2624-option-2473420"]
@@ -126,11 +135,13 @@ def test_with_track_inventory_only_variants_moka_tracks_become_tracked_products(
         }
     ]
     tracking = replace(SETTING, track_inventory=True)
-    hot, ice, _rounding = (d.body["product"] for d in product_documents(tracking, items))
+    hot, ice, _rounding = (
+        d.body["product"] for d in product_documents(tracking, items, chart=CHART)
+    )
     assert (hot["name"], hot["product_code"]) == ("Kopi - Hot", "K-H")
     assert hot["track_inventory"] is True
-    assert hot["inventory_asset_account_name"] == "Persediaan Barang"
-    assert ice["track_inventory"] is False and "inventory_asset_account_name" not in ice
+    assert hot["inventory_asset_account_id"] == 7315  # the company's default "Inventory"
+    assert ice["track_inventory"] is False and "inventory_asset_account_id" not in ice
     assert ice["product_code"] == "MOKA-12"
     untracked = [d.body["product"]["track_inventory"] for d in product_documents(SETTING, items)]
     assert untracked == [False, False, False]
@@ -181,7 +192,32 @@ def test_many_taxes_get_only_the_combination_of_all_of_them():
     }
 
 
-def test_two_moka_taxes_of_one_name_and_different_rates_cannot_be_told_apart():
+def test_two_moka_taxes_of_one_name_are_two_jurnal_taxes_told_apart_by_custom_id():
     taxes = [{"id": 1, "name": "PB1", "amount": 10.0}, {"id": 2, "name": "pb1", "amount": 11.0}]
-    with pytest.raises(NotExpressible, match="rename one"):
-        tax_documents(SETTING, taxes)
+    first, second, _combined = (d.body["tax"] for d in tax_documents(SETTING, taxes))
+    assert (first["name"], first["rate"]) == ("PB1", "10")
+    assert (second["name"], second["rate"]) == ("pb1", "11")
+    assert first["custom_id"] != second["custom_id"]
+
+
+def test_products_take_the_accounts_the_setting_names_from_the_chart():
+    chart = replace(CHART, accounts=(*CHART.accounts, Account(9001, "Penjualan Kopi", "4-40010")))
+    chosen = replace(SETTING, sales_account="penjualan kopi")
+    (rounding,) = (d.body["product"] for d in product_documents(chosen, [], chart=chart))
+    assert rounding["sell_account_number"] == "4-40010"
+
+
+def test_a_product_account_missing_from_the_chart_fails_with_its_name():
+    chosen = replace(SETTING, purchase_account="Beban Pokok Pendapatan")
+    with pytest.raises(AccountNotInJurnal, match="Beban Pokok Pendapatan"):
+        product_documents(chosen, [], chart=CHART)
+
+
+def test_taxes_carry_both_accounts_by_id_and_name_the_companys_defaults_unless_chosen():
+    taxes = [{"id": 1, "name": "PB1", "amount": 10.0}]
+    (default,) = (d.body["tax"] for d in tax_documents(SETTING, taxes, CHART))
+    assert (default["sell_tax_account_id"], default["sell_tax_account_name"]) == (7237, "VAT Out")
+    assert (default["buy_tax_account_id"], default["buy_tax_account_name"]) == (7234, "VAT In")
+    chosen = replace(SETTING, sell_tax_account="2-20203")
+    (tax,) = (d.body["tax"] for d in tax_documents(chosen, taxes, CHART))
+    assert (tax["sell_tax_account_id"], tax["sell_tax_account_name"]) == (7236, "Unearned Revenue")

@@ -84,14 +84,23 @@ def test_every_bad_field_is_named_at_once():
 
 def test_required_fields_must_be_given():
     given = values()
-    del given["default_customer"], given["sales_account"]
+    del given["default_customer"], given["name"]
     owner = company()
     with pytest.raises(SettingInvalid) as refused:
         Setting.create(company=owner, connection=connection(owner), values=given)
-    assert refused.value.fields == {
-        "default_customer": "is required",
-        "sales_account": "is required",
-    }
+    assert refused.value.fields == {"default_customer": "is required", "name": "is required"}
+
+
+def test_accounts_left_out_are_the_companys_defaults():
+    given = values()
+    del given["sales_account"], given["purchase_account"]
+    owner = company()
+    created = Setting.create(company=owner, connection=connection(owner), values=given)
+    assert created.sales_account is None and created.purchase_account is None
+    assert created.sell_tax_account is None and created.buy_tax_account is None
+    created.update({"sell_tax_account": "VAT Out", "buy_tax_account": " "}, owner.package)
+    assert created.values()["sell_tax_account"] == "VAT Out"
+    assert created.buy_tax_account is None
 
 
 def test_dates_and_times_may_come_as_iso_text():

@@ -49,6 +49,10 @@ Render = Callable[[Context, Record], dict[str, Any]]
 Effect = Callable[[Context, Record, int], None]
 
 
+def any_changes(ctx: Context, changes: dict[str, Any]) -> None:
+    """Most resources take a PATCH of any subset of their fields."""
+
+
 def no_effect(ctx: Context, record: Record, sign: int) -> None:
     """Most resources change nothing else when saved or deleted."""
 
@@ -79,6 +83,7 @@ class Resource:
     effect: Effect = no_effect  # applied with +1 on save and -1 on delete or before a change
     check_delete: Callable[[Context, Record], None] = may_delete
     merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = merge_fields
+    check_changes: Callable[[Context, dict[str, Any]], None] = any_changes  # the PATCH as sent
     batch_status: int | None = None  # None: no batch_create
     required_plan: str | None = None  # creating one needs this plan
     render_row: Render | None = None  # list rows, where they differ from single answers
@@ -218,6 +223,7 @@ def insert(ctx: Context, resource: Resource, source: dict[str, Any]) -> Record:
 
 
 def update(ctx: Context, resource: Resource, record: Record, changes: dict[str, Any]) -> Record:
+    resource.check_changes(ctx, changes)
     source = resource.merge(record["request"], changes)
     resource.effect(ctx, record, -1)
     try:

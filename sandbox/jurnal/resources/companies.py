@@ -5,28 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..seed import LANGUAGES
 from ..store import Record
 from .base import Context
-
-DEFAULT_ACCOUNTS = {
-    "default_sale_account": "4-40000",
-    "sale_discount_account": "4-40100",
-    "default_sales_return_account": "4-40200",
-    "sale_shipping_account": "7-70099",
-    "default_prepayment_account": "1-10402",
-    "default_cost_of_good_sold": "5-50000",
-    "purchase_shipping_account": "5-50300",
-    "default_unearned_revenue_account": "2-20203",
-    "default_account_receiveable": "1-10100",
-    "default_account_payable": "2-20100",
-    "default_inventory_account": "1-10200",
-    "default_stock_adj_account_general": "8-80100",
-    "default_stock_adj_account_waste": "6-60216",
-    "default_opening_balance_equity": "3-30999",
-    "default_sale_tax_account": "2-20500",
-    "default_purchase_tax_account": "1-10500",
-    "default_fixed_asset_account": "1-10705",
-}
 
 
 def render_active_company(ctx: Context) -> dict[str, Any]:
@@ -43,15 +24,15 @@ def render_active_company(ctx: Context) -> dict[str, Any]:
         else None
     )
     defaults = {
-        key: _default_account(accounts.first("number", number))
-        for key, number in DEFAULT_ACCOUNTS.items()
+        key: _default_account(accounts.get(account_id))
+        for key, account_id in company.default_accounts.items()
     }
-    shipping = defaults["sale_shipping_account"]
+    shipping = defaults.get("sale_shipping_account")
     return {
         "company": {
             "id": company.id,
             "name": company.name,
-            "language": {"id": 2, "name": "Bahasa Indonesia"},
+            "language": LANGUAGES[company.chart],
             "company_billing_details": {
                 "id": company.id,
                 "name": company.name,

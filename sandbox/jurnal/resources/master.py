@@ -50,6 +50,10 @@ def optional_text(source: dict[str, Any], key: str) -> str | None:
 
 
 def check_name_free(ctx: Context, resource: str, name: str, own: Record | None) -> None:
+    """Only a strict company refuses a taken name: the reference documents unique names for
+    none of the master data (only contacts' display names answer 409, §4.2)."""
+    if not ctx.company.strict_names:
+        return
     for other in ctx.collection(resource).find("name", name):
         if own is None or other["id"] != own["id"]:
             raise Invalid.field("name", "(has already been taken)")
@@ -150,6 +154,10 @@ ACCOUNTS = Resource(
 # -- taxes ------------------------------------------------------------------------------------
 
 
+TAX_ACCOUNTS = (("sell_tax_account", "default_sale_tax_account"),
+                ("buy_tax_account", "default_purchase_tax_account"))  # fmt: skip
+
+
 def build_tax(ctx: Context, source: dict[str, Any], own: Record | None) -> Record:
     name = required_text(source, "name")
     check_name_free(ctx, "taxes", name, own)
@@ -157,17 +165,55 @@ def build_tax(ctx: Context, source: dict[str, Any], own: Record | None) -> Recor
     witholding = str(source.get("is_witholding", "")).lower() == "true"
     if rate < 0 and not witholding:
         raise Invalid.field("rate", "(Negative Tax Value Only Permitted For Witholding Tax)")
-    sell = account_by(ctx, source, "sell_tax_account", "Account")
-    buy = account_by(ctx, source, "buy_tax_account", "Account")
-    accounts = ctx.collection("accounts")
+    accounts: dict[str, Any] = {}
+    missing: dict[str, str] = {}
+    for prefix, default_key in TAX_ACCOUNTS:
+        account = account_by(ctx, source, prefix, "Account")
+        if account is None and ctx.company.tax_account_defaults:
+            account = ctx.collection("accounts").get(ctx.company.default_accounts[default_key])
+        if account is None:
+            missing[prefix] = "can't be blank"
+        accounts[prefix] = account_ref(account)
+    if missing:
+        raise Invalid(missing)
     return {
         "name": name,
         "rate": rate,
         "custom_id": optional_text(source, "custom_id"),
         "is_witholding": witholding,
-        "sell_tax_account": account_ref(sell or accounts.first("number", "2-20500")),
-        "buy_tax_account": account_ref(buy or accounts.first("number", "1-10500")),
+        **accounts,
     }
+
+
+ACCOUNT_FORMS = ("id", "name", "number", "custom_id")
+
+
+def merge_tax(existing: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """An account sent in any form replaces the account the tax had in every form."""
+    kept = {
+        key: value
+        for key, value in existing.items()
+        if not any(
+            key == f"{prefix}_{form}" and _sends(changes, prefix)
+            for prefix, _ in TAX_ACCOUNTS
+            for form in ACCOUNT_FORMS
+        )
+    }
+    return {**kept, **changes}
+
+
+def _sends(source: dict[str, Any], prefix: str) -> bool:
+    return any(source.get(f"{prefix}_{form}") not in (None, "") for form in ACCOUNT_FORMS)
+
+
+def check_tax_changes(ctx: Context, changes: dict[str, Any]) -> None:
+    """A tax PATCH needs name, rate and both accounts (§6.3), whatever the tax already has."""
+    missing = {key: "can't be blank" for key in ("name", "rate") if changes.get(key) in (None, "")}
+    for prefix, _ in TAX_ACCOUNTS:
+        if not _sends(changes, prefix):
+            missing[prefix] = "can't be blank"
+    if missing:
+        raise Invalid(missing)
 
 
 def render_tax(ctx: Context, record: Record) -> dict[str, Any]:
@@ -191,6 +237,8 @@ TAXES = Resource(
     create_status=200,
     build=build_tax,
     render=render_tax,
+    check_changes=check_tax_changes,
+    merge=merge_tax,
     sort_keys={"name": lambda _, r: r["name"]},
 )
 

@@ -10,8 +10,8 @@ from domain.jurnal_arithmetic import to_flag
 from ..errors import Invalid
 from ..formats import money, number, rupiah
 from ..store import Record
-from .base import Context, Resource, insert, stamps
-from .master import INVENTORY, PRODUCT_UNITS, account_by, optional_text, required_text
+from .base import Context, Resource, stamps
+from .master import INVENTORY, account_by, optional_text, required_text
 from .references import Unresolved, account_ref, resolve
 
 
@@ -41,21 +41,21 @@ def build_product(ctx: Context, source: dict[str, Any], own: Record | None) -> R
         "sell_price_per_unit": number(source.get("sell_price_per_unit"), "sell_price_per_unit"),
         "sell_account": account_ref(
             account_by(ctx, source, "sell_account", "Account")
-            or accounts.first("number", "4-40000")
+            or accounts.get(ctx.company.default_accounts["default_sale_account"])
         ),
         "sell_tax": sell_tax,
         "taxable_sell": to_flag(source.get("taxable_sell")),
         "is_bought": to_flag(source.get("is_bought", True)),
         "buy_price_per_unit": number(source.get("buy_price_per_unit"), "buy_price_per_unit"),
         "buy_account": account_ref(
-            account_by(ctx, source, "buy_account", "Account") or accounts.first("number", "5-50000")
+            account_by(ctx, source, "buy_account", "Account")
+            or accounts.get(ctx.company.default_accounts["default_cost_of_good_sold"])
         ),
         "buy_tax": buy_tax,
         "taxable_buy": to_flag(source.get("taxable_buy")),
         "track_inventory": track,
         "inventory_asset_account": account_ref(inventory) if track else None,
         "product_categories": categories,
-        # last: an unknown unit name is created, so only once all else is valid
         "unit": _unit(ctx, source),
         "archive": own["archive"] if own else False,
         # kept up to date by the invoices that sell this product
@@ -64,8 +64,8 @@ def build_product(ctx: Context, source: dict[str, Any], own: Record | None) -> R
 
 
 def _unit(ctx: Context, source: dict[str, Any]) -> dict[str, Any]:
-    """Jurnal marks `unit_name` required but live integrations omit it; default to Buah, and
-    create a unit the company does not have yet."""
+    """Jurnal marks `unit_name` required but live integrations omit it; default to Buah. A unit
+    the company does not have is refused: units are made through `POST /product_units`."""
     try:
         unit = resolve(
             ctx,
@@ -73,11 +73,10 @@ def _unit(ctx: Context, source: dict[str, Any]) -> dict[str, Any]:
             by_id=source.get("unit_id"),
             by_name=source.get("unit_name") or "Buah",
         )
-    except Unresolved:
-        if source.get("unit_id") not in (None, ""):
-            raise Invalid.field("unit", "(Unit not found)") from None
-        unit = insert(ctx, PRODUCT_UNITS, {"name": str(source["unit_name"])})
-    assert unit is not None  # a name was always sent
+    except Unresolved as missing:
+        raise Invalid.field("unit", f"(Unit {missing.sent} not found)") from None
+    if unit is None:
+        raise Invalid.field("unit", "(Unit not found)")
     return {"id": unit["id"], "name": unit["name"]}
 
 
