@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from rq import Retry
+
 if TYPE_CHECKING:
     from infra.bootstrap import Container
 
@@ -25,6 +27,12 @@ SYNC_TRANSACTIONS = "jobs.sync.sync_transactions"
 REPLAY = "jobs.replay.replay"
 # The job that carries out each kind of run (`domain.log.RunKind`).
 RUN_JOBS = {"master_data": SYNC_MASTER_DATA, "transactions": SYNC_TRANSACTIONS, "replay": REPLAY}
+
+# Transient failures (Jurnal's 5xx, timeouts, 429) raise out of the job, and RQ runs it again
+# after these waits (the workers' RQ scheduler does). A poster that runs out of retries is woken
+# again by the sweeper; a sync run that does finishes with the reason.
+POSTING_RETRY = Retry(max=12, interval=[5, 15, 60, 300])
+SYNC_RETRY = Retry(max=6, interval=[5, 15, 30, 60, 120, 300])
 
 POSTING_JOB_TIMEOUT = 30 * 60
 SYNC_JOB_TIMEOUT = 2 * 60 * 60
@@ -41,6 +49,7 @@ def enqueue_run(container: Container, function: str, setting_id: UUID, run_id: U
         job_id=run_job_id(run_id),
         job_timeout=SYNC_JOB_TIMEOUT,
         failure_ttl=FAILURE_TTL,
+        retry=SYNC_RETRY,
     )
 
 
@@ -59,6 +68,7 @@ def wake_poster(container: Container, setting_id: UUID) -> None:
             str(setting_id),
             job_timeout=POSTING_JOB_TIMEOUT,
             failure_ttl=FAILURE_TTL,
+            retry=POSTING_RETRY,
         )
 
 

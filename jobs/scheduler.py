@@ -9,7 +9,7 @@
 - sweeps: wakes the poster of every setting whose log holds events it has not yet processed, so
   that losing Redis (and the wake-up calls in it) loses no work.
 
-Retries of transient failures use RQ's own scheduling (`enqueue_in`), run by the workers.
+Retries of transient failures use RQ's own `Retry` (`infra.queues`), scheduled by the workers.
 """
 
 from __future__ import annotations
