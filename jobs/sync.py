@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import requests
+from rq import get_current_job
 
 from clients.jurnal import JurnalError, JurnalRateLimited, JurnalTransientError
 from clients.moka import MokaClient, MokaError
@@ -53,7 +53,6 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 PULL_OVERLAP = timedelta(minutes=5)
 LOCK_WAIT_SECONDS = 15 * 60
-DEFERRED_WAITS = (5, 15, 30, 60, 120, 300)
 
 
 class SettingBusy(Exception):
@@ -309,22 +308,26 @@ def _poster_with_retries(
     lock: SettingLock,
     post: Callable[[Poster], None],
 ) -> Poster:
-    for wait in (*DEFERRED_WAITS, None):
-        poster = Poster(container, setting_id, lock, run_id=run_id)
-        try:
-            post(poster)
-            return poster
-        except Deferred as reason:
-            if wait is None:
-                poster.error = f"Jurnal stayed unavailable: {reason}"
-                return poster
-            log.warning("sync of %s waits %ss: %s", setting_id, wait, reason)
-            time.sleep(wait)
-            lock.ensure_held()
-        except Blocked as reason:
-            poster.error = str(reason)
-            return poster
-    raise AssertionError("unreachable")
+    """Run `post`. A transient Jurnal failure raises out of the job while RQ will run it again
+    (`infra.queues.SYNC_RETRY`); on the last try, or outside RQ, it ends the run with the
+    reason."""
+    poster = Poster(container, setting_id, lock, run_id=run_id)
+    try:
+        post(poster)
+    except Deferred as reason:
+        if _retried_later():
+            log.warning("sync of %s deferred, RQ retries it: %s", setting_id, reason)
+            raise
+        poster.error = f"Jurnal stayed unavailable: {reason}"
+    except Blocked as reason:
+        poster.error = str(reason)
+    return poster
+
+
+def _retried_later() -> bool:
+    """Whether RQ runs the current job again if it fails now."""
+    job = get_current_job()
+    return job is not None and bool(job.retries_left)
 
 
 def _finish(

@@ -8,9 +8,10 @@ import signal
 from datetime import UTC, datetime
 
 import pytest
+from rq.job import Job
 
 from domain.errors import MasterDataNotSynced
-from domain.log import PostingFailed
+from domain.log import PostingFailed, RunStatus
 from infra import queues
 from jobs import replay, scheduler, sync
 from services import syncing
@@ -163,3 +164,32 @@ def test_transient_failures_are_retried_without_holding_up_other_settings(sqlite
     work(stack.container)
     assert not stack.container.log.has_unprocessed(slow)
     assert stack.counts()["sales_invoices"] > 0
+
+
+def test_a_sync_that_jurnal_defers_is_retried_by_rq_and_then_finishes(sqlite_stack):
+    stack = sqlite_stack
+    setting_id = stack.create_setting()
+    stack.jurnal_control("POST", "/faults", json={"error_rate": 1.0, "methods": ["POST"]})
+    run_id = syncing.request_master_data_sync(stack.container, setting_id)
+    work(stack.container)
+    assert not stack.container.log.get_run(run_id).finished, "deferred, not ended"
+    sync_queue = stack.container.queue("sync")
+    assert sync_queue.scheduled_job_registry.get_job_ids() == [f"run-{run_id}"]
+    stack.jurnal_control("POST", "/faults", json={"error_rate": 0.0})
+    # What the workers' RQ scheduler does once the retry's wait is over.
+    sync_queue.enqueue_job(Job.fetch(f"run-{run_id}", connection=stack.container.redis))
+    work(stack.container)
+    run = stack.container.log.get_run(run_id)
+    assert run.finished and run.status is RunStatus.SUCCEEDED
+    assert stack.counts()["products"] > 0
+
+
+def test_a_sync_outside_rq_that_jurnal_defers_ends_with_the_reason(sqlite_stack):
+    stack = sqlite_stack
+    setting_id = stack.create_setting()
+    stack.jurnal_control("POST", "/faults", json={"error_rate": 1.0, "methods": ["POST"]})
+    run_id = stack.container.log.request_run(setting_id, "master_data", "Manual").run_id
+    sync.run_master_data_sync(stack.container, setting_id, run_id)
+    run = stack.container.log.get_run(run_id)
+    assert run.finished and run.status is RunStatus.FAILED
+    assert run.error.startswith("Jurnal stayed unavailable")
