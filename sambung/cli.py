@@ -296,16 +296,22 @@ def map_payment(payment_file: str, setting_file: str | None) -> None:
 @click.argument("setting_id", type=click.UUID)
 def sync_command(what: str, setting_id: UUID) -> None:
     """Sync a setting now, in this process, with progress (method Manual)."""
+    from domain.log import RunKind, RunMethod
     from infra import queues
     from jobs import sync
+    from services import syncing
 
     container = bootstrap.current()
     with _refused_cleanly():
         if what == "master-data":
-            run_id = container.log.request_run(setting_id, "master_data", "Manual").run_id
+            run_id = syncing.record_run(
+                container, setting_id, RunKind.MASTER_DATA, RunMethod.MANUAL
+            )
             job = sync.run_master_data_sync
         else:
-            run_id = container.log.request_run(setting_id, "transactions", "Manual").run_id
+            run_id = syncing.record_run(
+                container, setting_id, RunKind.TRANSACTIONS, RunMethod.MANUAL
+            )
             job = sync.run_transactions_sync
     with click.progressbar(length=1, label=f"Syncing {what}") as bar:
 
@@ -342,7 +348,9 @@ def replay(
     """Post a setting's logged sales again, after fixing what made them fail."""
     import json
 
+    from domain.log import RunKind, RunMethod
     from jobs import replay as replaying
+    from services import syncing
 
     container = bootstrap.current()
     params = {"only_failed": only_failed, "since": since, "until": until}
@@ -351,7 +359,9 @@ def replay(
             documents = replaying.dry_run(container, setting_id, params)
             click.echo(json.dumps({"documents": documents}, indent=2, default=str))
             return
-        run_id = container.log.request_run(setting_id, "replay", "Replay", params=params).run_id
+        run_id = syncing.record_run(
+            container, setting_id, RunKind.REPLAY, RunMethod.REPLAY, params=params
+        )
     counts = replaying.replay(str(setting_id), str(run_id))
     _print_run(container, run_id, counts)
 

@@ -47,6 +47,18 @@ def request_transactions_sync(
     return run.run_id
 
 
+def record_run(
+    container: Container,
+    setting_id: UUID,
+    kind: RunKind,
+    method: RunMethod,
+    params: Mapping[str, Any] | None = None,
+) -> UUID:
+    """Record a run that the caller carries out itself, in its own process (the CLI's `sync`
+    and `replay`): nothing is queued. Raises `MasterDataNotSynced` as a request does."""
+    return container.log.request_run(setting_id, kind, method, params=params).run_id
+
+
 def request_all_transactions_syncs(
     container: Container, setting_ids: Iterable[UUID], method: RunMethod = RunMethod.MANUAL
 ) -> list[UUID]:
