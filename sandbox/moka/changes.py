@@ -30,16 +30,9 @@ from domain.moka_money import moka_decimal
 from sandbox.moka.catalog import build_item
 from sandbox.moka.formats import display_date, display_time, iso_ms, iso_us
 from sandbox.moka.generator import charge_of, discount_of
-from sandbox.moka.payments import (
-    Cart,
-    CartLine,
-    InvoiceError,
-    RefundError,
-    apply_refund,
-    price_cart,
-    record_invoice_payment,
-    refund_payment,
-)
+from sandbox.moka.invoices import InvoiceError, record_invoice_payment
+from sandbox.moka.payments import Cart, CartLine, price_cart
+from sandbox.moka.refunds import RefundError, apply_refund, refund_payment
 from sandbox.moka.state import BusinessState, MokaSandbox, OutletState, not_found, unprocessable
 
 Json = dict[str, Any]

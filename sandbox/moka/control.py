@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, request
 
 from domain.moka_money import NotANumber, moka_decimal
 from sandbox.moka import changes
-from sandbox.moka.payments import invoice_outstanding
+from sandbox.moka.invoices import invoice_outstanding
 from sandbox.moka.state import ApiError, MokaSandbox, unprocessable
 
 control = Blueprint("moka_control", __name__, url_prefix="/_sandbox")

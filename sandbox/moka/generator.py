@@ -21,20 +21,10 @@ from typing import Any
 from domain.moka_money import moka_decimal
 from sandbox.moka.catalog import ONLINE_SALES_TYPES, build_catalog, staff_members
 from sandbox.moka.formats import WIB, iso_ms, midnight
-from sandbox.moka.payments import (
-    Cart,
-    CartLine,
-    Ids,
-    PaymentContext,
-    Staff,
-    apply_refund,
-    invoice_outstanding,
-    price_cart,
-    record_invoice_payment,
-    refund_payment,
-    unit_price,
-)
+from sandbox.moka.invoices import invoice_outstanding, record_invoice_payment
+from sandbox.moka.payments import Cart, CartLine, Ids, PaymentContext, Staff, price_cart, unit_price
 from sandbox.moka.pricing import Charge, Discount, Rounding, cents
+from sandbox.moka.refunds import apply_refund, refund_payment
 from sandbox.moka.views import invoice_row
 
 Json = dict[str, Any]

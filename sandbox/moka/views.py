@@ -9,7 +9,8 @@ from typing import Any
 
 from domain.moka_money import moka_decimal
 from sandbox.moka.formats import iso_ms
-from sandbox.moka.payments import PaymentContext, invoice_paid, invoice_status
+from sandbox.moka.invoices import invoice_paid, invoice_status
+from sandbox.moka.payments import PaymentContext
 
 Json = dict[str, Any]
 
