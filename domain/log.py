@@ -36,6 +36,9 @@ class Source(StrEnum):
     WEBHOOK = "webhook"
     PULL = "pull"
     REPLAY = "replay"
+    # The scheduler's pull every few minutes, between sync runs: posted like a webhook, outside
+    # any run, and shown in the history as "Otomatis".
+    LIVE_PULL = "live_pull"
 
 
 class MokaKind(StrEnum):
@@ -53,6 +56,7 @@ class RunKind(StrEnum):
     TRANSACTIONS = "transactions"
     REPLAY = "replay"
     WEBHOOK = "webhook"
+    LIVE_PULL = "live_pull"  # the history's hourly row of live-pulled postings, never requested
 
 
 class RunMethod(StrEnum):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 
 import redis
 from flask import Flask, Response, g, request
@@ -19,6 +20,7 @@ from gateway.auth import container
 from gateway.routing import ApiBlueprint
 from infra import jsonlog, metrics
 from infra.queues import QUEUE_NAMES
+from jobs import live_pull
 
 log = logging.getLogger("gateway.requests")
 
@@ -34,7 +36,8 @@ _LOGGED_ARGS = ("setting_id", "company_id", "run_id", "connection_id")
     summary="Prometheus metrics",
     access="none",
     responses={200: "text/plain"},
-    description="Requests, webhooks, queue depth, postings, Jurnal calls and posting lag.",
+    description="Requests, webhooks, queue depth, postings, Jurnal calls, posting lag and "
+    "when each setting was last pulled live.",
 )
 def scrape() -> Response:
     connection = container().redis
@@ -42,8 +45,20 @@ def scrape() -> Response:
         metrics.Sample.of(metrics.QUEUE_DEPTH, {"queue": name}, container().queue(name).count)
         for name in QUEUE_NAMES
     ]
-    text = metrics.render(connection, {metrics.QUEUE_DEPTH: depths})
+    text = metrics.render(connection, {metrics.QUEUE_DEPTH: depths, **_live_pull_gauges()})
     return Response(text, content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _live_pull_gauges() -> dict[str, list[metrics.Sample]]:
+    """When the scheduler's live pull last reached each setting (`jobs.live_pull`)."""
+    last, failures = [], []
+    for setting_id, state in live_pull.status(container()).items():
+        labels = {"setting_id": setting_id}
+        if state["last_pulled_at"]:
+            moment = datetime.fromisoformat(state["last_pulled_at"]).timestamp()
+            last.append(metrics.Sample.of(metrics.LIVE_PULL_LAST, labels, moment))
+        failures.append(metrics.Sample.of(metrics.LIVE_PULL_FAILURES, labels, state["failures"]))
+    return {metrics.LIVE_PULL_LAST: last, metrics.LIVE_PULL_FAILURES: failures}
 
 
 def install_request_tracking(app: Flask) -> None:

@@ -48,6 +48,9 @@ class Config:
     posting_lock_ttl_ms: int = 60_000
     # After a lost answer from Jurnal, wait this long before looking the document up.
     jurnal_settle_seconds: float = 5.0
+    # How often a setting with automatic sync is pulled for new payments (0: never). Moka sends
+    # no webhooks to a real account (reference §12.1), so this is its near-real-time path.
+    live_pull_seconds: int = 120
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -80,6 +83,7 @@ class Config:
             public_url=(env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/"),
             posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
             jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
+            live_pull_seconds=_whole_number(env, "SAMBUNG_LIVE_PULL_SECONDS", 120),
         )
 
     def with_changes(self, **changes: Any) -> Config:
@@ -117,6 +121,10 @@ class Config:
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    return _whole_number(env, name, default, low=1)
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, low: int = 0) -> int:
     raw = env.get(name)
     if not raw:
         return default
@@ -124,6 +132,6 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, not {value}")
+    if value < low:
+        raise ConfigError(f"{name} must be {'positive' if low else 'zero or more'}, not {value}")
     return value

@@ -23,7 +23,6 @@ and claimed in the same atomic insert as the setting it admits.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +44,7 @@ from infra.eventstore.results import (
 from infra.eventstore.runs import Runs
 from infra.eventstore.settings import Settings
 from infra.eventstore.streams import log_stream_id
+from infra.filelock import held_lock
 from infra.secrets import secret_box
 
 # The values `EventLog` returns, importable with it.
@@ -90,11 +90,14 @@ def schema_lock(config: Config) -> Iterator[None]:
     at once ("duplicate key ... pg_type", "tuple concurrently updated", "database is locked"),
     which is what happens when the gateway and the workers start together. So openers queue:
     on an advisory lock in PostgreSQL, on a lock file next to the SQLite database.
+
+    The lock file's lock is a POSIX record lock (`infra.filelock`), not `flock`: RQ forks its
+    scheduler and work horses while another thread of the worker may be here, and a fork child
+    shares an `flock` but never receives a record lock, so no child can keep the store locked.
     """
     if not config.uses_postgres:
-        with open(config.data_dir / "events.lock", "a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
-            yield  # closing the file releases the lock
+        with held_lock(config.data_dir / "events.lock"):
+            yield
         return
     import psycopg  # only PostgreSQL installs need libpq
 

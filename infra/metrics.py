@@ -43,6 +43,8 @@ POSTINGS = "sambung_postings_total"
 JURNAL_CALLS = "sambung_jurnal_calls_total"
 JURNAL_RATE_LIMITED = "sambung_jurnal_rate_limited_total"
 POSTING_LAG = "sambung_posting_lag_seconds"
+LIVE_PULL_LAST = "sambung_live_pull_last_success_timestamp_seconds"
+LIVE_PULL_FAILURES = "sambung_live_pull_failures"
 
 METRICS: dict[str, Metric] = {
     metric.name: metric
@@ -93,6 +95,19 @@ METRICS: dict[str, Metric] = {
             "Seconds from a Moka record entering a setting's log to its Jurnal outcome.",
             (),
             (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600),
+        ),
+        Metric(
+            LIVE_PULL_LAST,
+            "gauge",
+            "When each setting was last pulled from Moka by the live pull (Unix time; absent "
+            "before its first pull).",
+            ("setting_id",),
+        ),
+        Metric(
+            LIVE_PULL_FAILURES,
+            "gauge",
+            "Live pulls of each setting that failed in a row since its last success.",
+            ("setting_id",),
         ),
     )
 }

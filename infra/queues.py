@@ -25,6 +25,7 @@ POST_SETTING = "jobs.posting.post_setting"
 SYNC_MASTER_DATA = "jobs.sync.sync_master_data"
 SYNC_TRANSACTIONS = "jobs.sync.sync_transactions"
 REPLAY = "jobs.replay.replay"
+LIVE_PULL = "jobs.live_pull.live_pull"
 # The job that carries out each kind of run (`domain.log.RunKind`).
 RUN_JOBS = {"master_data": SYNC_MASTER_DATA, "transactions": SYNC_TRANSACTIONS, "replay": REPLAY}
 

@@ -8,7 +8,7 @@ them and rebuilds them from the log on its next start.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 TRACKING_TABLE = "proj_tracking"
 
 METRICS = ("sales", "returns", "taxes", "collected")
@@ -44,6 +44,10 @@ _TABLES = {
         error_class TEXT,
         message TEXT,
         PRIMARY KEY (run_id, doc_key)""",
+    "proj_live_pulled": """
+        setting_id TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        PRIMARY KEY (setting_id, position)""",
     "proj_open_errors": """
         setting_id TEXT NOT NULL,
         doc_key TEXT NOT NULL,

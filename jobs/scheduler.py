@@ -7,7 +7,11 @@
   twice, even with two schedulers or a restart mid-tick; a run missed while the scheduler was
   down starts as soon as it is back;
 - sweeps: wakes the poster of every setting whose log holds events it has not yet processed, so
-  that losing Redis (and the wake-up calls in it) loses no work.
+  that losing Redis (and the wake-up calls in it) loses no work;
+- queues the live pull (`jobs.live_pull`) of each setting with automatic sync whose last pull is
+  `SAMBUNG_LIVE_PULL_SECONDS` old. When each setting was last pulled, and when it is next due,
+  is `live_pull_status` (served as gauges at `GET /metrics`, and logged at every failure). The
+  tick runs at least as often as that interval.
 
 Retries of transient failures use RQ's own `Retry` (`infra.queues`), scheduled by the workers.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID, uuid5
 
 from domain.errors import MasterDataNotSynced, NotFound
@@ -24,6 +29,7 @@ from domain.log import RunMethod
 from domain.schedule import due_run_date
 from infra import queues
 from infra.bootstrap import Container
+from jobs import live_pull
 from projections.queries import sync_history
 from services import syncing
 
@@ -48,7 +54,13 @@ def tick(container: Container, now: datetime | None = None) -> list[UUID]:
         if container.log.has_unprocessed(setting.id):
             queues.wake_poster(container, setting.id)
         _requeue_lost_runs(container, setting.id)
+        live_pull.request_if_due(container, setting, now)
     return started
+
+
+def live_pull_status(container: Container) -> dict[str, dict[str, Any]]:
+    """Per setting: when it was last pulled live, until when, when next, and the last error."""
+    return live_pull.status(container)
 
 
 def _requeue_lost_runs(container: Container, setting_id: UUID) -> None:
@@ -95,6 +107,8 @@ def run_forever(
     container: Container, stop: threading.Event, interval: float = TICK_SECONDS
 ) -> None:
     """Tick until `stop` is set. Only one scheduler ticks at a time across machines."""
+    if container.config.live_pull_seconds:
+        interval = min(interval, container.config.live_pull_seconds)
     while not stop.is_set():
         try:
             if container.redis.set("sambung:scheduler:tick", "1", nx=True, px=_TICK_LOCK_MS):

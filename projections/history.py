@@ -3,9 +3,11 @@ items it could not post.
 
 A run's row opens at `SyncRequested` and tallies the outcomes recorded with its id while it
 runs; `SyncFinished` closes it with the engine's own counts and status, which are the truth from
-then on. Postings made outside any run (the webhook path, `run_id` None) are grouped into one
-rolling "Webhook" row per setting per hour of the business day, whose status follows its
-outcomes. Within one row a document counts once: its latest outcome there decides whether it
+then on. Postings made outside any run (`run_id` None) are grouped into one rolling row per
+setting per hour of the business day, whose status follows its outcomes: "Otomatis" (kind
+`live_pull`) for records the scheduler's live pull brought, "Webhook" for the rest. The view
+remembers which log positions the live pull appended (`proj_live_pulled`, one row each) to tell
+them apart. Within one row a document counts once: its latest outcome there decides whether it
 synced and whether its error is listed.
 """
 
@@ -20,10 +22,12 @@ from domain.log import (
     DocumentKind,
     DocumentPosted,
     LogEvent,
+    MokaDataReceived,
     PostingFailed,
     RunKind,
     RunMethod,
     RunStatus,
+    Source,
     SyncFinished,
     SyncRequested,
     run_status,
@@ -64,6 +68,17 @@ def webhook_row_id(setting_id: UUID, hour_start: str) -> UUID:
     return uuid5(setting_id, f"webhook-hour:{hour_start}")
 
 
+def live_pull_row_id(setting_id: UUID, hour_start: str) -> UUID:
+    return uuid5(setting_id, f"live-pull-hour:{hour_start}")
+
+
+# The rolling rows: (row id, kind, method) by whether the record came by live pull.
+_ROLLING = {
+    False: (webhook_row_id, RunKind.WEBHOOK, RunMethod.WEBHOOK),
+    True: (live_pull_row_id, RunKind.LIVE_PULL, RunMethod.SCHEDULED),
+}
+
+
 @dataclass
 class _Run:
     """A run's row while a batch changes it (see `Db.pending`)."""
@@ -94,11 +109,18 @@ def _runs(db: Db) -> dict[str, _Run | None]:
 
 
 class History:
-    events = (SyncRequested, SyncFinished, DocumentPosted, PostingFailed)
+    events = (SyncRequested, SyncFinished, DocumentPosted, PostingFailed, MokaDataReceived)
 
     def apply(self, db: Db, entry: GlobalEntry, context: Context) -> None:
         event = entry.event
-        if isinstance(event, SyncRequested):
+        if isinstance(event, MokaDataReceived):
+            if event.source == Source.LIVE_PULL:
+                db.execute(
+                    "INSERT INTO proj_live_pulled (setting_id, position) VALUES (?, ?)"
+                    " ON CONFLICT (setting_id, position) DO NOTHING",
+                    (str(event.setting_id), event.position),
+                )
+        elif isinstance(event, SyncRequested):
             self._insert(
                 db, str(event.run_id), entry, event, event.kind, event.method, event.timestamp,
                 context, rolling=False,
@@ -175,18 +197,23 @@ class History:
     ) -> None:
         setting_id = str(event.setting_id)
         # An outcome without a run, or naming a run this log never requested, was posted outside
-        # any run: it goes where webhook postings go, the rolling row of its hour.
+        # any run: it goes to the rolling row of its hour, the live pull's or the webhooks'.
         run_id = str(event.run_id) if event.run_id else ""
         run = self._run(db, run_id, setting_id) if run_id else None
         if run is None:
             at = context.local(event.timestamp)
             hour_start = at.replace(minute=0, second=0, microsecond=0).isoformat()
-            run_id = str(webhook_row_id(event.setting_id, hour_start))
+            live = db.one(
+                "SELECT 1 FROM proj_live_pulled WHERE setting_id = ? AND position = ?",
+                (setting_id, event.resolves),
+            )
+            row_id, kind, method = _ROLLING[live is not None]
+            run_id = str(row_id(event.setting_id, hour_start))
             run = self._run(db, run_id, setting_id)
             if run is None:
                 self._insert(
-                    db, run_id, entry, event, RunKind.WEBHOOK.value, RunMethod.WEBHOOK.value,
-                    event.timestamp, context, rolling=True,
+                    db, run_id, entry, event, kind.value, method.value, event.timestamp,
+                    context, rolling=True,
                 )  # fmt: skip
                 run = _Run(True, False, empty_summary(), 0, None, None, None)
                 _runs(db)[run_id] = run

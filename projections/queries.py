@@ -61,7 +61,8 @@ def sync_history(
     """A setting's runs, newest first: [{id, setting_id, kind, started_at, finished_at, status,
     method, summary: {sales|sales_returns|payments|products|customers: {synced, total}},
     error_count, error}]. `status` and `finished_at` are None while a run runs; webhook
-    postings appear as one rolling row per hour (kind "webhook", method "Webhook")."""
+    postings appear as one rolling row per hour (kind "webhook", method "Webhook"), live-pulled
+    ones likewise (kind "live_pull", method "Otomatis")."""
     setting = _id_text(setting_id)
     if setting is None:
         return []

@@ -20,16 +20,15 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Run the gateway with Flask's server (use gunicorn `wsgi:app` in production)."""
-    from werkzeug.serving import run_simple
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="gunicorn worker processes.")  # fmt: skip
+@click.option("--access-log", is_flag=True, help="Log each request to stderr.")
+def serve(host: str, port: int, workers: int, access_log: bool) -> None:
+    """Run the gateway under gunicorn (as `gunicorn wsgi:app` does in production)."""
+    from sambung.gateway_server import serve_gateway
 
-    from gateway.app import create_app
-
-    container = bootstrap.current()
-    app = create_app(container=container)
     click.echo(f"gateway: http://{host}:{port}")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    serve_gateway(host, port, workers, access_log)
 
 
 @main.command()
@@ -65,22 +64,40 @@ def scheduler() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--gateway-workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="gunicorn worker processes of the gateway.")  # fmt: skip
 @click.option("--moka-port", default=8101, show_default=True, type=int)
 @click.option("--jurnal-port", default=8102, show_default=True, type=int)
 def up(
-    with_sandbox: bool, host: str, port: int, workers: int, moka_port: int, jurnal_port: int
+    with_sandbox: bool,
+    host: str,
+    port: int,
+    workers: int,
+    gateway_workers: int,
+    moka_port: int,
+    jurnal_port: int,
 ) -> None:
-    """Run the gateway, workers and scheduler as one process tree on the embedded default."""
+    """Run the gateway, workers and scheduler as one process tree on the embedded default.
+
+    Ctrl-C or SIGTERM stops every process of the tree, and the embedded Redis too unless another
+    process on the same data dir still uses it."""
     import os
 
+    from infra.embedded import release_redis
     from sambung.supervisor import Child, ProcessTree, child_env
 
     container = bootstrap.current()
+    embedded = container.config.redis_url is None
     overrides = {
         "REDIS_URL": container.redis_url,
         "SAMBUNG_DATA_DIR": str(container.config.data_dir),
     }
-    children = [Child("gateway", ["serve", "--host", host, "--port", str(port)])]
+    children = [
+        Child(
+            "gateway",
+            ["serve", "--host", host, "--port", str(port), "--workers", str(gateway_workers)],
+        )
+    ]
     children += [Child(f"worker-{i + 1}", ["worker"]) for i in range(workers)]
     children.append(Child("scheduler", ["scheduler"]))
     urls = [f"gateway: http://{host}:{port}"]
@@ -103,7 +120,14 @@ def up(
             click.echo(line)
         click.echo("Press Ctrl-C to stop.")
 
-    raise SystemExit(tree.run(ready=announce))
+    status = 1
+    try:
+        status = tree.run(ready=announce)
+    finally:
+        container.close()
+        if embedded and not release_redis(container.config.data_dir):
+            click.echo("embedded Redis left running: another process still uses it", err=True)
+    raise SystemExit(status)
 
 
 @main.command()

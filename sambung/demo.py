@@ -44,7 +44,7 @@ import requests
 from infra.api_tokens import issue_token
 from infra.bootstrap import Container
 from infra.config import Config
-from infra.embedded import ensure_redis, stop_redis
+from infra.embedded import ensure_redis, release_redis
 from sambung.supervisor import Child, ProcessTree, child_env
 from sandbox.serving import RunningServer, serve_in_thread
 
@@ -168,8 +168,12 @@ def run_demo(config: Config, *, exit_after: bool, echo: Callable[[str], None] = 
     tree = ProcessTree(children, child_env(env), report=lambda line: None, output=process_log)
     container = Container(Config.from_env(env))
     demo = Demo(echo, data_dir, gateway_url, moka, jurnal, tree, container)
-    stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    serving = threading.Event()
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt  # stops the story wherever it is; `finally` stops every process
+
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         tree.start()
         demo.wait("the gateway", lambda: _ready(gateway_url), timeout=60)
@@ -183,22 +187,28 @@ def run_demo(config: Config, *, exit_after: bool, echo: Callable[[str], None] = 
         echo(f"Moka sandbox: {moka.url}   Jurnal sandbox: {jurnal.url}")
         echo(f"Logs of the gateway, workers and scheduler: {data_dir / 'processes.log'}")
         echo("Serving until Ctrl-C.")
-        while not stop.is_set():
+        serving.set()
+        while True:
             demo.check_children()
-            stop.wait(0.5)
-        return 0
+            time.sleep(0.5)
     except DemoFailed as failure:
         echo(f"\nDEMO FAILED: {failure}\n(see {data_dir / 'processes.log'})")
         return 1
+    except KeyboardInterrupt:
+        echo("\nstopping")
+        return 0 if serving.is_set() else 130
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        # A second Ctrl-C must not cut the clean-up short and leave processes behind.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
         tree.stop()
         container.close()
         process_log.close()
         moka.stop()
         jurnal.stop()
-        stop_redis(data_dir)
+        release_redis(data_dir)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # -- the story --------------------------------------------------------------------------------

@@ -3,10 +3,17 @@
 Children are ordinary `sambung` subcommands. A child that dies is reported by name and exit code,
 and the whole tree stops with a non-zero status, so that a service manager restarts it rather than
 a half-working tree carrying on. Ctrl-C or SIGTERM stops every child cleanly.
+
+No process of the tree outlives it. Each child leads its own process group, which holds whatever
+it forks (gunicorn workers, RQ's scheduler process and work horses). Ctrl-C at a terminal reaches
+only the supervisor, which then stops the children one way: SIGTERM to each child, a grace period
+for it to stop its own processes, SIGKILL if it does not, and finally SIGTERM then SIGKILL to
+anything left in its group.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,9 +21,11 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 GRACE_SECONDS = 10.0
+STRAGGLER_GRACE_SECONDS = 2.0
 
 
 @dataclass
@@ -47,6 +56,7 @@ class ProcessTree:
                 env=self.env,
                 stdout=self.output,
                 stderr=self.output,
+                process_group=0,
             )
             self.report(f"started {child.name} (pid {child.process.pid})")
 
@@ -92,6 +102,9 @@ class ProcessTree:
                 self.report(f"{child.name} did not stop in {GRACE_SECONDS:.0f}s; killing it")
                 child.process.kill()
                 child.process.wait()
+        for child in self.children:
+            if child.process is not None:
+                _end_group(child.process.pid)
         self.report("all processes stopped")
 
     def _first_dead_child(self) -> Child | None:
@@ -106,3 +119,30 @@ def child_env(overrides: Mapping[str, str]) -> dict[str, str]:
     env.update(overrides)
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live processes of process group `pgid` (zombies are dead: only not yet reaped)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
+
+
+def _end_group(pgid: int) -> None:
+    """Stop what a stopped child left in its process group: SIGTERM, a short grace, SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not group_members(pgid):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, sig)
+        deadline = time.monotonic() + STRAGGLER_GRACE_SECONDS
+        while group_members(pgid) and time.monotonic() < deadline:
+            time.sleep(0.05)

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import RunningServer, serve_in_thread
 from services.companies import register_company
 from services.moka import connect_moka_with_tokens
+from tests import waiting
 from tests.moka_support import SMALL_OUTLET, WEBHOOK_SECRET, Moka, running_moka
 
 PAYMENT_ACCOUNTS = {
@@ -190,12 +190,7 @@ def worker_processes(stack: Stack, count: int = 1) -> Iterator[list[subprocess.P
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or condition}")
+    waiting.wait_until(condition, timeout, what or str(condition), interval=0.1)
 
 
 def work(container: Container) -> None:

@@ -128,9 +128,9 @@ def _cart(
         raise unprocessable("An invoice needs a customer_id")
     taxes = _by_ids(outlet.taxes, payload.get("payment_taxes"), "tax_id", "Tax")
     if taxes is None:
-        taxes = (
-            [next(iter(outlet.taxes.values()))] if settings["enable_tax"] and outlet.taxes else []
-        )
+        # The outlet's taxes are its configuration: a taxed sale carries every one of them.
+        live = [t for t in outlet.taxes.values() if not t.get("is_deleted")]
+        taxes = live if settings["enable_tax"] else []
     gratuities = _by_ids(
         outlet.gratuities, payload.get("payment_gratuities"), "gratuity_id", "Gratuity"
     )
@@ -157,6 +157,8 @@ def _cart(
             payload.get("include_gratuity_tax", settings["include_gratuity_tax"])
         ),
         enable_rounding=bool(settings["enable_rounding"]),
+        enable_tax=bool(settings["enable_tax"]),
+        enable_gratuity=bool(settings["enable_gratuity"]),
         tendered=None if tendered is None else moka_decimal(tendered),
         payment_note=payload.get("payment_note"),
         card_type=payload.get("card_type"),

@@ -3,6 +3,12 @@ month of v3 payments with a realistic mix of sales types, payment types, discoun
 service charges, cash rounding, unpaid invoices paid later in parts, full and partial refunds,
 walk-in and member customers, and a few products deleted after they sold.
 
+What the outlet is set up with holds for every receipt, as at a real till: each taxed sale
+carries all of the outlet's taxes; `enable_tax`, `enable_gratuity` and cash rounding follow the
+checkout settings; a whole-bill percentage discount sits on the lines only; card, e-wallet and
+transfer amounts are whole rupiah; and sales, refunds and invoice payments happen in opening
+hours.
+
 Every payment obeys Moka's arithmetic as `pricing` computes it and passes
 `sandbox.moka.arithmetic.check_payment_arithmetic`. The same seed and arguments give the same
 outlet, ids and money.
@@ -32,7 +38,9 @@ Json = dict[str, Any]
 DEFAULT_PASSWORD = "sandbox-password"
 
 # Opening hours 08:00-21:59 with lunch and dinner peaks.
+OPENS = 8
 HOUR_WEIGHTS = [3, 4, 5, 6, 9, 10, 7, 5, 5, 6, 9, 10, 7, 4]
+CLOSES = OPENS + len(HOUR_WEIGHTS)
 WEEKDAY_FACTORS = [0.85, 0.9, 0.95, 1.0, 1.15, 1.3, 1.2]
 LINE_COUNTS = ([1, 2, 3, 4, 5, 6, 8], [35, 30, 18, 10, 5, 1, 1])
 QUANTITIES = ([1, 2, 3, 4], [76, 17, 5, 2])
@@ -100,6 +108,8 @@ def generate_outlet(
     inconsistent_rate: float = 0.0,
     email: str | None = None,
     password: str = DEFAULT_PASSWORD,
+    enable_tax: bool = True,
+    enable_gratuity: bool = True,
 ) -> GeneratedOutlet:
     """Generate an outlet and `days` days of sales from `start_date` (default: the `days` days
     that end yesterday in Asia/Jakarta; pass a date for a result that does not depend on today).
@@ -108,6 +118,8 @@ def generate_outlet(
     way the official example's are (reference §9.2 item 1): the row taxes subtotal plus service
     charge although `include_gratuity_tax` is false, while the header keeps the true tax. The
     header relations R1–R12 still hold; only the row check fails, for the mismatch path.
+
+    `enable_tax` and `enable_gratuity` are the outlet's checkout settings.
     """
     if start_date is None:
         start_date = datetime.now(WIB).date() - timedelta(days=days)
@@ -120,6 +132,7 @@ def generate_outlet(
         customers=customers,
         email=email or f"owner{seed}@sandbox.mokapos.test",
     )
+    catalog.checkout_settings.update(enable_tax=enable_tax, enable_gratuity=enable_gratuity)
     staff = [Staff(i, name, title) for i, name, title in staff_members(rng)]
     ctx = PaymentContext(
         business_id=catalog.business["id"],
@@ -209,7 +222,8 @@ class _Month:
         self.per_day, self.refund_rate, self.invoice_rate = per_day, refund_rate, invoice_rate
         self.ids = Ids(rng)
         self.discounts = {row["name"]: discount_of(row) for row in catalog.discounts}
-        self.pb1, self.levy = (charge_of(row) for row in catalog.taxes)
+        self.taxes = [charge_of(row) for row in catalog.taxes if not row.get("is_deleted")]
+        self.settings = catalog.checkout_settings
         self.gratuities = {row["id"]: charge_of(row) for row in catalog.gratuities}
         self.sales_types = catalog.sales_types
         self.cashiers = [s for s in ctx.staff if s.title != "Owner"]
@@ -246,6 +260,9 @@ class _Month:
             action()
         return payments
 
+    def _opening_hour(self) -> int:
+        return OPENS + self.rng.choices(range(len(HOUR_WEIGHTS)), weights=HOUR_WEIGHTS)[0]
+
     def _item_pool(self, day: int) -> tuple[list[Json], list[float]]:
         gone = {i["id"] for i in self.doomed} if day >= self.deletion_day else set()
         items = [i for i in self.catalog.items if i["id"] not in gone]
@@ -266,7 +283,7 @@ class _Month:
         times = sorted(
             midnight_
             + timedelta(
-                hours=8 + self.rng.choices(range(len(HOUR_WEIGHTS)), weights=HOUR_WEIGHTS)[0],
+                hours=self._opening_hour(),
                 seconds=self.rng.randint(0, 3599),
                 microseconds=self.rng.randint(0, 999_999),
             )
@@ -322,7 +339,10 @@ class _Month:
             bill_discounts=self._bill_discounts(gross, customer, moment),
             customer=customer,
             gratuities=[self.gratuities[g["id"]] for g in sales_type["gratuities"]],
-            taxes=[self.pb1, self.levy] if rng.random() < 0.2 else [self.pb1],
+            taxes=self.taxes,
+            enable_tax=bool(self.settings["enable_tax"]),
+            enable_gratuity=bool(self.settings["enable_gratuity"]),
+            enable_rounding=bool(self.settings["enable_rounding"]),
             include_gratuity_tax=(
                 self.include_gratuity_tax_before
                 if day < self.switch_day
@@ -405,9 +425,11 @@ class _Month:
 
     def _later(self, after: datetime) -> datetime:
         if self.rng.random() < 0.6:
-            return after + timedelta(
+            moment = after + timedelta(
                 minutes=self.rng.randint(3, 90), seconds=self.rng.randint(0, 59)
             )
+            if moment.date() == after.date() and moment.hour < CLOSES:
+                return moment
         moment = after + timedelta(days=self.rng.randint(1, 3))
         return moment.replace(hour=self.rng.randint(9, 20), minute=self.rng.randint(0, 59))
 
@@ -456,7 +478,14 @@ class _Month:
         parts = rng.choices([1, 2, 3], weights=[50, 35, 15])[0]
         moment = created
         for part in range(parts):
-            moment = moment + timedelta(days=rng.randint(1, 7), hours=rng.randint(0, 5))
+            # The customer comes back to pay on a later day, while the outlet is open.
+            day = moment + timedelta(days=rng.randint(1, 7))
+            moment = day.replace(
+                hour=self._opening_hour(),
+                minute=rng.randint(0, 59),
+                second=rng.randint(0, 59),
+                microsecond=rng.randint(0, 999_999),
+            )
             if moment >= self.end:
                 return
             method = rng.choices(["cash", "card", "other"], weights=[3, 3, 4])[0]
@@ -483,4 +512,8 @@ class _Month:
             share = outstanding / parts
             amount = max(Decimal(1000), (share / 1000).to_integral_value() * 1000)
             amount = min(amount, outstanding)
+        paying = outstanding if amount is None else amount
+        if method != "cash" and paying != paying.to_integral_value():
+            # A card or transfer moves whole rupiah; a remainder with sen is settled in cash.
+            method = "cash"
         record_invoice_payment(invoice, self.ids, amount=amount, payment_type=method, at=at)

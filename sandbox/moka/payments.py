@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -33,6 +33,7 @@ from sandbox.moka.pricing import (
     Discount,
     DiscountInput,
     LineInput,
+    Priced,
     PricedLine,
     Rounding,
     mills,
@@ -42,6 +43,11 @@ from sandbox.moka.pricing import (
 
 Json = dict[str, Any]
 BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# A card, e-wallet or transfer moves whole rupiah, so a non-cash sale's amount due is rounded
+# down to the rupiah (in the customer's favour, like the cash rounding of the example), the
+# difference shown in `total_rounding_amount` (null when nothing was rounded). Inferred: Moka
+# does not say how it gets there (§15 item 7).
+WHOLE_RUPIAH = Rounding(Decimal(1), "down")
 
 
 class Ids:
@@ -119,6 +125,10 @@ class Cart:
     taxes: list[Charge] = field(default_factory=list)
     include_gratuity_tax: bool = False
     enable_rounding: bool = True
+    # The outlet's checkout settings, which every payment repeats (§7), whether or not this
+    # sale carries a tax or a service charge.
+    enable_tax: bool = True
+    enable_gratuity: bool = True
     tendered: Decimal | None = None
     cash_note: Decimal | None = None
     payment_note: str | None = None
@@ -164,14 +174,15 @@ def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
         ]
         inputs.append(LineInput(prices[index][1], line.quantity, given))
     is_invoice = cart.payment_type == "invoice"
-    rounds = cart.enable_rounding and cart.payment_type == "cash"
+    rounding = tender_rounding(cart.payment_type, ctx, enable_rounding=cart.enable_rounding)
     priced = price(
         inputs,
-        gratuities=cart.gratuities,
-        taxes=cart.taxes,
+        gratuities=cart.gratuities if cart.enable_gratuity else [],
+        taxes=cart.taxes if cart.enable_tax else [],
         include_gratuity_tax=cart.include_gratuity_tax,
-        rounding=ctx.rounding if rounds else None,
+        rounding=rounding,
     )
+    priced = without_idle_rounding(priced, rounding)
     staff = cart.served_by or ctx.staff[0]
     payment_id = cart.payment_id or ids.uuid()
     created = cart.created_at
@@ -219,8 +230,8 @@ def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
         "tendered": total(tendered),
         "change": total(tendered - due) if cart.payment_type == "cash" else 0,
         "include_gratuity_tax": cart.include_gratuity_tax,
-        "enable_tax": bool(cart.taxes),
-        "enable_gratuity": bool(cart.gratuities),
+        "enable_tax": cart.enable_tax,
+        "enable_gratuity": cart.enable_gratuity,
         "card_type": cart.card_type,
         "card_no": cart.card_no,
         "transaction_date": display_date(created),
@@ -283,6 +294,26 @@ def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
         "total_rounding_amount": None if priced.rounding is None else total(priced.rounding),
         "order_id": ctx.next_order_id(),
     }
+
+
+def tender_rounding(
+    payment_type: str, ctx: PaymentContext, *, enable_rounding: bool
+) -> Rounding | None:
+    """How the amount due is rounded for a tender: cash by the outlet's cash rounding (when on),
+    other tenders to the whole rupiah. An invoice keeps its exact amount due (§9.2 item 6); its
+    later payments are whole rupiah or cash."""
+    if payment_type == "cash":
+        return ctx.rounding if enable_rounding else None
+    if payment_type == "invoice":
+        return None
+    return WHOLE_RUPIAH
+
+
+def without_idle_rounding(priced: Priced, rounding: Rounding | None) -> Priced:
+    """A non-cash amount already whole was not rounded: its `total_rounding_amount` is null."""
+    if rounding is WHOLE_RUPIAH and priced.rounding == 0:
+        return replace(priced, rounding=None)
+    return priced
 
 
 def _cash_tendered(cart: Cart, due: Decimal) -> Decimal:

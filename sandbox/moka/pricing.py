@@ -144,11 +144,13 @@ class Priced:
         return sum((line.gross for line in self.lines), ZERO)
 
     def bill_discount_totals(self) -> list[tuple[Discount, Decimal]]:
-        """Each whole-bill discount with the sum of its line shares (`payment_discounts[]`)."""
+        """Each whole-bill cash discount with the sum of its line shares (`payment_discounts[]`).
+        A whole-bill percentage sits only on the lines, as in the official example (§9.2
+        item 3: its rows list the cash discount, the lines both)."""
         totals: dict[int, tuple[Discount, Decimal]] = {}
         for line in self.lines:
             for applied in line.discounts:
-                if applied.bill_level:
+                if applied.bill_level and applied.discount.kind == "cash":
                     known = totals.get(applied.discount.id, (applied.discount, ZERO))
                     totals[applied.discount.id] = (known[0], known[1] + applied.amount)
         return list(totals.values())

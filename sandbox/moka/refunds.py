@@ -20,6 +20,8 @@ from sandbox.moka.payments import (
     move_updated_at,
     payment_discount,
     payment_gratuity,
+    tender_rounding,
+    without_idle_rounding,
 )
 from sandbox.moka.pricing import (
     ZERO,
@@ -72,6 +74,11 @@ def refund_payment(
     bill_level = {row["discount_id"] for row in sale["payment_discounts"]}
     chosen = [lines[u] for u in lines if u in quantities]
     inputs = [_refund_line_input(line, quantities[line["uuid"]], bill_level) for line in chosen]
+    # A refund is rounded the way its sale was (cash to the outlet's increment, other tenders to
+    # the rupiah), or not at all if the sale was not rounded.
+    rounding = None
+    if sale["total_rounding_amount"] is not None:
+        rounding = tender_rounding(sale["payment_type"], ctx, enable_rounding=True)
     priced = price(
         inputs,
         gratuities=[
@@ -82,8 +89,9 @@ def refund_payment(
             Charge(r["tax_id"], r["name"], moka_decimal(r["amount"])) for r in sale["payment_taxes"]
         ],
         include_gratuity_tax=bool(sale["include_gratuity_tax"]),
-        rounding=ctx.rounding if sale["total_rounding_amount"] is not None else None,
+        rounding=rounding,
     )
+    priced = without_idle_rounding(priced, rounding)
     full = not sale["payment_refunds"] and all(
         quantities.get(u, 0) == c["quantity"] for u, c in lines.items()
     )

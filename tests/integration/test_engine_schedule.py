@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun import freeze_time
+from freezegun.api import FakeDate, FakeDatetime
 
 from jobs import scheduler
 from tests.engine_support import work
@@ -21,18 +25,40 @@ def runs_of(stack, setting_id):
     return found
 
 
-def test_a_run_missed_at_22_00_runs_when_the_scheduler_is_back_and_only_once(sqlite_stack):
+@pytest.fixture
+def clock(sqlite_stack):
+    """freezegun, with its datetimes stored the way the log stores datetimes. Only settings are
+    made under it: the scheduler's own clock is the `now` each tick is given."""
+    types = sqlite_stack.container.log.mapper.transcoder.types
+    types[FakeDatetime] = types[datetime]
+    types[FakeDate] = types[date]
+    return freeze_time
+
+
+def synced_setting_created_at(stack, clock, created: datetime, **fields):
+    from jobs import sync
+
+    with clock(created, tick=True):
+        setting_id = stack.create_setting(**fields)
+    assert stack.container.log.get_setting(setting_id).created_on.astimezone(JAKARTA) >= created
+    run = stack.container.log.request_run(setting_id, "master_data", "Manual").run_id
+    sync.run_master_data_sync(stack.container, setting_id, run)
+    return setting_id
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), JAKARTA)
+
+
+def test_a_run_missed_at_22_00_runs_when_the_scheduler_is_back_and_only_once(sqlite_stack, clock):
     stack = sqlite_stack
-    setting_id = stack.synced_setting(sync_time=time(22, 0))
-    created = stack.container.log.get_setting(setting_id).created_on.astimezone(JAKARTA)
-    day = created.date()
-    before_due = datetime.combine(day, time(21, 59), JAKARTA)
-    if before_due > created:
-        assert scheduler.tick(stack.container, before_due) == []
+    day = date(2026, 3, 10)
+    setting_id = synced_setting_created_at(stack, clock, at(day, 10), sync_time=time(22, 0))
+    assert scheduler.tick(stack.container, at(day, 21, 59)) == []
     # The scheduler was down at 22:00 and comes back at 23:30 the same evening.
-    back = datetime.combine(day, time(23, 30), JAKARTA)
+    back = at(day, 23, 30)
     started = scheduler.tick(stack.container, back)
-    assert len(started) == 1
+    assert started == [scheduler.scheduled_run_id(setting_id, day)]
     assert scheduler.tick(stack.container, back) == [], "never twice"
     work(stack.container)
     run = stack.container.log.get_run(started[0])
@@ -40,22 +66,28 @@ def test_a_run_missed_at_22_00_runs_when_the_scheduler_is_back_and_only_once(sql
     assert run.finished and run.counts["sales"]["synced"] > 0
     scheduled = [r for r in runs_of(stack, setting_id) if r.method == "Otomatis"]
     assert len(scheduled) == 1
+    # The next evening is the next run's.
+    assert scheduler.tick(stack.container, at(day + timedelta(days=1), 21, 59)) == []
+    assert scheduler.tick(stack.container, at(day + timedelta(days=1), 22, 0)) == [
+        scheduler.scheduled_run_id(setting_id, day + timedelta(days=1))
+    ]
 
 
-def test_each_setting_runs_at_its_own_time(sqlite_stack):
+def test_each_setting_runs_at_its_own_time(sqlite_stack, clock):
     stack = sqlite_stack
     stack.container.log.set_quota(stack.company_id, 2)
-    early = stack.synced_setting(name="Pagi", sync_time=time(6, 0))
-    late = stack.synced_setting(name="Malam", sync_time=time(23, 0), outlet_id=stack.outlet_id)
-    created = stack.container.log.get_setting(late).created_on.astimezone(JAKARTA)
-    next_day = created.date().toordinal() + 1
-    morning = datetime.combine(datetime.fromordinal(next_day).date(), time(7, 0), JAKARTA)
-    started = scheduler.tick(stack.container, morning)
-    # 07:00: the 06:00 setting's run is due; the 23:00 setting's was due last night only if
-    # the setting existed then.
-    assert scheduler.scheduled_run_id(early, morning.date()) in started
-    assert all(stack.container.log.get_run(r).setting_id in (early, late) for r in started)
-    assert scheduler.scheduled_run_id(late, morning.date()) not in started
+    day = date(2026, 3, 11)
+    early = synced_setting_created_at(stack, clock, at(day, 5), name="Pagi", sync_time=time(6, 0))
+    late = synced_setting_created_at(
+        stack, clock, at(day, 5, 1), name="Malam", sync_time=time(23, 0), outlet_id=stack.outlet_id
+    )
+    # 07:00: the 06:00 setting's run is due; the 23:00 setting's is not (last night's 23:00 was
+    # before it existed)...
+    assert scheduler.tick(stack.container, at(day, 7)) == [scheduler.scheduled_run_id(early, day)]
+    assert scheduler.tick(stack.container, at(day, 22, 59)) == []
+    # ...and it is, once the clock passes 23:00.
+    assert scheduler.tick(stack.container, at(day, 23)) == [scheduler.scheduled_run_id(late, day)]
+    assert scheduler.tick(stack.container, at(day, 23, 30)) == []
 
 
 def test_losing_redis_loses_no_work_the_sweeper_requeues_runs_and_wakes_posters(sqlite_stack):

@@ -30,6 +30,7 @@ from clients.jurnal import (
 from sandbox.jurnal import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, JurnalSandbox, create_app
 from sandbox.serving import serve_in_thread
 from tests.jurnal_support import EPOCH, FakeClock, documented_invoice, tax_body
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -208,9 +209,8 @@ def test_a_timed_out_create_that_never_committed_is_posted_again_once(make_clien
     assert time.monotonic() - started < 0.6  # it did not wait for the hang
     assert (outcome.created, outcome.recovered) == (True, False)
     assert documents(sandbox, "sales_invoices") == {"invoice_currency": 1}
-    while "504" not in sandbox.requests:  # the hung request ends uncommitted
-        assert time.monotonic() - started < 3
-        time.sleep(0.05)
+    # the hung request ends uncommitted
+    wait_until(lambda: "504" in sandbox.requests, 3, "the hung request to end")
     assert documents(sandbox, "sales_invoices") == {"invoice_currency": 1}
 
 

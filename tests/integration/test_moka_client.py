@@ -291,10 +291,19 @@ def test_an_updated_at_window_sees_refunds_and_invoice_payments_of_old_sales(mok
         for p in outlet.payments.values()
         if p["payment_type"] == "cash" and not p["payment_refunds"]
     )
-    unpaid = next(
-        p
-        for p in outlet.payments.values()
-        if p["payment_type"] == "invoice" and not p["invoice_payment_records"]
+    item = next(i for i in outlet.items.values() if not i["is_deleted"])
+    unpaid = moka.control(
+        "POST",
+        "/payments",
+        json={
+            "outlet_id": outlet_id,
+            "payment": {
+                "payment_type": "invoice",
+                "customer_id": seeded_customer(moka, outlet_id),
+                "created_at": old_sale["created_at"],
+                "checkouts": [{"item_id": item["id"], "quantity": 1}],
+            },
+        },
     )
     window_start = datetime.now().astimezone() - timedelta(seconds=5)
     refund_id = moka.control(
@@ -307,6 +316,11 @@ def test_an_updated_at_window_sees_refunds_and_invoice_payments_of_old_sales(mok
     assert set(changed) == {old_sale["id"], unpaid["id"]}
     assert [r["uuid"] for r in changed[old_sale["id"]]["payment_refunds"]] == [refund_id]
     assert changed[unpaid["id"]]["invoice_payment_records"][0]["amount"] == Decimal(1000)
+
+
+def seeded_customer(moka, outlet_id):
+    business, _ = moka.sandbox.outlet(outlet_id)
+    return next(c["id"] for c in business.customers.values() if not c["is_deleted"])
 
 
 def test_invoices_list_and_detail(moka, seeded):

@@ -62,5 +62,10 @@ def test_the_views_tell_what_a_real_sync_did(stack):
         behind = sum(
             Decimal(sale["difference"][metric]) for sale in listed if sale["reference"] in unposted
         )
-        assert total == behind, metric
+        posted = [sale for sale in listed if sale["reference"] not in unposted]
+        # A partial refund of a sale Moka rounded gives back in Jurnal its share of the invoice's
+        # rounding, which Moka's refund, rounded afresh, does not: less than a rupiah per sale.
+        assert abs(total - behind) < len(posted) or total == behind, metric
+        assert all(abs(Decimal(sale["difference"][metric])) < 1 for sale in posted), metric
+    assert all(Decimal(sale["difference"]["sales"]) == 0 for sale in posted)
     assert sum(Decimal(day["difference"]["sales"]) for day in days) > 0

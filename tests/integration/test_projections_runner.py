@@ -2,7 +2,6 @@
 through crashes, concurrent runners and rebuilds; the views keep up within a second."""
 
 import threading
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -21,6 +20,7 @@ from tests.projection_support import (
     sale,
     synced_setting,
 )
+from tests.waiting import wait_until
 
 OVO = "no deposit account mapped for OVO"
 
@@ -131,8 +131,13 @@ def test_two_runners_at_once_apply_every_event_exactly_once(container, config, l
                 "sales_invoice", payment["payment_no"], position, amounts=invoice_amounts(payment)
             )
         run.finish()
+        # The followers, not the catch-up below, apply what was appended.
+        wait_until(
+            lambda: projector(container).store.position() == log.last_global_position(),
+            60,
+            "the two runners to reach the end of the log",
+        )
     finally:
-        time.sleep(0.2)
         stop.set()
         for thread in threads:
             thread.join(timeout=60)
@@ -171,14 +176,19 @@ def test_an_event_is_in_the_history_within_a_second(container, log):
     thread = threading.Thread(target=run_forever, args=(container, stop), daemon=True)
     thread.start()
     try:
-        time.sleep(0.3)  # idle: the runner has caught up and is polling
+        wait_until(  # idle: the runner has caught up and is polling
+            lambda: projector(container).store.position() == log.last_global_position(),
+            10,
+            "the runner to catch up",
+        )
         run = EngineRun(log, setting_id)
-        appended = time.monotonic()
-        while not any(
-            r["id"] == str(run.run_id) for r in sync_history(container.views, setting_id)
-        ):
-            assert time.monotonic() - appended < 1.0
-            time.sleep(0.02)
+        wait_until(
+            lambda: any(
+                r["id"] == str(run.run_id) for r in sync_history(container.views, setting_id)
+            ),
+            1.0,
+            "the run in the history",
+        )
     finally:
         stop.set()
         thread.join(timeout=10)

@@ -41,3 +41,11 @@ def test_an_unknown_persistence_module_is_refused_by_name():
 def test_the_rate_limit_must_be_a_positive_whole_number(raw):
     with pytest.raises(ConfigError, match="JURNAL_RATE_LIMIT_PER_MINUTE"):
         Config.from_env({"JURNAL_RATE_LIMIT_PER_MINUTE": raw})
+
+
+def test_the_live_pull_runs_every_two_minutes_unless_set_and_zero_turns_it_off():
+    assert Config.from_env({}).live_pull_seconds == 120
+    assert Config.from_env({"SAMBUNG_LIVE_PULL_SECONDS": "15"}).live_pull_seconds == 15
+    assert Config.from_env({"SAMBUNG_LIVE_PULL_SECONDS": "0"}).live_pull_seconds == 0
+    with pytest.raises(ConfigError, match="SAMBUNG_LIVE_PULL_SECONDS must be zero or more"):
+        Config.from_env({"SAMBUNG_LIVE_PULL_SECONDS": "-5"})

@@ -170,7 +170,9 @@ def test_every_variable_set_is_one_the_code_reads(where: str) -> None:
 def test_the_example_names_every_variable_the_configuration_reads() -> None:
     config_source = (ROOT / "infra" / "config.py").read_text()
     read = set(re.findall(r'env(?:\.get)?\(\s*"([A-Z][A-Z0-9_]+)"', config_source))
-    read |= set(re.findall(r'_positive_int\(env, "([A-Z][A-Z0-9_]+)"', config_source))
+    read |= set(
+        re.findall(r'_(?:positive_int|whole_number)\(env, "([A-Z][A-Z0-9_]+)"', config_source)
+    )
     assert {"SAMBUNG_SECRET_KEY", "REDIS_URL", "JURNAL_SETTLE_MS"} <= read  # the regexes work
     read.discard("POSTGRES_SCHEMA")  # optional: the default schema serves
     missing = read - environment_names()["sambung.env.example"]
