@@ -1,11 +1,13 @@
 """Jurnal's sales-invoice and sales-return arithmetic, as pure `Decimal` functions.
 
 The mapping uses it to predict what Jurnal will compute before posting (and to refuse a sale that
-Jurnal cannot total to Moka's rupiah); the Jurnal sandbox uses it to compute its answers. Both must
-agree, so there is one implementation.
+Jurnal cannot total to Moka's rupiah). It is a prediction, not the truth: the Jurnal sandbox has
+its own implementation (`sandbox/jurnal/arithmetic.py`, with a switch for each reading the
+reference leaves open), and after every post the engine compares Jurnal's answer with Moka's
+numbers, so a wrong guess here shows as an open error instead of passing unseen.
 
 Formulas follow `reference/jurnal-api.md` §7 (invoices) and §8 (returns). Where the reference is
-silent these are the sandbox decisions, applied here for both users:
+silent these are the readings the reference's sandbox decisions name:
 
 - full precision is kept; nothing is rounded except as stated below;
 - the invoice-level discount is spread over the lines pro rata by line amount, each share rounded

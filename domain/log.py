@@ -75,7 +75,9 @@ class RunStatus(StrEnum):
 
 
 class DocumentKind(StrEnum):
-    """The Jurnal documents Sambung writes. `summary_key` is the run summary's count key."""
+    """The Jurnal documents Sambung writes. `summary_key` is the run summary's count key; a
+    refund's money paid back and its rounding adjustment count together under `refunds_paid`
+    (the run's status weighs them; the history shows the add-on's five lines only)."""
 
     SALES_INVOICE = "sales_invoice"
     SALES_RETURN = "sales_return"
@@ -83,6 +85,8 @@ class DocumentKind(StrEnum):
     PRODUCT = "product"
     CUSTOMER = "customer"
     TAX = "tax"
+    CREDIT_MEMO_REFUND = "customer_credit_memo_refund"
+    JOURNAL_ENTRY = "journal_entry"
 
     @property
     def summary_key(self) -> str:
@@ -96,9 +100,11 @@ _SUMMARY_KEYS = {
     DocumentKind.PRODUCT: "products",
     DocumentKind.CUSTOMER: "customers",
     DocumentKind.TAX: "taxes",
+    DocumentKind.CREDIT_MEMO_REFUND: "refunds_paid",
+    DocumentKind.JOURNAL_ENTRY: "refunds_paid",
 }
 # The keys of a run's `counts`, each `{"synced": n, "total": m}`.
-COUNT_KEYS = tuple(_SUMMARY_KEYS.values())
+COUNT_KEYS = tuple(dict.fromkeys(_SUMMARY_KEYS.values()))
 
 
 # -- the log's events -------------------------------------------------------------------------
@@ -241,23 +247,31 @@ LOG_EVENT_TYPES: tuple[type[LogEvent], ...] = (
 )
 
 
-AMOUNT_KEYS = ("total", "tax", "paid")
+AMOUNT_KEYS = ("total", "tax", "paid", "moka_total", "moka_tax")
+OPTIONAL_AMOUNT_KEYS = frozenset({"paid", "moka_total", "moka_tax"})
+# Jurnal and Moka may differ by sen (Jurnal keeps them, Moka rounds them away); a rupiah is a
+# difference someone has to look at.
+RUPIAH = Decimal(1)
 
 
 def check_amounts(amounts: Mapping[str, Any]) -> dict[str, str]:
     """The Jurnal-side amounts of a posted document, as plain strings.
 
     `total` (the document's total: an invoice's `original_amount`, a return's total, a receive
-    payment's amount) and `tax` are required Decimal strings; `paid` (money received inside the
-    document, e.g. an invoice's `deposit`) is optional; `business_date` (YYYY-MM-DD) is the
-    Moka business day the document belongs to.
+    payment's amount, a credit-memo refund's money, an adjustment's signed amount) and `tax` are
+    required Decimal strings; `paid` (money received inside the document, e.g. an invoice's
+    `deposit`) is optional; `moka_total` and `moka_tax` (optional) are what Moka says the
+    document stands for (see `totals_differ`); `business_date` (YYYY-MM-DD) is the Moka business
+    day the document belongs to.
     """
     errors: dict[str, str] = {}
     checked: dict[str, str] = {}
     for key in sorted(set(amounts) - {*AMOUNT_KEYS, "business_date"}):
-        errors[f"amounts.{key}"] = "is not an amount; known: total, tax, paid, business_date"
+        errors[f"amounts.{key}"] = (
+            "is not an amount; known: total, tax, paid, moka_total, moka_tax, business_date"
+        )
     for key in AMOUNT_KEYS:
-        if key == "paid" and key not in amounts:
+        if key in OPTIONAL_AMOUNT_KEYS and key not in amounts:
             continue
         number = _decimal(amounts.get(key))
         if number is None:
@@ -271,6 +285,25 @@ def check_amounts(amounts: Mapping[str, Any]) -> dict[str, str]:
     if errors:
         raise OutcomeInvalid(errors)
     return checked
+
+
+def totals_differ(amounts: Mapping[str, str]) -> str | None:
+    """ "Jurnal totalled X, Moka Y" when a posted document's total or tax is a rupiah or more
+    from what Moka says it stands for; None when they agree (or Moka's side is not recorded)."""
+    problems = []
+    for key, label in (("total", "totalled"), ("tax", "taxed")):
+        moka = amounts.get(f"moka_{key}")
+        if moka is None:
+            continue
+        jurnal = Decimal(amounts[key])
+        if abs(jurnal - Decimal(moka)) >= RUPIAH:
+            problems.append(f"Jurnal {label} {_plain(jurnal)}, Moka {_plain(Decimal(moka))}")
+    return "; ".join(problems) or None
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return "0" if text in ("0", "-0") else text
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -56,6 +56,7 @@ from domain.log import (
     PaymentReceived,
     RunMethod,
     Source,
+    totals_differ,
 )
 from domain.mapping import (
     JurnalDocument,
@@ -76,6 +77,7 @@ from services import syncing
 log = logging.getLogger(__name__)
 
 READ_BATCH = 200
+REFUND_MONEY_KINDS = frozenset({"customer_credit_memo_refund", "journal_entry"})
 MASTER_DATA_REFRESH_SECONDS = 30
 T = TypeVar("T")
 
@@ -147,7 +149,8 @@ def company_taxes(client: JurnalClient) -> list[Tax]:
 
 def document_amounts(doc: JurnalDocument, answer: Mapping[str, Any]) -> dict[str, str] | None:
     """What a posted document holds by Jurnal's own arithmetic, read from Jurnal's answer, on
-    the business day of the document (its transaction date), for reconciliation."""
+    the business day of the document (its transaction date), for reconciliation; with what Moka
+    says it stands for (`moka_total`, `moka_tax`), so that a difference shows (`totals_differ`)."""
     body = doc.body.get(doc.kind, {})
     day = str(answer.get("transaction_date") or body.get("transaction_date") or "")
     paid = Decimal(0)
@@ -160,6 +163,13 @@ def document_amounts(doc: JurnalDocument, answer: Mapping[str, Any]) -> dict[str
         records = answer.get("records") or body.get("records_attributes") or ()
         total = sum((to_decimal(r.get("amount") or 0) for r in records), Decimal(0))
         tax = 0
+    elif doc.kind == "customer_credit_memo_refund":
+        lines = answer.get("credit_memo_refund_lines_attributes") or ()
+        total = sum((to_decimal(r.get("refund_amount") or 0) for r in lines), Decimal(0))
+        tax = 0
+    elif doc.kind == "journal_entry" and doc.moka is not None:
+        # Its amount is signed by the mapping (more money paid back is positive).
+        total, tax = doc.moka.total, 0
     else:
         return None
     amounts = {
@@ -169,6 +179,9 @@ def document_amounts(doc: JurnalDocument, answer: Mapping[str, Any]) -> dict[str
     }
     if paid:
         amounts["paid"] = str(paid)
+    if doc.moka is not None and doc.kind in ("sales_invoice", "sales_return"):
+        amounts["moka_total"] = str(doc.moka.total)
+        amounts["moka_tax"] = str(doc.moka.tax)
     return amounts
 
 
@@ -298,6 +311,7 @@ class Poster:
             return
         if self.is_posted(invoice_id):
             refs = refs.with_invoice(invoice_id, self.jurnal.get("sales_invoices", invoice_id))
+        refs = self._posted_returns(refs, follow_ups, pending)
         self._post_documents(
             payment,
             refs,
@@ -350,10 +364,27 @@ class Poster:
                 self.tally.add(doc.kind, synced=answer is not None)
                 if answer is not None and doc.kind == "sales_invoice":
                     refs = refs.with_invoice(doc.custom_id, answer)
+                if answer is not None and doc.kind == "sales_return":
+                    refs = refs.with_return(doc.custom_id, answer)
         # A follow-up the mapping did not plan (e.g. its invoice failed) is still owed.
         for kind, cid in pending:
             if cid not in handled:
                 self.tally.add(kind, synced=False)
+
+    def _posted_returns(
+        self,
+        refs: JurnalRefs,
+        follow_ups: list[tuple[str, str]],
+        pending: list[tuple[str, str]],
+    ) -> JurnalRefs:
+        """The payment's posted returns, read back only when money paid back (or its adjustment)
+        is still owed: those refer to the return's credit memo."""
+        if not any(kind in REFUND_MONEY_KINDS for kind, _ in pending):
+            return refs
+        for kind, cid in follow_ups:
+            if kind == "sales_return" and self.is_posted(cid):
+                refs = refs.with_return(cid, self.jurnal.get("sales_returns", cid))
+        return refs
 
     def _refs_for(self, payment: Mapping[str, Any]) -> JurnalRefs:
         return JurnalRefs(
@@ -438,6 +469,15 @@ class Poster:
             return None
         document = outcome.document
         amounts = document_amounts(doc, document) if with_amounts else None
+        differs = totals_differ(amounts) if amounts else None
+        if differs:
+            # The document stays (re-posting would not change Jurnal's arithmetic); the open
+            # errors and the reconciliation show the difference from the recorded amounts.
+            log.warning(
+                "jurnal totals differ from moka",
+                extra={"setting_id": str(self.setting_id), "kind": doc.kind,
+                       "custom_id": doc.custom_id, "difference": differs},
+            )  # fmt: skip
         self._record_posted(
             doc,
             document,

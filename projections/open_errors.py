@@ -1,16 +1,20 @@
 """Open errors: the documents of a setting whose latest outcome is a failure, grouped by cause.
 
 A failure opens (or replaces) the document's entry; a later posting of the same document — by a
-replay, a retry or the nightly sync — closes it. The cause is the error class plus the message
-with what differs from one item to the next taken out (the item's own references, ids, large
-numbers), so that "no deposit account mapped for OVO" on fourteen sales is one cause.
+replay, a retry or the nightly sync — closes it. A document posted whose Jurnal total or tax is a
+rupiah or more from Moka's ("Jurnal totalled X, Moka Y", `domain.log.totals_differ`) stays open
+too: it exists in Jurnal and is not posted again, but its numbers need a person.
+
+The cause is the error class plus the message with what differs from one item to the next taken
+out (the item's own references, ids, large numbers), so that "no deposit account mapped for OVO"
+on fourteen sales is one cause.
 """
 
 from __future__ import annotations
 
 import re
 
-from domain.log import DocumentKind, DocumentPosted, PostingFailed
+from domain.log import DocumentKind, DocumentPosted, PostingFailed, totals_differ
 from infra.eventlog import GlobalEntry
 from infra.readmodels import Db
 from projections.view import Context, doc_key
@@ -27,7 +31,10 @@ _NOUNS = {
     DocumentKind.PRODUCT: ("product", "products"),
     DocumentKind.CUSTOMER: ("customer", "customers"),
     DocumentKind.TAX: ("tax", "taxes"),
+    DocumentKind.CREDIT_MEMO_REFUND: ("refund paid back", "refunds paid back"),
+    DocumentKind.JOURNAL_ENTRY: ("rounding adjustment", "rounding adjustments"),
 }
+TOTALS_DIFFER = "JurnalTotalsDiffer"
 
 
 def normalise_message(message: str, *specifics: str | None) -> str:
@@ -60,12 +67,26 @@ class OpenErrors:
                 "DELETE FROM proj_open_errors WHERE setting_id = ? AND doc_key IN (?, ?)",
                 (str(event.setting_id), *keys),
             )
+            differs = totals_differ(event.amounts) if event.amounts else None
+            if differs:
+                message = (
+                    f"{differs}: the {_NOUNS[DocumentKind(event.kind)][0]} is in Jurnal, but its "
+                    "numbers are not Moka's; correct it in Jurnal by hand."
+                )
+                self._open(db, event, TOTALS_DIFFER, message, False, context)
         elif isinstance(event, PostingFailed):
-            self._failed(db, event, context)
+            self._open(db, event, event.error_class, event.message, event.retryable, context)
 
     @staticmethod
-    def _failed(db: Db, event: PostingFailed, context: Context) -> None:
-        cause = normalise_message(event.message, event.moka_reference, event.custom_id)
+    def _open(
+        db: Db,
+        event: DocumentPosted | PostingFailed,
+        error_class: str,
+        message: str,
+        retryable: bool,
+        context: Context,
+    ) -> None:
+        cause = normalise_message(message, event.moka_reference, event.custom_id)
         db.execute(
             "INSERT INTO proj_open_errors (setting_id, doc_key, kind, error_class, cause, message,"
             " moka_reference, custom_id, retryable, position, resolves, run_id, failed_at)"
@@ -80,12 +101,12 @@ class OpenErrors:
                 str(event.setting_id),
                 doc_key(event.kind, event.custom_id, event.moka_reference),
                 event.kind,
-                event.error_class,
+                error_class,
                 cause,
-                event.message,
+                message,
                 event.moka_reference,
                 event.custom_id,
-                int(event.retryable),
+                int(retryable),
                 event.position,
                 event.resolves,
                 None if event.run_id is None else str(event.run_id),

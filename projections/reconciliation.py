@@ -10,8 +10,12 @@ Both sides are kept as *parts*, each one document's contribution to four metrics
   invoice on its own day (collected).
 - Jurnal, from `DocumentPosted.amounts` (Jurnal's arithmetic on the posted body): a sales
   invoice adds sales, taxes and what it was paid at creation; a sales return adds returns and
-  takes taxes and collected down; a receive payment adds collected. A document posted again
-  replaces its part.
+  takes taxes down (it moves no money: a paid sale's return leaves customer credit); a
+  receive payment adds collected; a credit-memo refund (the money paid back) takes collected
+  down; a rounding adjustment (a journal entry) adds its signed amount to returns and takes it
+  from collected, so a return that Jurnal rounded differently from Moka's refund, with its
+  adjustment, equals the refund. Collected money is thus net of refunds on both sides. A
+  document posted again replaces its part.
 
 Parts roll up into one row per sale and day (the sale found through the payment event the
 document resolves) and one row per day; both change by the part's delta, so a day's totals cost
@@ -171,9 +175,13 @@ def jurnal_metrics(kind: str, amounts: Mapping[str, str]) -> Metrics | None:
     if kind == DocumentKind.SALES_INVOICE:
         return Metrics(sales=total, taxes=tax, collected=Decimal(amounts.get("paid", "0")))
     if kind == DocumentKind.SALES_RETURN:
-        return Metrics(returns=total, taxes=-tax, collected=-total)
+        return Metrics(returns=total, taxes=-tax)
     if kind == DocumentKind.RECEIVE_PAYMENT:
         return Metrics(collected=total)
+    if kind == DocumentKind.CREDIT_MEMO_REFUND:
+        return Metrics(collected=-total)
+    if kind == DocumentKind.JOURNAL_ENTRY:
+        return Metrics(returns=total, collected=-total)
     return None
 
 

@@ -522,6 +522,10 @@ def _check_exactly_once(demo: Demo, explained: set[str]) -> list[str]:
             f"Jurnal holds {returns} returns for {moka['refunds']} Moka refunds, "
             f"{len(explained)} of which Jurnal cannot express"
         )
+    # The demo's refunds are all of paid sales: each one's money left the till.
+    paid_back = company["counts"].get("customer_credit_memo_refund", 0)
+    if paid_back != returns:
+        problems.append(f"Jurnal records money paid back for {paid_back} of {returns} returns")
     return problems
 
 

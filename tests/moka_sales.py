@@ -14,7 +14,7 @@ from typing import Any
 from domain.jurnal_arithmetic import Tax, invoice_totals, sales_return_totals
 from domain.mapping import JurnalDocument, JurnalRefs, documents_for_payment, tax_documents
 from domain.mapping.document import Planned
-from domain.mapping.preview import posted_on_paper
+from domain.mapping.preview import posted_on_paper, returns_on_paper
 from domain.mapping.setting import MappingSetting
 from domain.mapping.wire import same_rupiah, within_rupiah
 from sandbox.moka.formats import WIB
@@ -157,6 +157,8 @@ def sync(payment: Json, setting: MappingSetting, refs: JurnalRefs | None = None)
     if invoices:
         refs = refs.with_invoice(invoices[0].custom_id, posted_on_paper(invoices[0]))
         planned = documents_for_payment(payment, setting, refs)
+        refs = returns_on_paper(planned, refs)
+        planned = documents_for_payment(payment, setting, refs)
     return planned
 
 
@@ -170,7 +172,8 @@ def amount_due(payment: Mapping[str, Any]) -> Decimal:
 
 def assert_exact(payment: Json, planned: Sequence[Planned], taxes: Sequence[Tax]) -> None:
     """The exactness rule, checked with Jurnal's arithmetic on the bodies alone: the invoice
-    totals Moka's total exactly with Moka's tax to the rupiah, and each return Moka's refund."""
+    totals Moka's total exactly with Moka's tax to the rupiah, and each return with its rounding
+    adjustment (if it has one) Moka's refund."""
     documents = [d for d in planned if isinstance(d, JurnalDocument)]
     invoice = next(d for d in documents if d.kind == "sales_invoice")
     totals = invoice_totals(invoice.body["sales_invoice"], taxes)
@@ -186,5 +189,11 @@ def assert_exact(payment: Json, planned: Sequence[Planned], taxes: Sequence[Tax]
         if not found:
             continue
         result = sales_return_totals(found[0].body["sales_return"], posted, taxes)
-        assert within_rupiah(result.return_amount, -Decimal(str(refund["total_collected_amount"])))
+        adjustments = [
+            d.moka.total
+            for d in documents
+            if d.kind == "journal_entry" and d.custom_id.endswith(refund["uuid"]) and d.moka
+        ]
+        paid_back = result.return_amount + sum(adjustments, Decimal(0))
+        assert within_rupiah(paid_back, -Decimal(str(refund["total_collected_amount"])))
         assert within_rupiah(result.returned_tax, -Decimal(str(refund["total_tax_amount"])))

@@ -43,6 +43,12 @@ RESOURCES: dict[str, ResourceInfo] = {
         ResourceInfo("sales_invoices", "sales_invoice", name_field="transaction_no"),
         ResourceInfo("receive_payments", "receive_payment", name_field="transaction_no"),
         ResourceInfo("sales_returns", "sales_return", name_field="transaction_no"),
+        ResourceInfo(
+            "customer_credit_memo_refund",
+            "customer_credit_memo_refund",
+            name_field="transaction_no",
+        ),
+        ResourceInfo("journal_entries", "journal_entry", name_field="transaction_no"),
     )
 }
 

@@ -4,11 +4,21 @@ document a Moka payment needs cannot be made (`Unmappable`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 from domain.mapping.errors import MappingError
 
-Kind = Literal["customer", "product", "tax", "sales_invoice", "receive_payment", "sales_return"]
+Kind = Literal[
+    "customer",
+    "product",
+    "tax",
+    "sales_invoice",
+    "receive_payment",
+    "sales_return",
+    "customer_credit_memo_refund",
+    "journal_entry",
+]
 
 # Where each kind is posted, under `/public/jurnal/api/v1`; the body's root is the kind itself.
 RESOURCES: dict[str, str] = {
@@ -18,7 +28,19 @@ RESOURCES: dict[str, str] = {
     "sales_invoice": "sales_invoices",
     "receive_payment": "receive_payments",
     "sales_return": "sales_returns",
+    "customer_credit_memo_refund": "customer_credit_memo_refund",
+    "journal_entry": "journal_entries",
 }
+
+
+@dataclass(frozen=True)
+class MokaAmounts:
+    """What a document stands for on Moka's side, for the engine to check Jurnal's answer
+    against: an invoice's collected total and tax; a return's refund (less the adjustment booked
+    beside it) and tax; an adjustment's signed amount (positive: more money paid back)."""
+
+    total: Decimal
+    tax: Decimal
 
 
 @dataclass(frozen=True)
@@ -26,6 +48,7 @@ class JurnalDocument:
     kind: Kind
     custom_id: str
     body: dict[str, Any]  # with its root: {"sales_invoice": {...}}
+    moka: MokaAmounts | None = None
 
     @property
     def resource(self) -> str:

@@ -3,7 +3,9 @@
 It runs `documents_for_payment` exactly as the worker does, with empty references (so master data
 is taken as synced under the mapping's own names, and Moka's tax rates as Jurnal's). Receive
 payments and sales returns need the posted invoice, so the preview "posts" it on paper: the
-invoice gets Jurnal id 1 and number `DRY-RUN`, and its lines ids 1, 2, 3… in order. Those
+invoice gets Jurnal id 1 and number `DRY-RUN`, and its lines ids 1, 2, 3… in order. A refund's
+money paid back needs its posted return, so returns are posted on paper too: each gives back what
+the mapping computes and leaves a credit memo of that amount (id 1001, 1002… in order). Those
 placeholders are the only values that differ from what a real sync sends.
 """
 
@@ -55,6 +57,8 @@ def preview(payment: Mapping[str, Any], setting: MappingSetting) -> dict[str, An
         if invoice is not None:
             refs = refs.with_invoice(invoice.custom_id, posted_on_paper(invoice))
             planned = documents_for_payment(payment, setting, refs)
+            refs = returns_on_paper(planned, refs)
+            planned = documents_for_payment(payment, setting, refs)
     except MappingError as error:
         return {
             "documents": [],
@@ -72,3 +76,18 @@ def posted_on_paper(invoice: JurnalDocument) -> dict[str, Any]:
         for number, line in enumerate(body["transaction_lines_attributes"], start=1)
     ]
     return body
+
+
+def returns_on_paper(planned: list[Any], refs: JurnalRefs) -> JurnalRefs:
+    """`refs` plus every planned sales return "posted" (see the module doc)."""
+    returns = [e for e in planned if isinstance(e, JurnalDocument) and e.kind == "sales_return"]
+    for number, sales_return in enumerate(returns, start=1):
+        amount = sales_return.moka.total if sales_return.moka else 0
+        posted = {
+            "id": number,
+            "transaction_no": f"{DRY_RUN_INVOICE_NO}-R{number}",
+            "return_amount": str(amount),
+            "credit_memo": {"id": 1000 + number, "original_amount": str(amount)},
+        }
+        refs = refs.with_return(sales_return.custom_id, posted)
+    return refs

@@ -37,6 +37,7 @@ class JurnalRefs:
     chart: Chart | None = None
     warehouse_ids: Mapping[str, int] | None = None
     invoices: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    returns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def warehouse(self, name: str) -> dict[str, object]:
         """The invoice fields naming the setting's warehouse: by id once known."""
@@ -51,3 +52,10 @@ class JurnalRefs:
         if not isinstance(invoice, Mapping):
             raise TypeError("a posted invoice must be the sales_invoice object")
         return replace(self, invoices={**self.invoices, custom_id: invoice})
+
+    def with_return(self, custom_id: str, posted: Mapping[str, Any]) -> JurnalRefs:
+        """These references plus one posted sales return (the object or the whole answer)."""
+        sales_return = posted.get("sales_return", posted)
+        if not isinstance(sales_return, Mapping):
+            raise TypeError("a posted return must be the sales_return object")
+        return replace(self, returns={**self.returns, custom_id: sales_return})

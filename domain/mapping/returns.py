@@ -21,12 +21,14 @@ of a half rupiah (sen-sized leftovers of the invoice, returned pro rata).
 Moka rounds each cash refund on its own; Jurnal returns each line with its share of the invoice's
 discount and has no rounding of its own. When the return's total then lands on another rupiah
 than Moka's refund, an untaxed line (an untaxed service charge, the rounding line) is returned a
-little more or less to make up the difference, within what is left of it. A refund still half a
-rupiah or more from Moka's cannot be expressed in Jurnal: its entry is a
-`RefundNotExpressible`, and so is every later refund of the same sale (what a refund returns
-depends on the ones before it). In practice that is a partial refund of a cash sale that Moka
-rounded: the return gives back its pro-rata share of the invoice's rounding discount, and Moka
-rounds the refund afresh; without an untaxed line no return totals to Moka's refund.
+little more or less to make up the difference, within what is left of it. In practice what is
+still off is a partial refund of a cash sale that Moka rounded: the return gives back its pro-rata
+share of the invoice's rounding discount, and Moka rounds the refund afresh. For a paid sale that
+difference is the return's `adjustment` (Moka's refund less the return), booked beside the money
+paid back as a journal entry on the rounding account (see `refunds`), so the books are exact.
+Only what no adjustment can mend is refused, as a `RefundNotExpressible` (and so is every later
+refund of the same sale, since what a refund returns depends on the ones before it): a returned
+tax that is not Moka's, or a refund of an unpaid invoice, whose return moves no money.
 """
 
 from __future__ import annotations
@@ -57,6 +59,16 @@ Units = dict[str, Decimal]  # invoice line custom id → units to return
 
 
 @dataclass(frozen=True)
+class PlannedReturn:
+    """A sales return (its body, with its root) and what Moka paid back beyond it: positive
+    when Moka's refund is more than the return gives back, zero when they agree."""
+
+    body: dict[str, Any]
+    totals: ReturnTotals
+    adjustment: Decimal
+
+
+@dataclass(frozen=True)
 class _InvoiceLine:
     id: object
     quantity: Decimal
@@ -74,13 +86,13 @@ def plan_returns(
     setting: MappingSetting,
     invoice: Mapping[str, Any],
     table: Sequence[Tax],
-) -> list[dict[str, Any] | RefundNotExpressible]:
-    """For every refund of `payment`, in order, its sales-return body (with its root) or why it
-    cannot be made; a refund after one that cannot be made cannot be made either."""
+) -> list[PlannedReturn | RefundNotExpressible]:
+    """For every refund of `payment`, in order, its sales return or why it cannot be made; a
+    refund after one that cannot be made cannot be made either."""
     if not payment.refunds:
         return []
     planner = _Planner(payment, setting, invoice, table)
-    planned: list[dict[str, Any] | RefundNotExpressible] = []
+    planned: list[PlannedReturn | RefundNotExpressible] = []
     failed: str | None = None
     for refund in payment.refunds:
         if failed is not None:
@@ -108,7 +120,7 @@ class _Planner:
         self.lines = _invoice_lines(invoice, table)
         self.returned: Units = {key: ZERO for key in self.lines}
 
-    def plan(self, refund: Refund) -> dict[str, Any]:
+    def plan(self, refund: Refund) -> PlannedReturn:
         units = self._units(refund)
         totals = self._totals(refund, units)
         if not same_rupiah(totals.returned_tax, refund.totals.taxes):
@@ -117,13 +129,16 @@ class _Planner:
             units, totals = self._make_up(refund, units, totals)
         if not same_rupiah(totals.return_amount, refund.totals.collected):
             units, totals = self._settle_amount(refund, units, totals)
-        if not within_rupiah(totals.return_amount, refund.totals.collected) or not within_rupiah(
-            totals.returned_tax, refund.totals.taxes
-        ):
+        adjustment = ZERO
+        if not within_rupiah(totals.return_amount, refund.totals.collected):
+            if self.payment.is_invoice:
+                raise RefundNotExpressible(_explain(self.payment, refund, totals))
+            adjustment = refund.totals.collected - totals.return_amount
+        if not within_rupiah(totals.returned_tax, refund.totals.taxes):
             raise RefundNotExpressible(_explain(self.payment, refund, totals))
         for key, count in units.items():
             self.returned[key] += count
-        return self._body(refund, units)
+        return PlannedReturn(self._body(refund, units), totals, adjustment)
 
     def _units(self, refund: Refund) -> Units:
         """Units to return of each invoice line, before any settling."""
@@ -273,7 +288,7 @@ def _explain(payment: Payment, refund: Refund, totals: ReturnTotals) -> str:
         f"{number(refund.totals.collected)} with tax {number(refund.totals.taxes)}, but a Jurnal "
         f"sales return of what it refunds comes to {number(totals.return_amount)} with tax "
         f"{number(totals.returned_tax)}: Jurnal cannot round a sales return the way Moka rounded "
-        "this cash refund, and the sale has no untaxed line to make up the difference with. "
-        "Record the difference in Jurnal by hand (for example as rounding income), or refund "
-        "such sales in full."
+        "this refund, and no adjustment can mend it (the returned tax differs, or the sale is an "
+        "unpaid invoice, whose return moves no money). Record the difference in Jurnal by hand "
+        "(for example as rounding income), or refund such sales in full."
     )

@@ -3,8 +3,10 @@ and the benchmarks. `create_app()` with no arguments serves the standalone sandb
 Enterprise company authenticates with `SANDBOX_JURNAL_CLIENT_ID` / `SANDBOX_JURNAL_CLIENT_SECRET`.
 
 Modules: `auth` (HMAC and bearer), `state` (companies, lock, faults, counters), `store`
-(documents), `resources/` (one module per family of resources), `limits`, `faults`, `control`
-(the `/_sandbox/` API), `api` (the Jurnal routes) and `wsgi` (dropping committed responses).
+(documents), `arithmetic` (its own §7-§8 arithmetic, with a switch per reading of what the
+reference leaves unknown), `resources/` (one module per family of resources), `limits`, `faults`,
+`control` (the `/_sandbox/` API), `api` (the Jurnal routes) and `wsgi` (dropping committed
+responses).
 """
 
 from __future__ import annotations

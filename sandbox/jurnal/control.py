@@ -3,12 +3,14 @@ part of Jurnal and takes no auth: run the sandbox only where its callers are tru
 
 - `POST /_sandbox/reset` — back to the boot state.
 - `GET /_sandbox/companies`, `POST /_sandbox/companies` `{name, package, client_id,
-  client_secret[, access_token, gating, chart, strict_names, tax_account_defaults]}` → `{id}`,
-  `PATCH /_sandbox/companies/<id>` `{package, gating, strict_names, tax_account_defaults}`
-  (switch a plan or a rule at run time). `chart` is `"id"` (Indonesian, the default) or `"en"`
-  (English, like the documented example company); see `seed`. `strict_names` refuses a taken
-  name on master data, `tax_account_defaults` lets a tax be created without accounts (see
-  `store.Company`).
+  client_secret[, access_token, gating, chart, strict_names, tax_account_defaults,
+  arithmetic]}` → `{id}`, `PATCH /_sandbox/companies/<id>` `{package, gating, strict_names,
+  tax_account_defaults, arithmetic}` (switch a plan or a rule at run time). `chart` is `"id"`
+  (Indonesian, the default) or `"en"` (English, like the documented example company); see
+  `seed`. `strict_names` refuses a taken name on master data, `tax_account_defaults` lets a tax
+  be created without accounts (see `store.Company`). `arithmetic` is how the company rounds
+  where the reference is silent: `{discount_spread, tax_rounding, tax_inclusive}`, see
+  `arithmetic.Rules`.
 - `GET|POST /_sandbox/faults` — see `faults.py` for the settings.
 - `GET /_sandbox/state[?custom_ids=1]` — document counts keyed by resource (all companies and per
   company), requests served by status (`dropped` for committed-then-dropped writes), faults and
@@ -22,6 +24,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from .arithmetic import Rules, RulesInvalid
 from .errors import Invalid, JurnalRefusal, MalformedBody
 from .state import JurnalSandbox, rules_of, set_rules
 
@@ -41,6 +44,15 @@ def _body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise MalformedBody()
     return body
+
+
+def _rules(current: Rules, settings: Any) -> Rules:
+    if not isinstance(settings, dict):
+        raise Invalid.field("arithmetic", "(Must be an object of rounding switches)")
+    try:
+        return current.changed(settings)
+    except RulesInvalid as error:
+        raise Invalid.field("arithmetic", f"({error})") from None
 
 
 def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
@@ -69,6 +81,7 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
                             "gating": c.gating,
                             "chart": c.chart,
                             **rules_of(c),
+                            "arithmetic": c.arithmetic.as_dict(),
                         }
                         for c in sandbox.companies.values()
                     ]
@@ -91,6 +104,9 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
             chart=str(body.get("chart", "id")),
             rules=body,
         )
+        if "arithmetic" in body:
+            with sandbox.lock:
+                company.arithmetic = _rules(company.arithmetic, body["arithmetic"])
         return _json({"id": company.id}, 201)
 
     @control.patch("/companies/<int:company_id>")
@@ -105,6 +121,8 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
                     raise Invalid.field("gating", "(Must be refuse or ignore)")
                 company.gating = body["gating"]
             set_rules(company, body)
+            if "arithmetic" in body:
+                company.arithmetic = _rules(company.arithmetic, body["arithmetic"])
             return _json(
                 {
                     "id": company.id,
@@ -113,6 +131,7 @@ def control_blueprint(sandbox: JurnalSandbox) -> Blueprint:
                     "gating": company.gating,
                     "chart": company.chart,
                     **rules_of(company),
+                    "arithmetic": company.arithmetic.as_dict(),
                 }
             )
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.jurnal_arithmetic import ArithmeticInputError, decimal_string, to_decimal
-
+from .arithmetic import NotANumber, decimal_of, decimal_text
 from .errors import Invalid
 
 REQUEST_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
@@ -15,7 +14,7 @@ REQUEST_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
 
 def money(value: Decimal) -> str:
     """A money field in an answer: a decimal string with at least one decimal."""
-    return decimal_string(value)
+    return decimal_text(value)
 
 
 def bare(value: Decimal) -> int | float:
@@ -33,8 +32,8 @@ def rupiah(value: Decimal) -> str:
 
 def number(value: object, field: str) -> Decimal:
     try:
-        return to_decimal(value, field)
-    except ArithmeticInputError:
+        return decimal_of(value)
+    except NotANumber:
         raise Invalid.field(field, "(Must be a number)") from None
 
 

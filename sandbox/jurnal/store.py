@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .arithmetic import Rules
+
 Record = dict[str, Any]
 
 # Fields each collection can be searched by; names compare case-insensitively (§3.3).
@@ -24,6 +26,9 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "sales_invoices": ("custom_id", "transaction_no"),
     "receive_payments": ("custom_id", "transaction_no"),
     "sales_returns": ("custom_id", "transaction_no"),
+    "customer_credit_memo_refund": ("custom_id", "transaction_no"),
+    "customer_apply_credit_memo": ("custom_id", "transaction_no"),
+    "journal_entries": ("custom_id", "transaction_no"),
 }
 CASE_INSENSITIVE = frozenset({"name", "display_name"})
 
@@ -115,6 +120,8 @@ class Company:
     access_token: str | None = None
     # What a lower plan gets for tags or a warehouse: "refuse" (422) or "ignore" (dropped).
     gating: str = "refuse"
+    # How the company rounds where the reference does not say (`arithmetic.Rules`).
+    arithmetic: Rules = field(default_factory=Rules)
     # The seeded chart's language: "id" (Indonesian) or "en" (English), see `seed`.
     chart: str = "id"
     # Jurnal documents no unique names for taxes, tags, units, categories, payment methods,

@@ -68,11 +68,19 @@ WORKERS = 3
 CONFIGURATION = ("SAMBUNG_", "MOKA_", "JURNAL_", "POSTGRES_", "REDIS_", "PERSISTENCE_", "SQLITE_")
 # Moka's deliveries are retried like the real ones, only sooner.
 WEBHOOKS = WebhookPolicy(retry_delays=(0.5, 1.0, 2.0, 4.0, 8.0), timeout=10.0)
-DOCUMENTS = ("sales_invoices", "receive_payments", "sales_returns")
+DOCUMENTS = (
+    "sales_invoices",
+    "receive_payments",
+    "sales_returns",
+    "customer_credit_memo_refund",
+    "journal_entries",
+)
 KIND_RESOURCE = {
     "sales_invoice": "sales_invoices",
     "receive_payment": "receive_payments",
     "sales_return": "sales_returns",
+    "customer_credit_memo_refund": "customer_credit_memo_refund",
+    "journal_entry": "journal_entries",
 }
 METRICS = ("sales", "returns", "taxes", "collected")
 RUPIAH = Decimal("0.5")

@@ -112,6 +112,42 @@ def test_a_webhook_posting_also_clears_an_open_error(container, log, setting_id)
     ]
 
 
+def test_a_posted_document_that_jurnal_totalled_otherwise_is_an_open_error_until_it_agrees(
+    container, log, setting_id
+):
+    [position] = received(log, setting_id, sale(1))
+    off = {
+        "total": "92001.5",
+        "tax": "9200",
+        "moka_total": "92000",
+        "moka_tax": "9200",
+        "business_date": "2024-05-02",
+    }
+    run = EngineRun(log, setting_id)
+    run.posted("sales_invoice", "P00001", position, amounts=off, custom_id="moka-sale-1")
+    run.finish()
+    catch_up(container)
+    [group] = open_errors(container.views, setting_id)
+    assert (group["error_class"], group["kind"], group["count"]) == (
+        "JurnalTotalsDiffer",
+        "sales_invoice",
+        1,
+    )
+    [item] = group["items"]
+    assert item["message"].startswith("Jurnal totalled 92001.5, Moka 92000")
+    assert (item["custom_id"], item["retryable"]) == ("moka-sale-1", False)
+
+    # A sen apart is no difference; the same document recorded agreeing closes the error.
+    close = {**off, "total": "92000.01"}
+    run = EngineRun(log, setting_id)
+    run.posted(
+        "sales_invoice", "P00001", position, amounts=close, custom_id="moka-sale-1", jurnal_id="j2"
+    )
+    run.finish()
+    catch_up(container)
+    assert open_errors(container.views, setting_id) == []
+
+
 def test_open_errors_belong_to_their_setting(container, log, setting_id):
     failing_night(log, setting_id)
     other = synced_setting(log, outlet_id="4523", name="Outlet Bandung")

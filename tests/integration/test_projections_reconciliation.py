@@ -105,19 +105,20 @@ def test_a_difference_names_the_sales_behind_it(container, log, setting_id):
     )
 
 
-def test_a_refund_counts_on_its_own_day(container, log, setting_id):
+def test_a_refund_counts_on_its_own_day_with_the_money_paid_back(container, log, setting_id):
     refunded = sale(
         1, total="92000", tax="9200", refunds=[refund(1, day=NEXT_DAY, total="46000", tax="4600")]
     )
     [position] = receive(log, setting_id, refunded)
     run = EngineRun(log, setting_id)
     run.posted("sales_invoice", "P00001", position, amounts=invoice_amounts(refunded))
+    returned_amounts = return_amounts(refunded["payment_refunds"][0])
     run.posted(
         "sales_return",
         "P00001",
         position,
         custom_id="moka-return-refund-1",
-        amounts=return_amounts(refunded["payment_refunds"][0]),
+        amounts=returned_amounts,
     )
     run.finish()
 
@@ -131,8 +132,59 @@ def test_a_refund_counts_on_its_own_day(container, log, setting_id):
         "taxes": "-4600",
         "collected": "-46000",
     }
+    # The return alone leaves the money in Jurnal's cash: the difference says so.
+    assert returned["difference"] == {**ZERO, "collected": "-46000"}
+
+    money = {**returned_amounts, "tax": "0"}
+    run = EngineRun(log, setting_id)
+    run.posted(
+        "customer_credit_memo_refund",
+        "P00001",
+        position,
+        custom_id="moka-return-payback-1",
+        amounts=money,
+    )
+    run.finish()
+    catch_up(container)
+    sold, returned = reconciliation(container.views, setting_id, DAY, NEXT_DAY)
     assert returned["jurnal"] == returned["moka"]
     assert (sold["difference"], returned["difference"]) == (ZERO, ZERO)
+
+
+def test_a_rounding_adjustment_explains_a_return_that_jurnal_rounded_otherwise(
+    container, log, setting_id
+):
+    refunded = sale(
+        1,
+        total="97300",
+        tax="10812.5",
+        refunds=[refund(1, day=NEXT_DAY, total="26400", tax="2937.5")],
+    )
+    [position] = receive(log, setting_id, refunded)
+    business_day = NEXT_DAY.isoformat()
+    run = EngineRun(log, setting_id)
+    run.posted("sales_invoice", "P00001", position, amounts=invoice_amounts(refunded))
+    given_back = {"total": "26434.1", "tax": "2937.5", "business_date": business_day}
+    run.posted("sales_return", "P00001", position, custom_id="r-1", amounts=given_back)
+    paid = {"total": "26434.1", "tax": "0", "business_date": business_day}
+    run.posted("customer_credit_memo_refund", "P00001", position, custom_id="m-1", amounts=paid)
+    adjusted = {"total": "-34.1", "tax": "0", "business_date": business_day}
+    run.posted("journal_entry", "P00001", position, custom_id="j-1", amounts=adjusted)
+    run.finish()
+
+    catch_up(container)
+    _, returned = reconciliation(container.views, setting_id, DAY, NEXT_DAY)
+    assert (
+        returned["jurnal"]
+        == returned["moka"]
+        == {
+            "sales": "0",
+            "returns": "26400",
+            "taxes": "-2937.5",
+            "collected": "-26400",
+        }
+    )
+    assert returned["difference"] == ZERO
 
 
 def test_only_the_latest_revision_of_a_payment_counts(container, log, setting_id):
@@ -276,6 +328,13 @@ def test_a_generated_month_posted_faithfully_reconciles_to_the_rupiah(container,
                 position,
                 custom_id=f"moka-return-{row['uuid']}",
                 amounts=amounts,
+            )
+            run.posted(
+                "customer_credit_memo_refund",
+                payment["payment_no"],
+                position,
+                custom_id=f"moka-payback-{row['uuid']}",
+                amounts={**amounts, "tax": "0"},
             )
             expected[amounts["business_date"], "returns"] += Decimal(amounts["total"])
     run.finish()

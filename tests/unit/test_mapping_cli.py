@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -28,13 +29,18 @@ def refunded_sale() -> dict:
     return sale
 
 
-def test_prints_the_invoice_payment_and_return_a_sync_would_send(tmp_path):
+def test_prints_the_invoice_payment_return_and_money_paid_back_a_sync_would_send(tmp_path):
     sale = refunded_sale()
     code, printed = run(tmp_path, sale)
 
     assert code == 0
     documents = printed["documents"]
-    assert [d["kind"] for d in documents] == ["sales_invoice", "receive_payment", "sales_return"]
+    assert [d["kind"] for d in documents] == [
+        "sales_invoice",
+        "receive_payment",
+        "sales_return",
+        "customer_credit_memo_refund",
+    ]
     # The same code path as the worker: the invoice is exactly what the worker would post.
     worker = documents_for_payment(sale, default_setting("4522"), JurnalRefs())[0]
     assert documents[0] == worker.as_json()
@@ -43,6 +49,13 @@ def test_prints_the_invoice_payment_and_return_a_sync_would_send(tmp_path):
     )
     posted = posted_on_paper(worker)
     assert documents[2]["body"]["sales_return"]["invoice_id"] == posted["id"] == 1
+    # The card refund leaves the account the card payment went into, for the whole refund.
+    money = documents[3]["body"]["customer_credit_memo_refund"]
+    assert money["refund_from_number"] == "1-10002"  # the default bank account, by number
+    paid_back = -sale["payment_refunds"][0]["total_collected_amount"]
+    assert Decimal(money["credit_memo_refund_lines_attributes"][0]["refund_amount"]) == (
+        Decimal(str(paid_back))
+    )
 
 
 def test_uses_the_setting_file_for_naming_customer_tags_and_accounts(tmp_path):
@@ -59,11 +72,13 @@ def test_uses_the_setting_file_for_naming_customer_tags_and_accounts(tmp_path):
     code, printed = run(tmp_path, refunded_sale(), "--setting", str(setting))
 
     assert code == 0
-    invoice, payment, _ = (d["body"] for d in printed["documents"])
+    invoice, payment, _, money = (d["body"] for d in printed["documents"])
     assert invoice["sales_invoice"]["tags"] == ["Jaksel", "EDC"]
     line_tax = invoice["sales_invoice"]["transaction_lines_attributes"][0]["line_tax_name"]
     assert line_tax == "Outlet Jakarta Selatan | PB1"
     assert payment["receive_payment"]["deposit_to_name"] == "Bank BCA"
+    assert money["customer_credit_memo_refund"]["refund_from_name"] == "Bank BCA"
+    assert money["customer_credit_memo_refund"]["tags"] == ["Jaksel", "EDC"]
 
 
 def test_reads_a_webhook_and_a_latest_transactions_page_as_well_as_a_bare_payment(tmp_path):

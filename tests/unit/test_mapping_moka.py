@@ -62,7 +62,12 @@ def test_the_official_example_is_refused_naming_every_total_its_rows_contradict(
 def test_the_official_example_with_consistent_rows_totals_92000_with_tax_18410_and_refunds_it():
     payment = repaired()
     planned = sync(payment, SETTING)
-    assert [d.kind for d in planned] == ["sales_invoice", "receive_payment", "sales_return"]
+    assert [d.kind for d in planned] == [
+        "sales_invoice",
+        "receive_payment",
+        "sales_return",
+        "customer_credit_memo_refund",
+    ]
     invoice = planned[0]
     assert isinstance(invoice, JurnalDocument)
     taxes = [Tax(1, "Tax", Decimal(35))]

@@ -134,3 +134,26 @@ def test_a_payment_names_the_customer_of_the_posted_invoice_by_its_jurnal_id():
     payment = documents_for_payment(sale, SETTING, refs)[1].body["receive_payment"]
     assert payment["person_id"] == 338 and "person_name" not in payment
     assert payment["records_attributes"][0]["transaction_no"] == "10001"
+
+
+@pytest.mark.parametrize(
+    ("jurnal_total_off", "paid_off"),
+    [(Decimal("-0.01"), Decimal("-0.01")), (Decimal("-1"), Decimal(0)), (Decimal(0), Decimal(0))],
+)
+def test_a_paid_sale_pays_jurnals_total_where_jurnal_rounded_it_some_sen_below(
+    jurnal_total_off, paid_off
+):
+    """Jurnal refuses a payment above an invoice's balance; a sen below Moka's is Jurnal's
+    rounding (the invoice's own check shows a rupiah), so the payment follows Jurnal."""
+    from domain.mapping.preview import posted_on_paper
+
+    sale = Till().sell([line(NASI, 2)], payment_type="cash")
+    collected = Decimal(str(sale["total_collected"]))
+    invoice = documents_for_payment(sale, SETTING, JurnalRefs())[0]
+    posted = {**posted_on_paper(invoice), "original_amount": str(collected + jurnal_total_off)}
+    planned = documents_for_payment(
+        sale, SETTING, JurnalRefs().with_invoice(invoice.custom_id, posted)
+    )
+    payment = next(d for d in planned if d.kind == "receive_payment")
+    [record] = payment.body["receive_payment"]["records_attributes"]
+    assert Decimal(record["amount"]) == collected + paid_off

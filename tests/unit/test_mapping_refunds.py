@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from domain.chart import Account, Chart
 from domain.jurnal_arithmetic import sales_return_totals
 from domain.mapping import JurnalDocument, JurnalRefs, Unmappable, documents_for_payment
-from domain.mapping.errors import EarlierRefundFailed, RefundNotExpressible
+from domain.mapping.follow_ups import follow_up_custom_ids
 from domain.mapping.preview import posted_on_paper
 from domain.mapping.setting import default_setting
 from sandbox.moka.pricing import Discount
@@ -47,7 +48,12 @@ def test_returns_wait_for_the_posted_invoice_and_then_follow_it():
     first = documents_for_payment(sale, SETTING, JurnalRefs())
     assert [d.kind for d in first] == ["sales_invoice"]
     planned = sync(sale, SETTING)
-    assert [d.kind for d in planned] == ["sales_invoice", "receive_payment", "sales_return"]
+    assert [d.kind for d in planned] == [
+        "sales_invoice",
+        "receive_payment",
+        "sales_return",
+        "customer_credit_memo_refund",
+    ]
     ret = returns_of(planned)[0]
     assert ret.custom_id == f"moka-4522-refund-{sale['payment_refunds'][0]['uuid']}"
     assert ret.body["sales_return"]["invoice_id"] == 1
@@ -158,9 +164,10 @@ def test_an_untaxed_service_charge_makes_up_for_the_cash_rounding_of_a_partial_r
     assert_exact(sale, planned, company_taxes(SETTING, PB1))
 
 
-def test_a_partial_refund_of_a_rounded_cash_sale_without_untaxed_lines_fails_on_its_own():
+def test_a_partial_refund_of_a_rounded_cash_sale_is_made_exact_by_a_rounding_adjustment():
     # Jurnal returns the units with their share of the invoice's rounding discount; Moka rounds
-    # the refund afresh. With every line taxed, no return totals Moka's refund and its tax.
+    # the refund afresh. With every line taxed no return totals Moka's refund, so the money paid
+    # back is the whole credit memo and a journal entry books the difference.
     till = Till()
     sale = till.sell([line(KOPI, 3), line(ES_TEH, 2)], taxes=[PB1, LEVY])
     kopi = sale["checkouts"][0]["uuid"]
@@ -168,18 +175,56 @@ def test_a_partial_refund_of_a_rounded_cash_sale_without_untaxed_lines_fails_on_
     till.refund(sale, {kopi: 1}, days=2)
     assert sale["total_rounding_amount"] != 0
 
-    planned = sync(sale, SETTING)
+    # The company's chart: the refund and the entry refer to its accounts by id.
+    kas = Account(11, "Kas", "1-10001", 3)
+    sales = Account(44, "Pendapatan", "4-40000", 13)
+    chart = Chart((kas, sales), {"default_sale_account": sales})
+    planned = sync(sale, SETTING, JurnalRefs(chart=chart))
     assert [d.kind for d in planned] == [
         "sales_invoice",
         "receive_payment",
-        "sales_return",
-        "sales_return",
+        *["sales_return", "customer_credit_memo_refund", "journal_entry"] * 2,
     ]
-    first, second = returns_of(planned)
-    assert isinstance(first, Unmappable) and isinstance(first.error, RefundNotExpressible)
-    assert "cannot round a sales return" in first.error.message
-    assert isinstance(second, Unmappable) and isinstance(second.error, EarlierRefundFailed)
-    assert first.as_json()["error"] == "RefundNotExpressible"
+    assert not any(isinstance(d, Unmappable) for d in planned)
+    assert_exact(sale, planned, company_taxes(SETTING, PB1, LEVY))
+    first_return = returns_of(planned)[0]
+    money, entry = planned[3], planned[4]
+    refund = sale["payment_refunds"][0]
+    paid_back = -Decimal(str(refund["total_collected_amount"]))
+    given_back = first_return.moka.total
+    assert given_back != paid_back  # the share of the rounding
+    [memo_line] = money.body["customer_credit_memo_refund"]["credit_memo_refund_lines_attributes"]
+    assert Decimal(memo_line["refund_amount"]) == given_back
+    assert money.body["customer_credit_memo_refund"]["refund_from_id"] == 11
+    # Cash leaves Kas by exactly what the till paid back: the refund less what the entry puts back.
+    lines = entry.body["journal_entry"]["transaction_account_lines_attributes"]
+    cash = next(x for x in lines if x["account_id"] == 11)
+    rounding = next(x for x in lines if x["account_id"] == 44)  # the default sales account
+    assert given_back - Decimal(cash["debit"]) + Decimal(cash["credit"]) == paid_back
+    assert Decimal(rounding["credit"]) - Decimal(rounding["debit"]) == given_back - paid_back
+    assert entry.custom_id == f"moka-4522-adjust-{refund['uuid']}"
+    memo = entry.body["journal_entry"]["memo"]
+    assert "Rounding of Moka refund" in memo and "paid back 26400" in memo and len(memo) <= 250
+
+
+def test_the_engine_knows_a_refund_needs_an_adjustment_before_anything_is_posted():
+    till = Till()
+    sale = till.sell([line(KOPI, 3), line(ES_TEH, 2)], taxes=[PB1, LEVY])
+    till.refund(sale, {sale["checkouts"][0]["uuid"]: 1})
+    till.refund(sale, None, days=2)
+    follow_ups = follow_up_custom_ids(sale, SETTING)
+    planned = sync(sale, SETTING)
+    assert [kind for kind, _ in follow_ups] == [d.kind for d in planned[1:]]
+    assert [cid for _, cid in follow_ups] == [d.custom_id for d in planned[1:]]
+
+
+def test_a_refund_of_an_unpaid_invoice_moves_no_money():
+    till = Till()
+    sale = till.sell([line(NASI, 2)], payment_type="invoice", rounding=False)
+    till.refund(sale, {sale["checkouts"][0]["uuid"]: 1})
+    planned = sync(sale, SETTING)
+    assert [d.kind for d in planned] == ["sales_invoice", "sales_return"]
+    assert [kind for kind, _ in follow_up_custom_ids(sale, SETTING)] == ["sales_return"]
 
 
 def test_a_refund_return_is_the_same_whenever_it_is_computed():

@@ -133,10 +133,18 @@ def test_jurnal_documents_count_by_their_kind():
         sales=Decimal(92000), taxes=Decimal(10000), collected=Decimal(92000)
     )
     assert jurnal_metrics("sales_invoice", amounts).collected == 0
+    # A return moves no money; the money paid back does, and an adjustment moves both.
     assert jurnal_metrics("sales_return", amounts) == Metrics(
-        returns=Decimal(92000), taxes=Decimal(-10000), collected=Decimal(-92000)
+        returns=Decimal(92000), taxes=Decimal(-10000)
     )
     assert jurnal_metrics("receive_payment", amounts) == Metrics(collected=Decimal(92000))
+    assert jurnal_metrics("customer_credit_memo_refund", amounts) == Metrics(
+        collected=Decimal(-92000)
+    )
+    adjustment = {**amounts, "total": "-34.1", "tax": "0"}
+    assert jurnal_metrics("journal_entry", adjustment) == Metrics(
+        returns=Decimal("-34.1"), collected=Decimal("34.1")
+    )
     assert jurnal_metrics("product", amounts) is None
 
 

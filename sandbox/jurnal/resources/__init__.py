@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from .base import Resource
+from .credit_memos import CREDIT_MEMO_APPLICATIONS, CREDIT_MEMO_REFUNDS
 from .invoices import SALES_INVOICES
+from .journal_entries import JOURNAL_ENTRIES
 from .master import (
     ACCOUNTS,
     PAYMENT_METHODS,
@@ -36,5 +38,8 @@ RESOURCES: dict[str, Resource] = {
         SALES_INVOICES,
         RECEIVE_PAYMENTS,
         SALES_RETURNS,
+        CREDIT_MEMO_REFUNDS,
+        CREDIT_MEMO_APPLICATIONS,
+        JOURNAL_ENTRIES,
     )
 }

@@ -1,6 +1,7 @@
 """Sales invoices (`reference/jurnal-api.md` §6.7, §7): validation with Jurnal's messages, the
-arithmetic from `domain.jurnal_arithmetic`, the embedded payment of a `deposit`, and the status
-that payments, returns and the passing due date move."""
+sandbox's own arithmetic (`..arithmetic`, under the company's rounding switches), the embedded
+payment of a `deposit`, the credit memos that returns of a paid invoice leave, and the status that
+payments, returns and the passing due date move."""
 
 from __future__ import annotations
 
@@ -8,18 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.jurnal_arithmetic import (
-    ArithmeticInputError,
-    DiscountType,
-    InvoiceStatus,
-    InvoiceTotals,
-    WitholdingType,
-    discount_type_of,
-    invoice_totals,
-    to_flag,
-    witholding_type_of,
-)
-
+from ..arithmetic import Invoice, Status, flag
+from ..arithmetic import invoice as invoice_arithmetic
 from ..errors import (
     MUST_BE_POSITIVE,
     OVERPAID,
@@ -72,14 +63,14 @@ def build_invoice(ctx: Context, source: dict[str, Any], own: Record | None) -> R
         "due_date": due,
         "term": term,
         "shipping_date": transaction_date(source, "shipping_date", problems, issued),
-        "is_shipped": to_flag(source.get("is_shipped")),
+        "is_shipped": flag(source.get("is_shipped")),
         "shipping_price": _non_negative(source, "shipping_price", problems),
         **texts,
         **{key: _text(source, key) for key in HEADER_TEXTS},
         "discount_type": kind,
         "discount_unit": discount_unit,
-        "tax_after_discount": to_flag(source.get("tax_after_discount")),
-        "use_tax_inclusive": to_flag(source.get("use_tax_inclusive")),
+        "tax_after_discount": flag(source.get("tax_after_discount")),
+        "use_tax_inclusive": flag(source.get("use_tax_inclusive")),
         "witholding_type": _witholding_type(source, problems),
         "witholding_value": witholding_value,
         "witholding_account": full_account_ref(
@@ -92,13 +83,14 @@ def build_invoice(ctx: Context, source: dict[str, Any], own: Record | None) -> R
         "lines": lines,
         # what other documents did to this invoice survives an edit
         "payment_received_amount": own["payment_received_amount"] if own else ZERO,
+        "credit_applied": own["credit_applied"] if own else ZERO,
         "return_amount": own["return_amount"] if own else ZERO,
         "receive_payments": own["receive_payments"] if own else [],
         "sales_returns": own["sales_returns"] if own else [],
         "returned": own["returned"] if own else {},
     }
     problems.raise_any()
-    _check_totals(record, problems)
+    _check_totals(ctx, record, problems)
     problems.raise_any()
     record["transaction_no"] = _transaction_no(ctx, source, own)
     record["deposit_payment"] = _deposit_payment(ctx, record, own)
@@ -232,20 +224,28 @@ def _term_ref(term: Record | None) -> dict[str, Any]:
     return {"id": term["id"], "name": term["name"], "longetivity": term["longetivity"]}
 
 
-def _discount_type(source: dict[str, Any], problems: Problems) -> DiscountType | None:
-    try:
-        return discount_type_of(source)
-    except ArithmeticInputError:
-        problems.field("discount_type", "(Discount type must be Percent or Value)")
-        return None
+def _discount_type(source: dict[str, Any], problems: Problems) -> str | None:
+    """`discount_type_name`, Percent or Value in any case; a discount without one is a
+    percentage."""
+    raw = source.get("discount_type_name")
+    if raw in (None, ""):
+        return "Percent" if source.get("discount_unit") not in (None, "", 0, "0") else None
+    for kind in ("Percent", "Value"):
+        if str(raw).strip().casefold() == kind.casefold():
+            return kind
+    problems.field("discount_type", "(Discount type must be Percent or Value)")
+    return None
 
 
-def _witholding_type(source: dict[str, Any], problems: Problems) -> WitholdingType:
-    try:
-        return witholding_type_of(source)
-    except ArithmeticInputError:
+def _witholding_type(source: dict[str, Any], problems: Problems) -> str:
+    raw = source.get("witholding_type")
+    if raw in (None, ""):
+        return "percent"
+    kind = str(raw).strip().casefold()
+    if kind not in ("percent", "value"):
         problems.field("witholding_type", "(Witholding type must be percent or value)")
-        return WitholdingType.PERCENT
+        return "percent"
+    return kind
 
 
 def _non_negative(source: dict[str, Any], key: str, problems: Problems) -> Decimal:
@@ -272,9 +272,9 @@ def _transaction_no(ctx: Context, source: dict[str, Any], own: Record | None) ->
     return sent or ctx.company.next_transaction_no("sales_invoice")
 
 
-def _check_totals(record: Record, problems: Problems) -> None:
-    totals = totals_of(record)
-    if record["discount_type"] is DiscountType.PERCENT and record["discount_unit"] > HUNDRED:
+def _check_totals(ctx: Context, record: Record, problems: Problems) -> None:
+    totals = totals_of(ctx, record)
+    if record["discount_type"] == "Percent" and record["discount_unit"] > HUNDRED:
         problems.field("discount_unit", "(Discount cannot exceed 100%)")
     if totals.original_amount <= 0:
         problems.field("original_amount", VALUE_MUST_BE_POSITIVE)
@@ -309,39 +309,26 @@ def _deposit_payment(ctx: Context, record: Record, own: Record | None) -> dict[s
 # -- arithmetic -------------------------------------------------------------------------------
 
 
-def arithmetic_body(record: Record) -> dict[str, Any]:
-    """The invoice in the shape `domain.jurnal_arithmetic` reads (lines carry their tax)."""
-    kind = record["discount_type"]
-    return {
-        "transaction_lines_attributes": [
-            {
-                "id": line["id"],
-                "quantity": line["quantity"],
-                "rate": line["rate"],
-                "discount": line["discount"],
-                "line_tax": line["line_tax"],
-            }
-            for line in record["lines"]
-        ],
-        "discount_type_name": kind.value if kind else None,
-        "discount_unit": record["discount_unit"],
-        "tax_after_discount": record["tax_after_discount"],
-        "use_tax_inclusive": record["use_tax_inclusive"],
-        "witholding_type": record["witholding_type"].value,
-        "witholding_value": record["witholding_value"],
-        "deposit": record["deposit"],
-        "is_shipped": record["is_shipped"],
-        "shipping_price": record["shipping_price"],
-    }
-
-
-def totals_of(record: Record) -> InvoiceTotals:
-    return invoice_totals(
-        arithmetic_body(record),
-        [],
-        payment_received_amount=record["payment_received_amount"],
-        return_amount=record["return_amount"],
+def totals_of(ctx: Context, record: Record) -> Invoice:
+    """The invoice's totals under the company's rounding switches, after what receive payments
+    and applied credit memos paid and returns gave back."""
+    return invoice_arithmetic(
+        record,
+        ctx.company.arithmetic,
+        received=record["payment_received_amount"] + record["credit_applied"],
+        returned=record["return_amount"],
     )
+
+
+def credit_memos(ctx: Context, record: Record) -> list[Record]:
+    """The credit memos of the invoice's returns (what they gave back beyond what was unpaid)."""
+    returns = ctx.collection("sales_returns")
+    memos = []
+    for ref in record["sales_returns"]:
+        sales_return = returns.get(ref["id"])
+        if sales_return is not None and sales_return.get("credit_memo"):
+            memos.append(sales_return["credit_memo"])
+    return memos
 
 
 # -- effects ----------------------------------------------------------------------------------
@@ -361,7 +348,7 @@ def invoice_effect(ctx: Context, record: Record, sign: int) -> None:
 
 
 def check_invoice_delete(ctx: Context, record: Record) -> None:
-    if record["deposit_payment"] or record["receive_payments"]:
+    if record["deposit_payment"] or record["receive_payments"] or record["credit_applied"]:
         raise Invalid.message("Transaction has payments and cannot be deleted")
     if record["sales_returns"]:
         raise Invalid.message("Transaction has sales returns and cannot be deleted")
@@ -388,12 +375,13 @@ def merge_invoice(existing: dict[str, Any], changes: dict[str, Any]) -> dict[str
 # -- rendering --------------------------------------------------------------------------------
 
 
-def status_of(ctx: Context, record: Record) -> InvoiceStatus:
-    return totals_of(record).status(record["due_date"], ctx.today())
+def status_of(ctx: Context, record: Record) -> Status:
+    return totals_of(ctx, record).status(record["due_date"], ctx.today())
 
 
 def render_invoice(ctx: Context, record: Record) -> dict[str, Any]:
-    totals = totals_of(record)
+    totals = totals_of(ctx, record)
+    memos = credit_memos(ctx, record)
     status = totals.status(record["due_date"], ctx.today())
     kind = record["discount_type"]
     payments = ([record["deposit_payment"]] if record["deposit_payment"] else []) + record[
@@ -411,7 +399,7 @@ def render_invoice(ctx: Context, record: Record) -> dict[str, Any]:
         "deposit": totals.deposit,
         "discount_per_lines": totals.discount_per_lines,
         "payment_received_amount": totals.payment_received_amount,
-        "credit_memo_balance": totals.credit_memo_balance,
+        "credit_memo_balance": sum((memo["remaining"] for memo in memos), ZERO),
     }
     answer: dict[str, Any] = {
         "id": record["id"],
@@ -428,7 +416,7 @@ def render_invoice(ctx: Context, record: Record) -> dict[str, Any]:
         "tax_after_discount": record["tax_after_discount"],
         "use_tax_inclusive": record["use_tax_inclusive"],
         "witholding_value": money(record["witholding_value"]),
-        "witholding_type": record["witholding_type"].value,
+        "witholding_type": record["witholding_type"],
         "status": "approved",
         "custom_id": record["custom_id"],
         "source": record["source"] or "apikey",
@@ -452,13 +440,14 @@ def render_invoice(ctx: Context, record: Record) -> dict[str, Any]:
             "payments": [_payment_ref(p) for p in payments],
             "has_payments": bool(payments),
             "sales_returns": list(record["sales_returns"]),
-            "has_credit_memos": False,
+            "has_credit_memos": bool(memos),
+            "credit_memos": [render_credit_memo(memo) for memo in memos],
             "person": record["person"],
             "discount_type": (
                 {
-                    "id": 1 if kind is DiscountType.PERCENT else 2,
-                    "name": kind.value,
-                    "name_bahasa": "Persen" if kind is DiscountType.PERCENT else "Nilai",
+                    "id": 1 if kind == "Percent" else 2,
+                    "name": kind,
+                    "name_bahasa": "Persen" if kind == "Percent" else "Nilai",
                 }
                 if kind
                 else {"id": None, "name": None, "name_bahasa": None}
@@ -472,11 +461,11 @@ def render_invoice(ctx: Context, record: Record) -> dict[str, Any]:
             "tags_string": ", ".join(t["name"] for t in record["tags"]),
             "tax_details": [
                 {
-                    "name": d.name,
-                    "tax_amount": bare(d.tax_amount),
-                    "tax_amount_currency_format": rupiah(d.tax_amount),
+                    "name": name,
+                    "tax_amount": bare(amount),
+                    "tax_amount_currency_format": rupiah(amount),
                 }
-                for d in totals.tax_details
+                for name, amount in totals.tax_details
             ],
             "currency_code": "IDR",
             "currency_rate": 1,
@@ -487,7 +476,7 @@ def render_invoice(ctx: Context, record: Record) -> dict[str, Any]:
 
 
 def _render_line(
-    line: dict[str, Any], totals: InvoiceTotals, index: int, record: Record
+    line: dict[str, Any], totals: Invoice, index: int, record: Record
 ) -> dict[str, Any]:
     amount = totals.lines[index].amount
     tax = line["line_tax"]
@@ -513,6 +502,19 @@ def _render_line(
     }
 
 
+def render_credit_memo(memo: dict[str, Any]) -> dict[str, Any]:
+    """A credit memo as invoices and returns show it (inferred: the reference names
+    `credit_memos`, `has_credit_memos` and `credit_memo_balance` but shows no memo)."""
+    return {
+        "id": memo["id"],
+        "transaction_no": memo["transaction_no"],
+        "original_amount": money(memo["amount"]),
+        "remaining": money(memo["remaining"]),
+        "original_amount_currency_format": rupiah(memo["amount"]),
+        "remaining_currency_format": rupiah(memo["remaining"]),
+    }
+
+
 def _payment_ref(payment: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": payment["id"],
@@ -526,8 +528,8 @@ INVOICE_SORT_KEYS = {
     "get_number": lambda _, r: r["transaction_no"],
     "people_display_name": lambda _, r: r["person"]["display_name"],
     "transaction_status_name": lambda ctx, r: status_of(ctx, r).label,
-    "remaining": lambda _, r: totals_of(r).remaining,
-    "original_amount": lambda _, r: totals_of(r).original_amount,
+    "remaining": lambda ctx, r: totals_of(ctx, r).remaining,
+    "original_amount": lambda ctx, r: totals_of(ctx, r).original_amount,
     "tags_name": lambda _, r: ", ".join(t["name"] for t in r["tags"]),
     "total_expense_amount": lambda _, r: 0,
     "transaction_lines_account_category": lambda _, r: 0,

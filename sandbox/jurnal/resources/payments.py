@@ -6,8 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain.jurnal_arithmetic import to_flag
-
+from ..arithmetic import flag
 from ..errors import MUST_BE_POSITIVE, OVERPAID, Invalid, Problems
 from ..formats import bare, money, number, rupiah, show_date
 from ..store import Record
@@ -31,7 +30,7 @@ HUNDRED = Decimal(100)
 
 def build_payment(ctx: Context, source: dict[str, Any], own: Record | None) -> Record:
     problems = Problems()
-    records = _records(ctx, source, problems)
+    records = invoice_records(ctx, source, problems)
     method = _payment_method(ctx, source, problems)
     deposit_to = cash_account(ctx, source, "deposit_to", problems, required=True)
     texts = check_texts(source, problems)
@@ -66,7 +65,7 @@ def build_payment(ctx: Context, source: dict[str, Any], own: Record | None) -> R
         "person": person,
         "payment_method": {"id": method["id"], "name": method["name"]},
         "deposit_to": deposit_to,
-        "is_draft": to_flag(source.get("is_draft")),
+        "is_draft": flag(source.get("is_draft")),
         "memo": texts["memo"],
         "witholding": {
             "account": full_account_ref(witholding_account),
@@ -86,7 +85,11 @@ def _number(ctx: Context, source: dict[str, Any]) -> str:
     return sent or ctx.company.next_transaction_no("receive_payment")
 
 
-def _records(ctx: Context, source: dict[str, Any], problems: Problems) -> list[dict[str, Any]]:
+def invoice_records(
+    ctx: Context, source: dict[str, Any], problems: Problems
+) -> list[dict[str, Any]]:
+    """`records_attributes`: invoices by `transaction_id` or `transaction_no`, each amount above
+    0 and within what the invoice still owes."""
     rows = source.get("records_attributes")
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         problems.field("records", "is not valid")
@@ -116,7 +119,7 @@ def _records(ctx: Context, source: dict[str, Any], problems: Problems) -> list[d
             problems.field("records.amount", MUST_BE_POSITIVE)
             continue
         applied[invoice["id"]] = applied.get(invoice["id"], ZERO) + amount
-        if applied[invoice["id"]] > totals_of(invoice).remaining:
+        if applied[invoice["id"]] > totals_of(ctx, invoice).remaining:
             problems.field("amount_receive", OVERPAID)
         records.append(
             {
@@ -233,7 +236,8 @@ def render_payment(ctx: Context, record: Record) -> dict[str, Any]:
         "total": bare(record["total"]),
         "total_currency_format": rupiah(record["total"]),
         "records": [
-            _render_record(row, invoices.get(row["transaction_id"])) for row in record["records"]
+            _render_record(ctx, row, invoices.get(row["transaction_id"]))
+            for row in record["records"]
         ],
         "tags": record["tags"] or None,
         "tags_string": ", ".join(t["name"] for t in record["tags"]),
@@ -243,8 +247,8 @@ def render_payment(ctx: Context, record: Record) -> dict[str, Any]:
     }
 
 
-def _render_record(row: dict[str, Any], invoice: Record | None) -> dict[str, Any]:
-    totals = totals_of(invoice) if invoice is not None else None
+def _render_record(ctx: Context, row: dict[str, Any], invoice: Record | None) -> dict[str, Any]:
+    totals = totals_of(ctx, invoice) if invoice is not None else None
     total = totals.original_amount if totals else ZERO
     balance = totals.remaining if totals else ZERO
     return {

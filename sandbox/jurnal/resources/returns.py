@@ -1,19 +1,20 @@
 """Sales returns (`reference/jurnal-api.md` §6.9, §8): lines of one invoice given back, priced by
-`domain.jurnal_arithmetic`; the return amount lowers the invoice's `remaining` and any excess
-becomes the customer's credit."""
+the sandbox's own arithmetic (`..arithmetic`); the return amount lowers the invoice's `remaining`
+and any excess becomes the customer's credit: a credit memo (inferred shape: its own id and
+number, the amount and what is left of it), listed on the return and on the invoice, that
+`customer_credit_memo_refund` pays out."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from domain.jurnal_arithmetic import ArithmeticInputError, sales_return_totals, to_decimal
-
+from ..arithmetic import NotANumber, decimal_of, sales_return
 from ..errors import Invalid, Problems
 from ..formats import bare, money, rupiah, show_date
 from ..store import Record
 from .base import Context, Resource, stamps
-from .invoices import arithmetic_body
+from .invoices import render_credit_memo, totals_of
 from .master import optional_text
 from .references import Unresolved, resolve
 from .transactions import check_texts, tags, transaction_date, warehouse
@@ -32,18 +33,14 @@ def build_return(ctx: Context, source: dict[str, Any], own: Record | None) -> Re
     issued = transaction_date(source, "transaction_date", problems, ctx.today())
     problems.raise_any()
 
-    body = {
-        "transaction_return_lines_attributes": [
-            {
-                "transaction_line_id": line["transaction_line_id"],
-                "return_quantity": line["return_quantity"],
-            }
-            for line in lines
-        ]
-    }
-    totals = sales_return_totals(body, arithmetic_body(invoice), [])
-    for line, line_totals in zip(lines, totals.lines, strict=True):
-        line["line_return_amount"] = line_totals.line_return_amount
+    totals = sales_return(
+        invoice,
+        [(line["transaction_line_id"], line["return_quantity"]) for line in lines],
+        ctx.company.arithmetic,
+    )
+    for line, amount in zip(lines, totals.line_amounts, strict=True):
+        line["line_return_amount"] = amount
+    unpaid = totals_of(ctx, invoice).remaining
     return {
         "transaction_no": own["transaction_no"] if own else _number(ctx, source),
         "custom_id": optional_text(source, "custom_id"),
@@ -61,11 +58,42 @@ def build_return(ctx: Context, source: dict[str, Any], own: Record | None) -> Re
         "returned_tax": totals.returned_tax,
         "returned_witholding_amount": totals.returned_witholding_amount,
         "return_amount": totals.return_amount,
+        "credit_memo": _credit_memo(ctx, totals.return_amount - unpaid, invoice, own),
         "request": {
             **source,
             "transaction_return_lines_attributes": [line["request"] for line in lines],
         },
     }
+
+
+def _credit_memo(
+    ctx: Context, credit: Decimal, invoice: Record, own: Record | None
+) -> dict[str, Any] | None:
+    """What the return gives back beyond the invoice's unpaid balance. A changed return keeps
+    its memo (and what was refunded of it); it may not give back less than was refunded."""
+    before = own["credit_memo"] if own else None
+    refunded = before["amount"] - before["remaining"] if before else ZERO
+    if refunded > 0 and credit < refunded:
+        raise Invalid.field(
+            "return_amount", "(Cannot be less than what was refunded of its credit memo)"
+        )
+    if credit <= 0:
+        return None
+    return {
+        "id": before["id"] if before else ctx.new_id(),
+        "transaction_no": (
+            before["transaction_no"] if before else ctx.company.next_transaction_no("credit_memo")
+        ),
+        "amount": credit,
+        "remaining": credit - refunded,
+        "person_id": invoice["person"]["id"],
+    }
+
+
+def check_return_delete(ctx: Context, record: Record) -> None:
+    memo = record.get("credit_memo")
+    if memo and memo["remaining"] != memo["amount"]:
+        raise Invalid.message("Transaction has credit memo refunds and cannot be deleted")
 
 
 def _number(ctx: Context, source: dict[str, Any]) -> str:
@@ -153,8 +181,8 @@ def _quantity(
     row: dict[str, Any], invoice: Record, line: dict[str, Any], problems: Problems
 ) -> Decimal:
     try:
-        quantity = to_decimal(row.get("return_quantity"), "return_quantity")
-    except ArithmeticInputError:
+        quantity = decimal_of(row.get("return_quantity"))
+    except NotANumber:
         quantity = Decimal(-1)
     if row.get("return_quantity") in (None, "") or not quantity.is_finite() or quantity < 0:
         problems.field("return_quantity", "(Must be greater than or equal to 0)")
@@ -229,6 +257,9 @@ def render_return(ctx: Context, record: Record) -> dict[str, Any]:
             "tags_string": ", ".join(t["name"] for t in record["tags"]),
             "currency_code": "IDR",
             "currency_rate": 1,
+            "credit_memo": render_credit_memo(record["credit_memo"])
+            if record["credit_memo"]
+            else None,
         }
     )
     return answer
@@ -293,5 +324,6 @@ SALES_RETURNS = Resource(
         "created_at": lambda _, r: r["created_at"],
     },
     effect=return_effect,
+    check_delete=check_return_delete,
     merge=merge_return,
 )

@@ -7,8 +7,7 @@ import re
 from datetime import date
 from typing import Any
 
-from domain.jurnal_arithmetic import InvoiceStatus
-
+from ..arithmetic import Status
 from ..errors import Invalid, Problems
 from ..formats import parse_date
 from ..store import Record
@@ -157,5 +156,5 @@ def optional_account(
         return None
 
 
-def status_object(status: InvoiceStatus) -> dict[str, Any]:
-    return {"id": status.id, "name": status.label, "name_bahasa": status.label_bahasa}
+def status_object(status: Status) -> dict[str, Any]:
+    return status.as_object()
