@@ -99,8 +99,10 @@ class Container:
             client_secret,
             self.redis,
             rate_limit_per_minute=config.jurnal_rate_limit_per_minute,
-            # Jurnal's hourly window is the minute limit sixty times over (reference §5).
-            rate_limit_per_hour=config.jurnal_rate_limit_per_minute * 60,
+            rate_limit_per_hour=config.jurnal_rate_limit_per_hour,
+            ip_rate_limit_per_minute=config.jurnal_ip_rate_limit_per_minute,
+            ip_rate_limit_per_hour=config.jurnal_ip_rate_limit_per_hour,
+            rate_window_seconds=config.jurnal_rate_window_seconds,
             **{"settle_seconds": config.jurnal_settle_seconds, **options},
         )
 

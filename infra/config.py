@@ -5,6 +5,7 @@ Nothing here performs I/O at import time; `Config.from_env()` is called by the c
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -41,10 +42,18 @@ class Config:
     secret_key: str | None = field(default=None, repr=False)
     old_secret_keys: tuple[str, ...] = field(default=(), repr=False)
     timezone: str = "Asia/Jakarta"
+    # Jurnal's documented limits (reference §5), per credential and per outgoing IP; the
+    # sandbox enforces the same by default. The window is the length of Jurnal's minute (the
+    # hour is 60 of them), shortened only to compress time in tests and the demo.
     jurnal_rate_limit_per_minute: int = 30
+    jurnal_rate_limit_per_hour: int = 1800
+    jurnal_ip_rate_limit_per_minute: int = 40
+    jurnal_ip_rate_limit_per_hour: int = 2500
+    jurnal_rate_window_seconds: float = 60.0
     webhook_max_bytes: int = 1024 * 1024
     public_url: str = "http://127.0.0.1:8000"
-    # How long a worker's claim on a setting lasts without renewal (it renews at every write).
+    # How long a crashed worker's claim on a setting blocks it; a live one renews it at every
+    # request and through every wait, so it need not outlast a wait for Jurnal's budget.
     posting_lock_ttl_ms: int = 60_000
     # After a lost answer from Jurnal, wait this long before looking the document up.
     jurnal_settle_seconds: float = 5.0
@@ -79,6 +88,12 @@ class Config:
             ),
             timezone=env.get("SAMBUNG_TIMEZONE") or "Asia/Jakarta",
             jurnal_rate_limit_per_minute=_positive_int(env, "JURNAL_RATE_LIMIT_PER_MINUTE", 30),
+            jurnal_rate_limit_per_hour=_positive_int(env, "JURNAL_RATE_LIMIT_PER_HOUR", 1800),
+            jurnal_ip_rate_limit_per_minute=_positive_int(
+                env, "JURNAL_IP_RATE_LIMIT_PER_MINUTE", 40
+            ),
+            jurnal_ip_rate_limit_per_hour=_positive_int(env, "JURNAL_IP_RATE_LIMIT_PER_HOUR", 2500),
+            jurnal_rate_window_seconds=_positive_seconds(env, "JURNAL_RATE_WINDOW_SECONDS", 60.0),
             webhook_max_bytes=_positive_int(env, "SAMBUNG_WEBHOOK_MAX_BYTES", 1024 * 1024),
             public_url=(env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/"),
             posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
@@ -118,6 +133,19 @@ class Config:
             env["SQLITE_DBNAME"] = str(self.sqlite_path)
             env["SQLITE_LOCK_TIMEOUT"] = "30"
         return env
+
+
+def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be positive, not {raw}")
+    return value
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

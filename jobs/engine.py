@@ -3,7 +3,8 @@
 `Poster` walks the setting's log from its posting cursor, in order, and for each Moka payment
 posts the documents the mapping plans (`domain.mapping.documents_for_payment`): the invoice, then
 its receive payments and sales returns. It runs only while holding the setting's lock
-(`jobs.setting_lock`), and proves it still holds it before every Jurnal write.
+(`jobs.setting_lock`). Its Jurnal client holds that lease: it proves and extends it after the
+budget is granted, immediately before every request, and keeps it alive through every wait.
 
 Exactly once rests on three things:
 - every document has a deterministic `custom_id`, and the log records each outcome under it, so a
@@ -232,8 +233,10 @@ class Poster:
 
     @property
     def jurnal(self) -> JurnalClient:
+        """The company's shared client; with a lock, the view of it that holds the lease."""
         if self._jurnal is None:
-            self._jurnal = self.container.jurnal_for(self.setting.company_id)
+            shared = self.container.jurnal_for(self.setting.company_id)
+            self._jurnal = shared if self.lock is None else shared.holding(self.lock)
         return self._jurnal
 
     # -- walking the log ------------------------------------------------------------------------
@@ -523,9 +526,10 @@ class Poster:
         )  # fmt: skip
 
     def ensure_lock(self) -> None:
+        """Refuse to write without a lock. With one, the client proves the lease itself, after
+        the budget is granted and right before the request (a check here would go stale)."""
         if self.lock is None:
             raise LockLost("a read-only poster cannot write to Jurnal")
-        self.lock.ensure_held()
 
     def upsert(self, doc: JurnalDocument, reference: str, resolves: int) -> bool:
         """Master data: create the document, or update it when its body changed since it was
@@ -552,9 +556,9 @@ class Poster:
     def _write(
         self, doc: JurnalDocument, reference: str, resolves: int, call: Callable[[], T]
     ) -> T | None:
-        """One Jurnal write for a document, under the lock. Jurnal refusing it for good is
-        recorded as failed (None); a refused credential blocks the setting; anything transient
-        defers the pass."""
+        """One Jurnal write for a document, under the lock (`LockLost` if it is gone). Jurnal
+        refusing it for good is recorded as failed (None); a refused credential blocks the
+        setting; anything transient defers the pass."""
         self.ensure_lock()
         try:
             return call()

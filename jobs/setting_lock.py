@@ -5,11 +5,17 @@ setting at once. The lock lives in Redis with a time-to-live, so a crashed worke
 forever. Each acquisition gets a fencing token from a counter that only grows; before every Jurnal
 write the holder proves, atomically, that the lock still carries its token and extends it. A
 worker that stalled past its time-to-live finds another token there and stops before posting.
+
+The lease's time-to-live is how long a *crashed* holder blocks the setting, nothing more: a live
+holder renews it at least every `renew_every` seconds (a third of it) through every wait — the
+Jurnal client's waits for budget and backoff (`clients.jurnal.Lease`), and `wait` here — so no
+wait, however long, lets it lapse, and the time-to-live need not outlast any of them.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
@@ -52,6 +58,20 @@ class SettingLock:
         renewed = self.connection.eval(_RENEW, 1, self.key, self.token, self.ttl_ms)
         if not renewed:
             raise LockLost(f"lost the posting lock of setting {self.setting_id}")
+
+    @property
+    def renew_every(self) -> float:
+        """Renewing this often leaves two thirds of the time-to-live for whatever comes next."""
+        return self.ttl_ms / 1000 / 3
+
+    def wait(self, seconds: float, sleep: Callable[[float], None] = time.sleep) -> None:
+        """Sleep, keeping the lease alive; raise `LockLost` as soon as it is gone."""
+        while seconds > 0:
+            chunk = min(seconds, self.renew_every)
+            self.ensure_held()
+            sleep(chunk)
+            seconds -= chunk
+        self.ensure_held()
 
     def release(self) -> None:
         self.connection.eval(_RELEASE, 1, self.key, self.token)

@@ -2,6 +2,10 @@
 Redis and event store, and a company, Moka connection and setting made through the real use cases
 (the Jurnal credential checked with `companies/active`, Moka connected with the seeded tokens).
 
+Jurnal's limits are the documented ones, in Sambung's budget and in the sandbox alike (30 and
+1,800 per credential, 40 and 2,500 per IP); only time is compressed: Jurnal's minute lasts
+`RATE_WINDOW_SECONDS`.
+
 Loaded as a pytest plugin by `tests/conftest.py`."""
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ from services.companies import register_company
 from services.moka import connect_moka_with_tokens
 from tests import waiting
 from tests.moka_support import SMALL_OUTLET, WEBHOOK_SECRET, Moka, running_moka
+
+# Short enough that the small fixtures rarely wait for budget, long enough that the limits keep
+# their shape (the jitter margin is its floor, 100 ms).
+RATE_WINDOW_SECONDS = 1.0
 
 PAYMENT_ACCOUNTS = {
     "cash": {"account": "Kas", "tag": "Tunai"},
@@ -155,6 +163,29 @@ class Stack:
                 total += ids.get(custom_id, 0)
         return total
 
+    def add_company(self, name: str, client_id: str, client_secret: str) -> tuple[UUID, UUID]:
+        """A Jurnal company (made in the sandbox unless it is the default one), registered
+        through the real use case with its tags, and connected to the seeded Moka business.
+        Answers the company's and the Moka connection's ids."""
+        if self.jurnal_sandbox.company_by_client_id(client_id) is None:
+            self.jurnal_sandbox.add_company(
+                name, "Enterprise", client_id, client_secret, chart=self.chart
+            )
+        company = register_company(
+            self.container,
+            name=name,
+            jurnal_client_id=client_id,
+            jurnal_client_secret=client_secret,
+        )
+        connection = connect_moka_with_tokens(
+            self.container,
+            company_id=company.id,
+            access_token=self.seeded["access_token"],
+            refresh_token=self.seeded["refresh_token"],
+        )
+        make_tags(self, company.id, "Outlet Jaksel", "Tunai")
+        return company.id, connection.id
+
     def lock(self, setting_id: UUID):  # type: ignore[no-untyped-def]
         lock = acquire(self.container.redis, str(setting_id), wait_seconds=10)
         assert lock is not None
@@ -219,8 +250,8 @@ def gateway_for(stack: Stack) -> Iterator[str]:
         server.stop()
 
 
-def make_tags(stack: Stack, *names: str) -> None:
-    credentials = stack.container.log.jurnal_credentials(stack.company_id)
+def make_tags(stack: Stack, company_id: UUID, *names: str) -> None:
+    credentials = stack.container.log.jurnal_credentials(company_id)
     client = stack.container.jurnal_client(credentials.client_id, credentials.client_secret)
     for name in names:
         client.create("tags", {"name": name})
@@ -247,13 +278,33 @@ def sqlite_stack(tmp_path: Path, redis_url: str) -> Iterator[Stack]:
 
 
 @contextmanager
-def built_stack(store_env: dict[str, str], redis_url: str, chart: str = "id") -> Iterator[Stack]:
-    jurnal_sandbox = JurnalSandbox(
-        rate_limit_per_minute=100_000, rate_limit_per_hour=10**7, chart=chart
-    )
+def built_stack(
+    store_env: dict[str, str],
+    redis_url: str,
+    chart: str = "id",
+    *,
+    rate_window_seconds: float | None = RATE_WINDOW_SECONDS,
+    outlet: dict[str, Any] | None = None,
+    settings: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """The stack, its Jurnal company on `chart`, its Moka outlet generated with `outlet`'s options
+    over `SMALL_OUTLET`, with
+    Jurnal's minute `rate_window_seconds` long for the sandbox and Sambung alike. With None,
+    nothing is set but addresses and secrets: Jurnal's real 60 s minute and every other default
+    (lease, settle time) as a merchant's install has them. `settings` adds to the environment."""
+    if rate_window_seconds is None:
+        jurnal_sandbox = JurnalSandbox.from_env({"SANDBOX_JURNAL_CHART": chart})
+        timing: dict[str, str] = {}
+    else:
+        jurnal_sandbox = JurnalSandbox(rate_window_seconds=rate_window_seconds, chart=chart)
+        timing = {
+            "JURNAL_RATE_WINDOW_SECONDS": str(rate_window_seconds),
+            "SAMBUNG_POSTING_LOCK_TTL_MS": "3000",
+            "JURNAL_SETTLE_MS": "50",
+        }
     jurnal_server = serve_in_thread(jurnal_app(jurnal_sandbox))
     with running_moka() as moka:
-        seeded = moka.seed(7)
+        seeded = moka.seed(7, **(outlet or {}))
         env = {
             **store_env,
             "REDIS_URL": redis_url,
@@ -262,39 +313,21 @@ def built_stack(store_env: dict[str, str], redis_url: str, chart: str = "id") ->
             "MOKA_CLIENT_ID": "sandbox-moka-client",
             "MOKA_CLIENT_SECRET": "sandbox-moka-secret",
             "JURNAL_BASE_URL": jurnal_server.url,
-            "JURNAL_RATE_LIMIT_PER_MINUTE": "100000",
             "MOKA_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "SAMBUNG_POSTING_LOCK_TTL_MS": "3000",
-            "JURNAL_SETTLE_MS": "50",
+            **timing,
+            **(settings or {}),
         }
         config = Config.from_env(env)
         container = Container(config)
         bootstrap.install(container)
         try:
-            company = register_company(
-                container,
-                name="Kafe Sandbox PT",
-                jurnal_client_id="sandbox-jurnal-client",
-                jurnal_client_secret="sandbox-jurnal-secret",
-            )
-            connection = connect_moka_with_tokens(
-                container,
-                company_id=company.id,
-                access_token=seeded["access_token"],
-                refresh_token=seeded["refresh_token"],
-            )
             built = Stack(
-                container,
-                moka,
-                jurnal_sandbox,
-                jurnal_server,
-                seeded,
-                company.id,
-                connection.id,
-                env,
-                chart,
+                container, moka, jurnal_sandbox, jurnal_server, seeded, UUID(int=0), UUID(int=0),
+                env, chart,
+            )  # fmt: skip
+            built.company_id, built.connection_id = built.add_company(
+                "Kafe Sandbox PT", "sandbox-jurnal-client", "sandbox-jurnal-secret"
             )
-            make_tags(built, "Outlet Jaksel", "Tunai")
             yield built
         finally:
             bootstrap.install(None)

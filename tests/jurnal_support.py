@@ -42,7 +42,10 @@ class FakeClock:
 
 
 class SignedClient:
-    """Speaks to a sandbox app through Flask's test client, signing like the real client."""
+    """Speaks to a sandbox app through Flask's test client, signing like the real client.
+
+    With `pace`, each request moves the (fake) clock on by that many seconds afterwards, as a
+    client keeping to Jurnal's rate limits would spend them."""
 
     def __init__(
         self,
@@ -50,11 +53,13 @@ class SignedClient:
         client_id: str = DEFAULT_CLIENT_ID,
         secret: str = DEFAULT_CLIENT_SECRET,
         clock: Any = None,
+        pace: float = 0.0,
     ) -> None:
         self.http = app.test_client()
         self.client_id = client_id
         self.secret = secret
         self.clock = clock
+        self.pace = pace
 
     def open(
         self,
@@ -68,7 +73,12 @@ class SignedClient:
         date = formatdate(self.clock() if self.clock else None, usegmt=True)
         signature = sign(self.secret, date, method, target)
         sent = {"Date": date, "Authorization": authorization_header(self.client_id, signature)}
-        return self.http.open(target, method=method, json=body, headers={**sent, **(headers or {})})
+        answer = self.http.open(
+            target, method=method, json=body, headers={**sent, **(headers or {})}
+        )
+        if self.pace:
+            self.clock.advance(self.pace)
+        return answer
 
     def get(self, path: str, **query: Any) -> TestResponse:
         return self.open("GET", path, query=query or None)

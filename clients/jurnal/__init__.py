@@ -1,7 +1,8 @@
-"""The Jurnal (Mekari) API client: HMAC or bearer auth, a rate limiter shared through Redis,
-retries with backoff, create-once by `custom_id`, paging and cached lookups, typed errors."""
+"""The Jurnal (Mekari) API client: HMAC or bearer auth, Jurnal's four rate limits as a budget
+shared through Redis, requests sent only under a caller's live lease, retries with backoff,
+create-once by `custom_id`, paging and cached lookups, typed errors."""
 
-from .client import API_PREFIX, CreateOutcome, JurnalClient, Page, plan_of, to_money
+from .client import API_PREFIX, CreateOutcome, JurnalClient, Lease, Page, plan_of, to_money
 from .errors import (
     JurnalAuthError,
     JurnalDuplicate,
@@ -12,12 +13,13 @@ from .errors import (
     JurnalUnknownOutcome,
     JurnalValidationError,
 )
-from .limiter import SharedRateLimiter, Window
+from .limiter import Bucket, SharedRateLimiter, Window
 from .signing import BearerAuth, HmacAuth, sign, signing_string
 
 __all__ = [
     "API_PREFIX",
     "BearerAuth",
+    "Bucket",
     "CreateOutcome",
     "HmacAuth",
     "JurnalAuthError",
@@ -29,6 +31,7 @@ __all__ = [
     "JurnalTransientError",
     "JurnalUnknownOutcome",
     "JurnalValidationError",
+    "Lease",
     "Page",
     "SharedRateLimiter",
     "Window",

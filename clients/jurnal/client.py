@@ -1,9 +1,15 @@
-"""The Jurnal API client the sync engine uses (`reference/jurnal-api.md` §9, §12).
+"""The Jurnal API client the sync engine uses (`reference/jurnal-api.md` §5, §9, §12).
 
-- Every attempt is signed afresh and first takes a slot from the credential's shared limiter.
+- Every attempt is signed afresh and first takes a slot in the shared budget (`limiter`): the
+  credential's and the outgoing IP's, each a minute and an hour.
+- A client `holding` a lease (a setting's posting lease) proves and extends it after the budget
+  is granted, immediately before each request, and keeps it alive through every wait — for
+  budget, after a 429, in backoff, while a lost answer settles — so no request goes out without
+  it and no wait, however long, lets it lapse. The shared client is cached per company and used
+  by many threads; `holding` answers a view of it, so the lease is never shared state.
 - Reads, updates and deletes are retried on 429, 5xx, timeouts and dropped connections, with
-  exponential backoff and jitter. A 429 holds every worker off until the next minute (Jurnal sends
-  no `Retry-After`).
+  exponential backoff and jitter. A 429 holds every worker off until Jurnal's next window (it
+  sends no `Retry-After`).
 - A create is never re-posted blindly: after a timeout, dropped connection or 5xx the client waits
   for the first attempt to settle, then looks the document up by `custom_id`, and posts again only
   if it is not there. A 409 answers the existing document (when it carries our `custom_id`).
@@ -12,6 +18,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -22,8 +29,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Protocol
+from urllib.parse import quote, urlsplit
 
 import requests
 from redis import Redis
@@ -40,7 +47,15 @@ from .errors import (
     JurnalUnknownOutcome,
     JurnalValidationError,
 )
-from .limiter import SharedRateLimiter
+from .limiter import (
+    IP_PER_HOUR,
+    IP_PER_MINUTE,
+    MINUTE_SECONDS,
+    PER_HOUR,
+    PER_MINUTE,
+    SharedRateLimiter,
+    jitter_margin,
+)
 from .resources import ResourceInfo, resource
 from .signing import BearerAuth, HmacAuth
 
@@ -71,6 +86,19 @@ def plan_of(company: Mapping[str, Any]) -> str:
     if "pro" in package:
         return "pro"
     return "basic"
+
+
+class Lease(Protocol):
+    """What a caller must still hold when each of its requests goes out."""
+
+    @property
+    def renew_every(self) -> float:
+        """The longest the holder may go without `ensure_held`, in seconds."""
+        ...
+
+    def ensure_held(self) -> None:
+        """Prove the lease is still held and extend it; raise if it is not."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -104,8 +132,11 @@ class JurnalClient:
         auth: HmacAuth | BearerAuth,
         redis: Redis,
         *,
-        rate_limit_per_minute: int = 30,
-        rate_limit_per_hour: int | None = 1800,
+        rate_limit_per_minute: int = PER_MINUTE,
+        rate_limit_per_hour: int = PER_HOUR,
+        ip_rate_limit_per_minute: int = IP_PER_MINUTE,
+        ip_rate_limit_per_hour: int = IP_PER_HOUR,
+        rate_window_seconds: float = MINUTE_SECONDS,
         limiter: SharedRateLimiter | None = None,
         timeout: float = 30.0,
         max_attempts: int = 5,
@@ -121,14 +152,24 @@ class JurnalClient:
     ) -> None:
         self.base_url = base_url.rstrip("/") + api_prefix
         self.auth = auth
-        self.limiter = limiter or SharedRateLimiter.per_minute(
+        # Every credential of the install leaves through the same IP, as far as Sambung can
+        # tell; one bucket per Jurnal host.
+        self.credential_key = auth.rate_limit_key
+        self.ip_key = f"ip:{urlsplit(base_url).netloc}"
+        self.minute_seconds = rate_window_seconds
+        self.limiter = limiter or SharedRateLimiter.for_jurnal(
             redis,
-            auth.rate_limit_key,
-            rate_limit_per_minute,
+            credential=self.credential_key,
+            ip=self.ip_key,
+            per_minute=rate_limit_per_minute,
             per_hour=rate_limit_per_hour,
+            ip_per_minute=ip_rate_limit_per_minute,
+            ip_per_hour=ip_rate_limit_per_hour,
+            minute_seconds=rate_window_seconds,
             clock=clock,
             sleep=sleep,
         )
+        self.lease: Lease | None = None
         self.timeout = timeout
         self.max_attempts = max(max_attempts, 1)
         self.backoff_base = backoff_base
@@ -155,6 +196,13 @@ class JurnalClient:
     ) -> JurnalClient:
         auth = HmacAuth(client_id, client_secret, clock=clock)
         return cls(base_url, auth, redis, clock=clock, **options)
+
+    def holding(self, lease: Lease) -> JurnalClient:
+        """This client for a caller that holds `lease`: the same session, caches and budget,
+        but every request first proves the lease, which stays alive through every wait."""
+        view = copy.copy(self)
+        view.lease = lease
+        return view
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -268,7 +316,7 @@ class JurnalClient:
                         request=unknown.request,
                     ) from unknown
                 log.warning("create %s %s: %s; looking it up", path, custom_id, unknown)
-                self.sleep(max(self.settle_seconds, self._backoff(attempt)))
+                self._pause(max(self.settle_seconds, self._backoff(attempt)))
                 found = self.find_by_custom_id(path, str(custom_id), fresh=True)
                 if found is not None:
                     self._remember(info, found)
@@ -329,7 +377,9 @@ class JurnalClient:
         attempt = 0
         while True:
             attempt += 1
-            self.limiter.acquire()
+            self.limiter.acquire(self._keep_alive, max_sleep=self._longest_sleep)
+            if self.lease is not None:
+                self.lease.ensure_held()  # after the grant, right before the request
             try:
                 response = self.session.request(
                     method,
@@ -347,9 +397,9 @@ class JurnalClient:
             else:
                 if response.status_code == 429:
                     failure = JurnalRateLimited(_message(response), status=429, request=label)
-                    self._hold_off_until_next_minute()
+                    self._hold_off_after(response)
                     if attempt < self.max_attempts:
-                        log.info("%s: rate limited, waiting for the next minute", label)
+                        log.info("%s: rate limited, waiting for Jurnal's next window", label)
                         continue
                     raise failure
                 if response.status_code < 500:
@@ -370,17 +420,45 @@ class JurnalClient:
             retried_unknown = True
             delay = self._backoff(attempt)
             log.info("%s: %s; retrying in %.2fs", label, failure, delay)
-            self.sleep(delay)
+            self._pause(delay)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential, with equal jitter so concurrent workers spread out."""
         ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** (attempt - 1))
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
-    def _hold_off_until_next_minute(self) -> None:
-        """Jurnal's windows reset on the minute; one second of margin for clock skew."""
-        now = self.clock()
-        self.limiter.hold_off(math.floor(now / 60 + 1) * 60 + 1)
+    def _hold_off_after(self, response: requests.Response) -> None:
+        """Jurnal's windows reset on the minute and the hour, plus the jitter margin. The
+        credential's remaining counts tell which limit was hit: its hour, its minute, or (with
+        room in both) the IP's; without them every bucket waits for the next minute."""
+        minute = self.minute_seconds
+        remaining_minute = _header_int(response, "X-RateLimit-Remaining-Minute")
+        remaining_hour = _header_int(response, "X-RateLimit-Remaining-Hour")
+        window, keys = minute, None
+        if remaining_hour == 0:
+            window, keys = minute * 60, [self.credential_key]
+        elif remaining_minute == 0:
+            keys = [self.credential_key]
+        elif remaining_minute is not None and remaining_hour is not None:
+            keys = [self.ip_key]
+        until = math.floor(self.clock() / window + 1) * window + jitter_margin(minute)
+        self.limiter.hold_off(until, keys)
+
+    @property
+    def _longest_sleep(self) -> float:
+        return math.inf if self.lease is None else self.lease.renew_every
+
+    def _keep_alive(self) -> None:
+        if self.lease is not None:
+            self.lease.ensure_held()
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, keeping the lease (if any) alive."""
+        while seconds > 0:
+            chunk = min(seconds, self._longest_sleep)
+            self._keep_alive()
+            self.sleep(chunk)
+            seconds -= chunk
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -444,6 +522,13 @@ def _row(info: ResourceInfo, row: Any) -> dict[str, Any]:
         inner: dict[str, Any] = row[info.singular]
         return inner
     return row if isinstance(row, dict) else {"value": row}
+
+
+def _header_int(response: requests.Response, name: str) -> int | None:
+    try:
+        return int(response.headers[name])
+    except (KeyError, ValueError):
+        return None
 
 
 def _body(response: requests.Response) -> Any:

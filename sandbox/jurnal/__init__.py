@@ -34,15 +34,13 @@ EXTENSION = "jurnal_sandbox"
 
 
 def create_app(
-    sandbox: JurnalSandbox | None = None,
-    *,
-    rate_limit_per_minute: int = 30,
-    clock: Callable[[], float] = time.time,
+    sandbox: JurnalSandbox | None = None, *, clock: Callable[[], float] = time.time
 ) -> Flask:
-    """The sandbox as a Flask app. Without a `sandbox`, one is built from the environment with
-    the given limit and clock; a `sandbox` passed in keeps its own settings."""
+    """The sandbox as a Flask app. Without a `sandbox`, one is built from the environment
+    (`JurnalSandbox.from_env`: Jurnal's documented limits, `JURNAL_RATE_WINDOW_SECONDS`) with
+    the given clock; a `sandbox` passed in keeps its own settings."""
     if sandbox is None:
-        sandbox = JurnalSandbox.from_env(rate_limit_per_minute=rate_limit_per_minute, clock=clock)
+        sandbox = JurnalSandbox.from_env(clock=clock)
     app = Flask(__name__)
     app.extensions[EXTENSION] = sandbox
     app.register_blueprint(api_blueprint(sandbox))

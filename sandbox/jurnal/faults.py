@@ -17,7 +17,8 @@
 - `seed`: reseeds the fault dice, so a run of faults can be replayed.
 
 Limits (`rate_limit_per_minute`, `rate_limit_per_hour`, `ip_rate_limit_per_minute`,
-`ip_rate_limit_per_hour`, `monthly_limit`) are set through the same call.
+`ip_rate_limit_per_hour`, `monthly_limit`) are set through the same call; all four rate limits
+are on by default at Jurnal's documented values (`limits`), the IP ones may be set to null (off).
 """
 
 from __future__ import annotations

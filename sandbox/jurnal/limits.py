@@ -1,8 +1,12 @@
 """Jurnal's rate limits as the sandbox enforces them (`reference/jurnal-api.md` §5).
 
-Fixed windows that reset on the clock's minute and hour boundaries, counted per credential (and,
-when switched on, per client IP); reads and writes share the count; a refused request is not
-counted. A monthly request package can be switched on too.
+Fixed windows that reset on the clock's minute and hour boundaries, counted per credential and
+per client IP — by default the documented 30 a minute and 1,800 an hour per credential, 40 and
+2,500 per IP; reads and writes share the count; a refused request is not counted. The IP limits
+can be switched off (null), and a monthly request package switched on.
+
+The minute's length is `minute_seconds` (60; `JURNAL_RATE_WINDOW_SECONDS` compresses time for
+tests and the demo), the hour is sixty of them: the limits keep their shape in any time scale.
 """
 
 from __future__ import annotations
@@ -10,16 +14,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+PER_MINUTE = 30
+PER_HOUR = 1800
+IP_PER_MINUTE = 40
+IP_PER_HOUR = 2500
+MINUTE_SECONDS = 60.0
+
 RATE_LIMITED = "API rate limit exceeded"
 MONTHLY_LIMITED = "Monthly limit exceeded."
 
 
 @dataclass(frozen=True)
 class Limits:
-    per_minute: int
-    per_hour: int
-    ip_per_minute: int | None = None
-    ip_per_hour: int | None = None
+    per_minute: int = PER_MINUTE
+    per_hour: int = PER_HOUR
+    ip_per_minute: int | None = IP_PER_MINUTE
+    ip_per_hour: int | None = IP_PER_HOUR
     monthly: int | None = None
 
 
@@ -37,7 +47,7 @@ class FixedWindows:
     clock: Callable[[], float]
     _counts: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
-    def used(self, key: str, span: str, seconds: int) -> tuple[int, int]:
+    def used(self, key: str, span: str, seconds: float) -> tuple[int, int]:
         window = int(self.clock() // seconds)
         return self._counts.get((key, span, window), 0), window
 
@@ -56,19 +66,23 @@ class FixedWindows:
 class RateLimiter:
     """Decides one request at a time; the caller holds the sandbox lock."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], minute_seconds: float = MINUTE_SECONDS) -> None:
+        if minute_seconds <= 0:
+            raise ValueError("the rate window must be positive")
         self.windows = FixedWindows(clock)
+        self.minute = minute_seconds
         self.monthly_used: dict[str, int] = {}
 
     def decide(self, credential: str, ip: str, limits: Limits) -> Decision:
-        spans = [
-            ("minute", 60, credential, limits.per_minute),
-            ("hour", 3600, credential, limits.per_hour),
+        minute, hour = self.minute, self.minute * 60
+        spans: list[tuple[str, float, str, int]] = [
+            ("minute", minute, credential, limits.per_minute),
+            ("hour", hour, credential, limits.per_hour),
         ]
         if limits.ip_per_minute is not None:
-            spans.append(("ip-minute", 60, ip, limits.ip_per_minute))
+            spans.append(("ip-minute", minute, ip, limits.ip_per_minute))
         if limits.ip_per_hour is not None:
-            spans.append(("ip-hour", 3600, ip, limits.ip_per_hour))
+            spans.append(("ip-hour", hour, ip, limits.ip_per_hour))
         usage = []
         for span, seconds, key, limit in spans:
             used, window = self.windows.used(key, span, seconds)

@@ -8,6 +8,7 @@ through the `/_sandbox/` control API.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import random
 import threading
@@ -20,7 +21,15 @@ from zoneinfo import ZoneInfo
 
 from .errors import Invalid
 from .faults import Faults
-from .limits import Limits, RateLimiter
+from .limits import (
+    IP_PER_HOUR,
+    IP_PER_MINUTE,
+    MINUTE_SECONDS,
+    PER_HOUR,
+    PER_MINUTE,
+    Limits,
+    RateLimiter,
+)
 from .resources.base import Context
 from .seed import check_chart, seed_company
 from .store import Company
@@ -38,8 +47,11 @@ class JurnalSandbox:
         *,
         client_id: str = DEFAULT_CLIENT_ID,
         client_secret: str = DEFAULT_CLIENT_SECRET,
-        rate_limit_per_minute: int = 30,
-        rate_limit_per_hour: int = 1800,
+        rate_limit_per_minute: int = PER_MINUTE,
+        rate_limit_per_hour: int = PER_HOUR,
+        ip_rate_limit_per_minute: int | None = IP_PER_MINUTE,
+        ip_rate_limit_per_hour: int | None = IP_PER_HOUR,
+        rate_window_seconds: float = MINUTE_SECONDS,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         seed: int = 0,
@@ -51,20 +63,29 @@ class JurnalSandbox:
         self.sleep = sleep
         self.zone = ZoneInfo(timezone)
         self._default_credential = (client_id, client_secret)
-        self._initial_limits = Limits(
-            per_minute=rate_limit_per_minute, per_hour=rate_limit_per_hour
+        self._initial_limits = _changed_limits(
+            Limits(),
+            {
+                "rate_limit_per_minute": rate_limit_per_minute,
+                "rate_limit_per_hour": rate_limit_per_hour,
+                "ip_rate_limit_per_minute": ip_rate_limit_per_minute,
+                "ip_rate_limit_per_hour": ip_rate_limit_per_hour,
+            },
         )
         self._seed = seed
         self._default_chart = check_chart(chart)
-        self.limiter = RateLimiter(clock)
+        self.limiter = RateLimiter(clock, rate_window_seconds)
         self.reset()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> JurnalSandbox:
         """The standalone sandbox: its default Enterprise company's credential comes from
         `SANDBOX_JURNAL_CLIENT_ID` and `SANDBOX_JURNAL_CLIENT_SECRET`, its chart from
-        `SANDBOX_JURNAL_CHART` (`id`, the default, or `en`)."""
+        `SANDBOX_JURNAL_CHART` (`id`, the default, or `en`), the length of its minute from
+        `JURNAL_RATE_WINDOW_SECONDS` (as Sambung's own budget does); the limits are Jurnal's
+        documented ones."""
         env = os.environ if environ is None else environ
+        options.setdefault("rate_window_seconds", window_from_env(env))
         return cls(
             client_id=env.get("SANDBOX_JURNAL_CLIENT_ID") or DEFAULT_CLIENT_ID,
             client_secret=env.get("SANDBOX_JURNAL_CLIENT_SECRET") or DEFAULT_CLIENT_SECRET,
@@ -210,9 +231,23 @@ class JurnalSandbox:
                 "counts": {name: totals[name] for name in sorted(totals)},
                 "requests": dict(sorted(self.requests.items())),
                 "faults": {**self.faults.as_dict(), "left": self.faults_left},
-                "limits": vars(self.limits).copy(),
+                "limits": {**vars(self.limits), "rate_window_seconds": self.limiter.minute},
                 "companies": companies,
             }
+
+
+def window_from_env(env: Mapping[str, str]) -> float:
+    """`JURNAL_RATE_WINDOW_SECONDS`: a positive number of seconds, 60 when unset."""
+    raw = env.get("JURNAL_RATE_WINDOW_SECONDS")
+    if not raw:
+        return MINUTE_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"JURNAL_RATE_WINDOW_SECONDS must be a positive number, not {raw!r}")
+    return value
 
 
 RULES = ("strict_names", "tax_account_defaults")

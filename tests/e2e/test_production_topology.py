@@ -51,6 +51,7 @@ from sandbox.jurnal import create_app as jurnal_app
 from sandbox.jurnal.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from sandbox.moka import WebhookPolicy
 from sandbox.serving import RunningServer, serve_in_thread
+from tests.engine_support import RATE_WINDOW_SECONDS
 from tests.moka_support import CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET, Moka, running_moka
 from tests.postgres_server import free_port
 
@@ -250,9 +251,8 @@ class Stack:
 def production_topology(postgres_env: dict[str, str], tmp_path: Path) -> Iterator[Stack]:
     redis_dir = tmp_path / "redis"  # its own data dir: a Redis separate from the tests' one
     redis_url = ensure_redis(redis_dir)
-    jurnal = serve_in_thread(
-        jurnal_app(JurnalSandbox(rate_limit_per_minute=100_000, rate_limit_per_hour=10**7))
-    )
+    # Jurnal's documented limits; only its minute is compressed, for the sandbox and Sambung.
+    jurnal = serve_in_thread(jurnal_app(JurnalSandbox(rate_window_seconds=RATE_WINDOW_SECONDS)))
     services: Services | None = None
     connection = redis.Redis.from_url(redis_url)
     try:
@@ -271,7 +271,7 @@ def production_topology(postgres_env: dict[str, str], tmp_path: Path) -> Iterato
                 "MOKA_CLIENT_SECRET": CLIENT_SECRET,
                 "MOKA_WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "JURNAL_BASE_URL": jurnal.url,
-                "JURNAL_RATE_LIMIT_PER_MINUTE": "100000",
+                "JURNAL_RATE_WINDOW_SECONDS": str(RATE_WINDOW_SECONDS),
                 "JURNAL_SETTLE_MS": "200",
                 "SAMBUNG_POSTING_LOCK_TTL_MS": "15000",
                 "POSTGRES_CONNECT_TIMEOUT": "5",

@@ -57,8 +57,6 @@ def jurnal_sandbox():
     sandbox = JurnalSandbox(
         client_id="client-PT Prima FnB",
         client_secret=JURNAL_SECRET,
-        rate_limit_per_minute=1000,
-        rate_limit_per_hour=100_000,
         chart="en",
     )
     sandbox.add_company("PT Basic", "Basic", "client-PT Basic", JURNAL_SECRET, chart="en")

@@ -14,6 +14,7 @@ import redis as redis_lib
 
 from clients.jurnal import (
     BearerAuth,
+    Bucket,
     HmacAuth,
     JurnalAuthError,
     JurnalClient,
@@ -24,6 +25,7 @@ from clients.jurnal import (
     JurnalUnknownOutcome,
     JurnalValidationError,
     SharedRateLimiter,
+    Window,
     plan_of,
     to_money,
 )
@@ -44,7 +46,8 @@ def redis_conn(redis_url: str):
 def served():
     """One server for the module (stopping one costs half a second); each test resets it."""
     clock = FakeClock()
-    sandbox = JurnalSandbox(rate_limit_per_minute=1000, rate_limit_per_hour=100000, clock=clock)
+    # Jurnal's documented limits: waiting for budget moves the shared fake clock, at no cost.
+    sandbox = JurnalSandbox(clock=clock)
     server = serve_in_thread(create_app(sandbox))
     yield sandbox, clock, server.url
     server.stop()
@@ -77,8 +80,6 @@ def make_client(url, redis_conn, clock):
         settings = dict(
             clock=clock,
             sleep=clock.sleep,
-            rate_limit_per_minute=1000,
-            rate_limit_per_hour=None,
             timeout=2.0,
             max_attempts=4,
             backoff_base=0.01,
@@ -293,13 +294,13 @@ def test_a_429_waits_for_the_next_minute_and_holds_every_worker_off(
     sandbox.set_faults({"rate_limit_per_minute": 3})
 
     def worker() -> JurnalClient:
+        # A client that believes it has more budget than Jurnal gives.
         return JurnalClient.with_hmac(
             url,
             DEFAULT_CLIENT_ID,
             DEFAULT_CLIENT_SECRET,
             redis_conn,
             rate_limit_per_minute=100,
-            rate_limit_per_hour=None,
             clock=clock,
             sleep=clock.sleep,
         )
@@ -314,6 +315,32 @@ def test_a_429_waits_for_the_next_minute_and_holds_every_worker_off(
     assert second.limiter.try_acquire() == 0  # the hold is over for everyone
 
 
+def test_a_429_with_room_left_on_the_credential_holds_off_the_ip_bucket(
+    url, redis_conn, sandbox, clock
+):
+    clock.now = 60.0 * 29481000 + 10
+    sandbox.set_faults({"ip_rate_limit_per_minute": 2})
+    sandbox.add_company("Kedua", "Pro", "second-client", "second-secret")
+
+    def worker(client_id: str, secret: str) -> JurnalClient:
+        # Clients that believe the IP has more budget than Jurnal gives.
+        return JurnalClient.with_hmac(
+            url, client_id, secret, redis_conn, clock=clock, sleep=clock.sleep,
+            ip_rate_limit_per_minute=100, max_attempts=1,
+        )  # fmt: skip
+
+    first = worker(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    second = worker("second-client", "second-secret")
+    first.company()
+    first.company()
+    with pytest.raises(JurnalRateLimited):
+        first.company()
+    # The credential had room, so the IP's minute was spent: the other company waits for it too.
+    assert second.limiter.try_acquire() == pytest.approx(60.0 * 29481001 + 1 - clock.now)
+    assert redis_conn.exists(f"sambung:jurnal:ratelimit:{first.ip_key}:hold")
+    assert not redis_conn.exists(f"sambung:jurnal:ratelimit:{first.credential_key}:hold")
+
+
 def test_after_its_retries_a_429_is_raised(make_client, sandbox):
     sandbox.set_faults({"rate_limited_rate": 1.0})
     with pytest.raises(JurnalRateLimited):
@@ -325,8 +352,12 @@ def test_workers_sharing_the_limiter_stay_under_the_sandbox_limit(url, redis_con
     sandbox.set_faults({"rate_limit_per_minute": 10})
 
     def worker(prefix: str) -> JurnalClient:
-        limiter = SharedRateLimiter.per_minute(
-            redis_conn, "client:shared", 10, clock=clock, sleep=clock.sleep, prefix=prefix
+        limiter = SharedRateLimiter(
+            redis_conn,
+            [Bucket("client:shared", (Window(10, 60),))],
+            clock=clock,
+            sleep=clock.sleep,
+            prefix=prefix,
         )
         return JurnalClient(
             url,

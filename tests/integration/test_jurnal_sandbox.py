@@ -29,7 +29,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def sandbox(clock: FakeClock) -> JurnalSandbox:
-    return JurnalSandbox(rate_limit_per_minute=1000, rate_limit_per_hour=100000, clock=clock)
+    return JurnalSandbox(clock=clock)  # Jurnal's documented limits
 
 
 @pytest.fixture
@@ -207,7 +207,8 @@ def test_envelopes_follow_jurnals_exceptions(jurnal):
     assert tag.status_code == 201 and tag.json["tag"]["name"] == "Outlet A"
 
 
-def test_lists_page_with_links_default_100_and_cap_200(jurnal):
+def test_lists_page_with_links_default_100_and_cap_200(app, clock):
+    jurnal = SignedClient(app, clock=clock, pace=2.0)  # 30 a minute: Jurnal's limit
     for n in range(205):
         jurnal.post("/customers", {"customer": {"display_name": f"C{n}", "custom_id": f"c{n}"}})
     page = jurnal.get("/customers", page=2, page_size=2).json
@@ -656,6 +657,50 @@ def test_the_rate_limit_counts_per_credential_per_minute_without_retry_after(app
     assert jurnal.get("/tags").status_code == 200
 
 
+def test_all_four_documented_limits_hold_by_default_in_a_compressed_window(clock):
+    minute = 2.0  # JURNAL_RATE_WINDOW_SECONDS: Jurnal's minute, the hour sixty of them
+    sandbox = JurnalSandbox(rate_window_seconds=minute, clock=clock)
+    app = create_app(sandbox)
+    assert sandbox.state()["limits"] == {
+        "per_minute": 30, "per_hour": 1800, "ip_per_minute": 40, "ip_per_hour": 2500,
+        "monthly": None, "rate_window_seconds": 2.0,
+    }  # fmt: skip
+    clock.now = 120.0 * 14906000  # an hour boundary, in compressed time
+    first, second = SignedClient(app, clock=clock), add_company(app, clock, "Pro", name="Dua")
+
+    def statuses(client: SignedClient, count: int) -> list[int]:
+        return [client.get("/tags").status_code for _ in range(count)]
+
+    # The credential's minute: 30, then 429; the other credential still has the IP's last ten.
+    assert statuses(first, 31) == [200] * 30 + [429]
+    assert statuses(second, 11) == [200] * 10 + [429]  # the IP's minute: 40 in all
+    clock.advance(minute)  # both minutes reset together
+    assert statuses(second, 31) == [200] * 30 + [429]
+    assert statuses(first, 11) == [200] * 10 + [429]
+
+    # The hours, made smaller than sixty minutes' worth so that they bind first; each
+    # credential has spent 40 of its hour and the IP 80 of its.
+    app.test_client().post(
+        "/_sandbox/faults", json={"rate_limit_per_hour": 60, "ip_rate_limit_per_hour": 110}
+    )
+    clock.advance(minute)
+    assert statuses(first, 21) == [200] * 20 + [429]  # its hour, with its minute's room left
+    assert first.get("/tags").headers["X-RateLimit-Remaining-Hour"] == "0"
+    third = add_company(app, clock, "Pro", name="Tiga")
+    assert statuses(third, 11) == [200] * 10 + [429]  # the IP's hour, with its own room left
+    clock.advance(minute * 60)  # the next hour
+    assert statuses(first, 1) == statuses(third, 1) == [200]
+
+
+def test_the_standalone_sandbox_takes_its_minute_from_the_environment():
+    sandbox = JurnalSandbox.from_env({"JURNAL_RATE_WINDOW_SECONDS": "1.5"})
+    assert sandbox.state()["limits"]["rate_window_seconds"] == 1.5
+    assert sandbox.state()["limits"]["per_minute"] == 30
+    assert JurnalSandbox.from_env({}).state()["limits"]["rate_window_seconds"] == 60
+    with pytest.raises(ValueError, match="JURNAL_RATE_WINDOW_SECONDS"):
+        JurnalSandbox.from_env({"JURNAL_RATE_WINDOW_SECONDS": "soon"})
+
+
 def test_a_monthly_quota_answers_monthly_limit_exceeded(app, jurnal):
     app.test_client().post("/_sandbox/faults", json={"monthly_limit": 1})
     assert jurnal.get("/tags").status_code == 200
@@ -753,7 +798,8 @@ def test_the_fault_dice_replay_the_same_run_from_the_same_seed(app, jurnal):
 
 
 def test_concurrent_writers_get_distinct_documents(app, clock):
-    writers = [SignedClient(app, clock=clock) for _ in range(8)]
+    # Eight at once, 20 a minute between them: under Jurnal's 30 however they interleave.
+    writers = [SignedClient(app, clock=clock, pace=3.0) for _ in range(8)]
     start = threading.Barrier(len(writers))
     ids: list[int] = []
 

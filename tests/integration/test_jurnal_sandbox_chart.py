@@ -17,9 +17,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app(clock: FakeClock):
-    return create_app(
-        JurnalSandbox(rate_limit_per_minute=1000, rate_limit_per_hour=100000, clock=clock)
-    )
+    return create_app(JurnalSandbox(clock=clock))  # Jurnal's documented limits
 
 
 @pytest.fixture

@@ -29,14 +29,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app(clock):
-    return create_app(
-        JurnalSandbox(rate_limit_per_minute=1000, rate_limit_per_hour=100000, clock=clock)
-    )
+    return create_app(JurnalSandbox(clock=clock))  # Jurnal's documented limits
 
 
 @pytest.fixture
 def jurnal(app, clock) -> SignedClient:
-    client = SignedClient(app, clock=clock)
+    client = SignedClient(app, clock=clock, pace=2.0)  # 30 a minute, on the fake clock
     seed_documented_masters(client)
     return client
 

@@ -42,3 +42,24 @@ def test_waiting_for_the_lock_gets_it_once_the_holder_releases(connection):
     assert waiter is not None
     assert time.monotonic() - started >= 0.2, "it waited for the lease to lapse"
     assert holder.fencing_token < waiter.fencing_token
+
+
+def test_a_wait_many_times_the_lease_keeps_it_and_a_taken_lease_ends_the_wait(connection):
+    holder = try_acquire(connection, "s1", ttl_ms=300)
+    started = time.monotonic()
+    holder.wait(1.2)  # four times the lease's life
+    assert time.monotonic() - started >= 1.2
+    assert try_acquire(connection, "s1") is None, "nobody could take it meanwhile"
+    holder.ensure_held()
+
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 2:  # the lease lapses and another worker takes the setting
+            connection.delete("sambung:lock:setting:s1")
+            assert try_acquire(connection, "s1") is not None
+
+    with pytest.raises(LockLost):
+        holder.wait(60.0, sleep=nap)
+    assert naps == [pytest.approx(0.1)] * 2, "in chunks of a third of the lease, stopped at once"

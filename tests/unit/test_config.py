@@ -12,6 +12,10 @@ def test_nothing_configured_means_the_embedded_default():
     assert config.redis_url is None
     assert config.timezone == "Asia/Jakarta"
     assert config.jurnal_rate_limit_per_minute == 30
+    assert config.jurnal_rate_limit_per_hour == 1800  # documented, not 60 times the minute
+    assert config.jurnal_ip_rate_limit_per_minute == 40
+    assert config.jurnal_ip_rate_limit_per_hour == 2500
+    assert config.jurnal_rate_window_seconds == 60
     assert config.event_store_env()["SQLITE_DBNAME"].endswith("var/events.sqlite")
 
 
@@ -37,10 +41,40 @@ def test_an_unknown_persistence_module_is_refused_by_name():
         Config.from_env({"PERSISTENCE_MODULE": "eventsourcing.mysql"})
 
 
-@pytest.mark.parametrize("raw", ["abc", "0", "-5"])
-def test_the_rate_limit_must_be_a_positive_whole_number(raw):
-    with pytest.raises(ConfigError, match="JURNAL_RATE_LIMIT_PER_MINUTE"):
-        Config.from_env({"JURNAL_RATE_LIMIT_PER_MINUTE": raw})
+@pytest.mark.parametrize(
+    "name",
+    [
+        "JURNAL_RATE_LIMIT_PER_MINUTE",
+        "JURNAL_RATE_LIMIT_PER_HOUR",
+        "JURNAL_IP_RATE_LIMIT_PER_MINUTE",
+        "JURNAL_IP_RATE_LIMIT_PER_HOUR",
+    ],
+)
+@pytest.mark.parametrize("raw", ["abc", "0", "-5", "2.5"])
+def test_each_rate_limit_must_be_a_positive_whole_number(name, raw):
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env({name: raw})
+
+
+def test_the_limits_and_the_window_are_read_from_the_environment():
+    config = Config.from_env(
+        {"JURNAL_RATE_LIMIT_PER_MINUTE": "90", "JURNAL_RATE_LIMIT_PER_HOUR": "5000",
+         "JURNAL_IP_RATE_LIMIT_PER_MINUTE": "100", "JURNAL_IP_RATE_LIMIT_PER_HOUR": "6000",
+         "JURNAL_RATE_WINDOW_SECONDS": "1.5"}
+    )  # fmt: skip
+    assert (
+        config.jurnal_rate_limit_per_minute,
+        config.jurnal_rate_limit_per_hour,
+        config.jurnal_ip_rate_limit_per_minute,
+        config.jurnal_ip_rate_limit_per_hour,
+        config.jurnal_rate_window_seconds,
+    ) == (90, 5000, 100, 6000, 1.5)
+
+
+@pytest.mark.parametrize("raw", ["abc", "0", "-1", "inf", "nan"])
+def test_the_rate_window_must_be_a_positive_number_of_seconds(raw):
+    with pytest.raises(ConfigError, match="JURNAL_RATE_WINDOW_SECONDS"):
+        Config.from_env({"JURNAL_RATE_WINDOW_SECONDS": raw})
 
 
 def test_the_live_pull_runs_every_two_minutes_unless_set_and_zero_turns_it_off():

@@ -171,9 +171,16 @@ def test_the_example_names_every_variable_the_configuration_reads() -> None:
     config_source = (ROOT / "infra" / "config.py").read_text()
     read = set(re.findall(r'env(?:\.get)?\(\s*"([A-Z][A-Z0-9_]+)"', config_source))
     read |= set(
-        re.findall(r'_(?:positive_int|whole_number)\(env, "([A-Z][A-Z0-9_]+)"', config_source)
+        re.findall(r'_(?:positive_\w+|whole_number)\(\s*env, "([A-Z][A-Z0-9_]+)"', config_source)
     )
-    assert {"SAMBUNG_SECRET_KEY", "REDIS_URL", "JURNAL_SETTLE_MS"} <= read  # the regexes work
+    assert {
+        "SAMBUNG_SECRET_KEY",
+        "REDIS_URL",
+        "JURNAL_SETTLE_MS",
+        "JURNAL_RATE_WINDOW_SECONDS",
+        "JURNAL_IP_RATE_LIMIT_PER_MINUTE",
+        "SAMBUNG_LIVE_PULL_SECONDS",
+    } <= read  # the regexes work
     read.discard("POSTGRES_SCHEMA")  # optional: the default schema serves
     missing = read - environment_names()["sambung.env.example"]
     assert not missing, f"sambung.env.example lacks {sorted(missing)}"
