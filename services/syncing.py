@@ -24,10 +24,7 @@ from infra.bootstrap import Container
 def request_master_data_sync(
     container: Container, setting_id: UUID, method: RunMethod = RunMethod.MANUAL
 ) -> UUID:
-    run = container.log.request_run(setting_id, RunKind.MASTER_DATA, method)
-    if run.created:
-        queues.enqueue_run(container, queues.SYNC_MASTER_DATA, setting_id, run.run_id)
-    return run.run_id
+    return _request(container, setting_id, RunKind.MASTER_DATA, method)
 
 
 def request_transactions_sync(
@@ -39,12 +36,7 @@ def request_transactions_sync(
     params: Mapping[str, Any] | None = None,
 ) -> UUID:
     """Raises `MasterDataNotSynced` (from the log) before the first master-data sync."""
-    run = container.log.request_run(
-        setting_id, RunKind.TRANSACTIONS, method, run_id=run_id, params=params
-    )
-    if run.created:
-        queues.enqueue_run(container, queues.SYNC_TRANSACTIONS, setting_id, run.run_id)
-    return run.run_id
+    return _request(container, setting_id, RunKind.TRANSACTIONS, method, run_id, params)
 
 
 def record_run(
@@ -82,11 +74,22 @@ def sync_all_transactions(container: Container, setting_ids: Iterable[UUID]) -> 
 
 def request_replay(container: Container, setting_id: UUID, params: Mapping[str, Any]) -> UUID:
     """`params`: only_failed, since, until (ISO datetimes) and event_ids (log positions)."""
-    run = container.log.request_run(
-        setting_id, RunKind.REPLAY, RunMethod.REPLAY, params=dict(params)
-    )
+    return _request(container, setting_id, RunKind.REPLAY, RunMethod.REPLAY, params=dict(params))
+
+
+def _request(
+    container: Container,
+    setting_id: UUID,
+    kind: RunKind,
+    method: RunMethod,
+    run_id: UUID | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> UUID:
+    """Record the request in the log, then queue the run's job, once: a request the log already
+    holds (the same `run_id`) queues nothing."""
+    run = container.log.request_run(setting_id, kind, method, run_id=run_id, params=params)
     if run.created:
-        queues.enqueue_run(container, queues.REPLAY, setting_id, run.run_id)
+        queues.enqueue_run(container, queues.RUN_JOBS[kind.value], setting_id, run.run_id)
     return run.run_id
 
 
