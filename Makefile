@@ -30,7 +30,9 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The full benchmarks (long); `sambung bench all --quick` takes a few minutes.
 bench: install
+	$(BIN)/sambung bench all --store postgres
 	$(BIN)/sambung bench all
 
 clean:

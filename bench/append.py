@@ -1,21 +1,22 @@
 """`sambung bench append`: does appending to a setting's log slow down as the log grows?
 
-It appends Moka payments, one atomic append each (the webhook path, the costliest per event), to
-one setting's log until the log holds `events` events, and compares the append rate of the log's
-first 1,000 events with that of its last 1,000. A ratio near 1 means nothing on the write path
-grows with the log. Target: at least 0.8 at 100,000 events on SQLite.
+`append_ratio` = the rate of single appends at the end of a log of `events` events (1,000,000;
+`--quick`: 100,000) ÷ their rate at the start of a fresh log, in the same run (goal ≥ 0.9), on
+SQLite and, with `--store postgres`, on PostgreSQL.
 
-Each append commits with an fsync (SQLite's default durability), and on a shared machine the
-disk and CPU swing several-fold from one minute to the next, which would decide a comparison of
-two windows taken minutes apart. So the two windows are measured side by side: the log is first
-filled to `events - 1000`, then its last 1,000 appends alternate, 50 at a time, with the first
-1,000 appends of a second, fresh log in a fresh store. Both windows see the same machine; only
-the length of the log (and the size of the store) differs. Rates are appends over the summed
-time of the window's appends.
+Each measured append is one Moka payment, one atomic append (the webhook path, the costliest per
+event). The log is filled first with pages of payments (`receive_many`, as the nightly pull
+appends them; the fill is not measured, only makes the log long). Each append commits durably
+(SQLite's default fsync; PostgreSQL with fsync on), and on a shared machine the disk and CPU
+swing several-fold from one minute to the next, which would decide a comparison of two windows
+taken minutes apart. So the two windows are measured side by side: the last 1,000 appends of the
+long log alternate, 50 at a time, with the first 1,000 appends of a second, fresh log in a fresh
+store. Both windows see the same machine; only the length of the log (and the size of the store)
+differs. Rates are appends over the summed time of the window's appends.
 
 The payments are shaped like Moka's v3 payment (every top-level key of the documented example,
 two checkout lines with discounts, taxes, gratuities and a modifier; about 5 KB of JSON each),
-each with its own id. The bench runs on throwaway SQLite stores, never on a configured database.
+each with its own id. The bench runs on throwaway stores, never on a configured database.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from infra.config import SQLITE_MODULE, Config
+from infra.config import Config
 from infra.eventlog import EventLog, open_event_log
 
-EVENTS = 100_000
+EVENTS = 1_000_000
+QUICK_EVENTS = 100_000
 WINDOW = 1_000
-TARGET_RATIO = 0.8
+TARGET_RATIO = 0.9
+_PAGE = 500  # payments per `receive_many` while filling
 _TURN = 50  # appends per turn when the two windows alternate
 _BENCH_KEY = "bench-append-throwaway-key"
 
@@ -43,9 +46,9 @@ _BENCH_KEY = "bench-append-throwaway-key"
 class Appender:
     """One throwaway store with one setting, fed distinct payments."""
 
-    def __init__(self, data_dir: Path) -> None:
-        config = Config(data_dir=data_dir, persistence_module=SQLITE_MODULE, secret_key=_BENCH_KEY)
-        self.log = open_event_log(config)
+    def __init__(self, data_dir: Path, store_env: dict[str, str] | None = None) -> None:
+        env = {"SAMBUNG_DATA_DIR": str(data_dir), "SAMBUNG_SECRET_KEY": _BENCH_KEY}
+        self.log = open_event_log(Config.from_env(env | (store_env or {})))
         self.setting_id = _setting(self.log)
         self.payments = _payments()
         self.seconds = 0.0
@@ -63,6 +66,13 @@ class Appender:
     def rate(self) -> float:
         return self.appended / self.seconds
 
+    def fill(self, count: int) -> None:
+        """Append `count` payments in pages, unmeasured."""
+        while count > 0:
+            page = [next(self.payments) for _ in range(min(_PAGE, count))]
+            self.log.receive_many(self.setting_id, "payment", page, "pull")
+            count -= len(page)
+
     def reset_clock(self) -> None:
         self.seconds, self.appended = 0.0, 0
 
@@ -71,15 +81,24 @@ class Appender:
         return self.log.head(self.setting_id)
 
 
-def run(events: int = EVENTS, say: Callable[[str], None] = print) -> dict[str, float | int]:
+def run(
+    events: int = EVENTS, store: str = "sqlite", say: Callable[[str], None] = print
+) -> dict[str, float | int]:
     """Fill a fresh log to `events` events; return the figures the CLI prints."""
     if events < 2 * WINDOW + 1:
         raise ValueError(f"events must be at least {2 * WINDOW + 1}")
     with ExitStack() as stack:
-        full = Appender(Path(stack.enter_context(_scratch_dir())))
+        root = Path(stack.enter_context(_scratch_dir()))
+        envs: list[dict[str, str] | None] = [None, None]
+        if store == "postgres":
+            from bench.postgres import postgres_server
+
+            server = stack.enter_context(postgres_server())
+            envs = [server.create_database("full"), server.create_database("fresh")]
+        full = Appender(root / "full", envs[0])
         stack.callback(full.log.close)
         _fill(full, events - WINDOW, say)
-        fresh = Appender(Path(stack.enter_context(_scratch_dir())))
+        fresh = Appender(root / "fresh", envs[1])
         stack.callback(fresh.log.close)
         full.reset_clock()
         for _ in range(WINDOW // _TURN):
@@ -88,20 +107,19 @@ def run(events: int = EVENTS, say: Callable[[str], None] = print) -> dict[str, f
         say(f"side by side: first {WINDOW:,} of a fresh log {fresh.rate():,.0f} appends/s, "
             f"last {WINDOW:,} of this one {full.rate():,.0f} appends/s")  # fmt: skip
         figures = {
+            "append_ratio": round(full.rate() / fresh.rate(), 3),
             "events": full.events,
             "rate_first_1000": round(fresh.rate(), 1),
             "rate_last_1000": round(full.rate(), 1),
-            "ratio": round(full.rate() / fresh.rate(), 3),
         }
     return figures
 
 
 def _fill(appender: Appender, until: int, say: Callable[[str], None]) -> None:
-    chunk = max(WINDOW, until // 20)
+    chunk = max(WINDOW, until // 10)
     while (head := appender.events) < until:
-        appender.reset_clock()
-        appender.append(min(chunk, until - head))
-        say(f"{appender.events:>9,} events  {appender.rate():7,.0f} appends/s")
+        appender.fill(min(chunk, until - head))
+        say(f"{appender.events:>9,} events")
 
 
 def _scratch_dir() -> tempfile.TemporaryDirectory[str]:

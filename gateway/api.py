@@ -9,8 +9,16 @@ from uuid import UUID
 
 from flask import Response, redirect
 
-from gateway import reach
+from gateway import exports, reach
 from gateway.auth import container, optional_principal, principal
+from gateway.company_schemas import (
+    AuditPageSchema,
+    AuditQuerySchema,
+    CredentialReplacedSchema,
+    CredentialSchema,
+    NotificationsBodySchema,
+    NotificationsSchema,
+)
 from gateway.routing import ApiBlueprint
 from gateway.schemas import (
     AuthorizeQuerySchema,
@@ -26,7 +34,6 @@ from gateway.schemas import (
     MokaConnectionSchema,
     OutletListSchema,
     QuotaSchema,
-    ReconciliationQuerySchema,
     ReconciliationSchema,
     ReplaySchema,
     RunDetailSchema,
@@ -40,12 +47,12 @@ from gateway.schemas import (
     SyncAllSchema,
 )
 from jobs import replay as replay_job
+from services import audit, credentials, notify, syncing
 from services import companies as companies_service
 from services import history as history_service
 from services import moka as moka_service
 from services import replay as replay_service
 from services import settings as settings_service
-from services import syncing
 
 PREFIX = "/api/v1"
 Answer = tuple[int, Any]
@@ -106,6 +113,60 @@ def show_company(company_id: UUID) -> Answer:
 def set_quota(company_id: UUID, body: dict[str, Any]) -> Answer:
     company = companies_service.set_quota(container(), company_id, body["quota"])
     return 200, companies_service.company_view(company)
+
+
+@companies.operation(
+    "PUT",
+    "/companies/<uuid:company_id>/credential",
+    summary="Replace a company's Jurnal API credential",
+    body=CredentialSchema,
+    responses={200: CredentialReplacedSchema},
+    errors=(400, 401, 404, 422, 502),
+    description="Checked with Jurnal (companies/active) first: a refused credential answers 422 "
+    "naming jurnal_client_secret and the old one stays. Once saved, settings blocked by the old "
+    "credential resume.",
+)
+def replace_credential(company_id: UUID, body: dict[str, Any]) -> Answer:
+    reach.company(container(), principal(), company_id)
+    return 200, credentials.replace_credential(container(), company_id, body)
+
+
+@companies.operation(
+    "GET",
+    "/companies/<uuid:company_id>/audit",
+    summary="The company's audit trail: who changed what, and when; newest first",
+    query=AuditQuerySchema,
+    responses={200: AuditPageSchema},
+    errors=(401, 404, 422),
+)
+def list_audit(company_id: UUID, query: dict[str, Any]) -> Answer:
+    page = audit.audit_trail(
+        container(), principal(), company_id, before=query["before"], limit=query["limit"]
+    )
+    return 200, page
+
+
+@companies.operation(
+    "GET",
+    "/companies/<uuid:company_id>/notifications",
+    summary="Who is told when a sync fails or a setting is blocked, and the webhook",
+    responses={200: NotificationsSchema},
+    errors=(401, 404),
+)
+def show_notifications(company_id: UUID) -> Answer:
+    return 200, notify.notification_settings(container(), principal(), company_id)
+
+
+@companies.operation(
+    "PUT",
+    "/companies/<uuid:company_id>/notifications",
+    summary="Set the people to email (language, daily digest) and the outgoing webhook",
+    body=NotificationsBodySchema,
+    responses={200: NotificationsSchema},
+    errors=(400, 401, 404, 422),
+)
+def configure_notifications(company_id: UUID, body: dict[str, Any]) -> Answer:
+    return 200, notify.configure_notifications(container(), principal(), company_id, body)
 
 
 # -- Moka connections -------------------------------------------------------------------------
@@ -310,12 +371,19 @@ def replay(setting_id: UUID, body: dict[str, Any]) -> Answer:
     "GET",
     "/settings/<uuid:setting_id>/runs",
     summary="A setting's sync history, newest first",
+    query=exports.ExportQuerySchema,
     responses={200: RunListSchema},
-    errors=(401, 404),
+    downloads=exports.DOWNLOADS,
+    errors=(401, 404, 422),
+    description="With format=csv or xlsx, the same runs as a file, one row per run.",
 )
-def list_runs(setting_id: UUID) -> Answer:
+def list_runs(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
     reach.setting(container(), principal(), setting_id)
-    return 200, {"runs": history_service.sync_history(container(), setting_id)}
+    runs = history_service.sync_history(container(), setting_id)
+    if query["format"] != "json":
+        table = exports.runs_table(runs)
+        return exports.download(table, query["format"], f"sync-history-{setting_id}")
+    return 200, {"runs": runs}
 
 
 @history.operation(
@@ -335,11 +403,21 @@ def show_run(run_id: UUID) -> Answer:
     "GET",
     "/settings/<uuid:setting_id>/errors",
     summary="A setting's open errors, grouped by cause",
+    query=exports.ExportQuerySchema,
     responses={200: ErrorListSchema},
-    errors=(401, 404),
+    downloads=exports.DOWNLOADS,
+    errors=(401, 404, 422),
+    description="With format=csv or xlsx, every open error as a file, one row per item "
+    "(the JSON lists the oldest items of each cause).",
 )
-def list_errors(setting_id: UUID) -> Answer:
+def list_errors(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
     reach.setting(container(), principal(), setting_id)
+    if query["format"] != "json":
+        groups = history_service.open_errors(
+            container(), setting_id, items_per_cause=exports.ALL_ITEMS
+        )
+        table = exports.errors_table(groups)
+        return exports.download(table, query["format"], f"open-errors-{setting_id}")
     return 200, {"errors": history_service.open_errors(container(), setting_id)}
 
 
@@ -361,15 +439,21 @@ def read_events(setting_id: UUID, query: dict[str, Any]) -> Answer:
     "GET",
     "/settings/<uuid:setting_id>/reconciliation",
     summary="Moka's and Jurnal's totals per day, and their differences",
-    query=ReconciliationQuerySchema,
+    query=exports.ReconciliationExportQuerySchema,
     responses={200: ReconciliationSchema},
+    downloads=exports.DOWNLOADS,
     errors=(401, 404, 422),
+    description="With format=csv or xlsx, a file with a row per day, each followed by a row "
+    "per differing sale; money as numbers with a rupiah format in XLSX.",
 )
-def reconcile(setting_id: UUID, query: dict[str, Any]) -> Answer:
+def reconcile(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
     reach.setting(container(), principal(), setting_id)
     days = history_service.reconciliation(
         container(), setting_id, query["date_from"], query["date_to"]
     )
+    if query["format"] != "json":
+        name = f"reconciliation-{setting_id}-{query['date_from']}-{query['date_to']}"
+        return exports.download(exports.reconciliation_table(days), query["format"], name)
     return 200, {"days": days}
 
 

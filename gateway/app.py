@@ -25,6 +25,7 @@ def create_app(
         app.config.update(test_config)
     app.extensions["sambung"] = container
 
+    from gateway.admin import install_admin
     from gateway.api import API_BLUEPRINTS
     from gateway.errors import install_error_handlers
     from gateway.health import health
@@ -41,6 +42,7 @@ def create_app(
         app.register_blueprint(blueprint)
     app.register_blueprint(openapi)
     app.register_blueprint(observability)
+    install_admin(app, container)
     install_error_handlers(app)
     install_request_tracking(app)
     return app

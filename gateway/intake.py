@@ -29,6 +29,7 @@ from domain.errors import MokaRecordInvalid
 from domain.log import Source
 from domain.moka_webhooks import WEBHOOK_EVENTS, verify_webhook_signature
 from gateway.errors import ApiError, flatten_messages
+from gateway.routing import schema_instance
 from gateway.schemas import WebhookSchema
 from infra import metrics, queues
 from infra.bootstrap import Container
@@ -115,7 +116,7 @@ def _load(raw: bytes) -> dict:
     except (UnicodeDecodeError, ValueError):
         raise WebhookRejected(400, "not_json", "the body is not JSON", "not_json") from None
     try:
-        loaded: dict = WebhookSchema().load(document)
+        loaded: dict = schema_instance(WebhookSchema).load(document)
     except ValidationError as error:
         fields = flatten_messages(error.messages)
         message = "; ".join(f"{name}: {problem}" for name, problem in fields.items())
@@ -139,16 +140,23 @@ def _store(container: Container, envelope: dict) -> Intake:
         message = "; ".join(f"{name}: {problem}" for name, problem in fields.items())
         raise WebhookRejected(422, "invalid", message, "schema", fields) from None
     stored = [r for r in results if r.stored]
-    for appended in stored:
-        _wake(container, appended)
     intake = Intake(header["event_id"], _outcome(results), len(results), len(stored))
     outcome = "accepted" if intake.outcome == "stored" else intake.outcome
     try:
-        metrics.increment(container.redis, metrics.WEBHOOKS, {"outcome": outcome})
+        # The wake-ups and the counter in one round trip.
+        queues.wake_posters(
+            container,
+            [appended.setting_id for appended in stored],
+            also=lambda pipe: metrics.increment(pipe, metrics.WEBHOOKS, {"outcome": outcome}),
+        )
     except redis.RedisError:
-        # The event is in the log: answer 202 so that Moka does not resend it; only the
-        # counter is lost.
-        log.warning("webhook counter not updated: Redis is unreachable")
+        # The event is in the log, the source of truth: answer 202 so that Moka does not resend
+        # it. The sweeper finds unposted events, so a lost wake-up delays the posting but loses
+        # nothing; only the counter is lost.
+        log.warning(
+            "webhook counter not updated and poster not woken: Redis is unreachable",
+            extra={"setting_ids": [str(appended.setting_id) for appended in stored]},
+        )
     log.info(
         "webhook %s",
         intake.outcome,
@@ -162,15 +170,6 @@ def _store(container: Container, envelope: dict) -> Intake:
         },
     )
     return intake
-
-
-def _wake(container: Container, appended: Appended) -> None:
-    try:
-        queues.wake_poster(container, appended.setting_id)
-    except redis.RedisError:
-        # The record is in the log, which is the source of truth: the sweeper finds unposted
-        # events, so a lost wake-up delays the posting but loses nothing.
-        log.warning("could not wake the poster", extra={"setting_id": str(appended.setting_id)})
 
 
 def _outcome(results: list[Appended]) -> str:

@@ -116,6 +116,10 @@ def _operation(
     responses: dict[str, Any] = {}
     for status, schema in sorted(op.responses.items()):
         responses[str(status)] = _response(status, schema, components)
+    for media_type in op.downloads:
+        responses["200"]["content"][media_type] = {
+            "schema": {"type": "string", "contentMediaType": media_type}
+        }
     for status in op.errors:
         responses[str(status)] = {
             "description": _REASONS[status],

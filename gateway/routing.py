@@ -19,6 +19,7 @@ from marshmallow import Schema
 
 from gateway import auth
 from gateway.errors import ApiError
+from services import audit
 
 # Who may call an operation: "token" (a bearer token), "admin" (an operator's token),
 # "signature" (the view verifies a webhook signature itself) or "none" (public, or proven
@@ -39,6 +40,8 @@ class Operation:
     responses: dict[int, type[Schema] | str | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     description: str = ""
+    # Media types the 200 answer may also come in, as a file (`gateway.exports`).
+    downloads: tuple[str, ...] = ()
 
 
 class ApiBlueprint(Blueprint):
@@ -60,6 +63,7 @@ class ApiBlueprint(Blueprint):
         errors: tuple[int, ...] = (),
         access: str = "token",
         description: str = "",
+        downloads: tuple[str, ...] = (),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """`responses` maps a status to the answer's schema, to a media type for non-JSON
         answers ("text/plain"), or to None for an answer without a body (a redirect).
@@ -71,14 +75,17 @@ class ApiBlueprint(Blueprint):
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(view)
             def wrapper(**path_args: Any) -> Any:
+                actor = None
                 if access in ("token", "admin"):
                     g.principal = auth.require_principal(admin=access == "admin")
+                    actor = audit.token_actor(g.principal)
                 kwargs = dict(path_args)
                 if body is not None and load_body:
-                    kwargs["body"] = body().load(_json_body())
+                    kwargs["body"] = schema_instance(body).load(_json_body())
                 if query is not None:
-                    kwargs["query"] = query().load(request.args.to_dict())
-                return _answer(view(**kwargs), responses)
+                    kwargs["query"] = schema_instance(query).load(request.args.to_dict())
+                with audit.acting_as(actor):  # changes are recorded as the token's
+                    return _answer(view(**kwargs), responses)
 
             self.add_url_rule(rule, view.__name__, wrapper, methods=[method])
             self.operations.append(
@@ -94,11 +101,19 @@ class ApiBlueprint(Blueprint):
                     responses=responses,
                     errors=errors,
                     description=description or (view.__doc__ or "").strip(),
+                    downloads=downloads,
                 )
             )
             return wrapper
 
         return decorate
+
+
+@functools.cache
+def schema_instance(schema: type[Schema]) -> Schema:
+    """One instance per schema class and process. Building a schema copies its declared fields
+    (a large part of a small request's cost), and loading or dumping leaves it unchanged."""
+    return schema()
 
 
 def _json_body() -> Any:
@@ -120,6 +135,6 @@ def _answer(result: Any, responses: dict[int, type[Schema] | str | None]) -> Any
         return Response(status=status)
     if not isinstance(schema, type):
         raise TypeError(f"status {status} is declared without a JSON schema")
-    response = jsonify(schema().dump(data))
+    response = jsonify(schema_instance(schema).dump(data))
     response.status_code = status
     return response

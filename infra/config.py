@@ -52,14 +52,27 @@ class Config:
     jurnal_rate_window_seconds: float = 60.0
     webhook_max_bytes: int = 1024 * 1024
     public_url: str = "http://127.0.0.1:8000"
+    # The admin's session cookie is sent over HTTPS only (default: when public_url is https).
+    secure_cookies: bool = False
     # How long a crashed worker's claim on a setting blocks it; a live one renews it at every
     # request and through every wait, so it need not outlast a wait for Jurnal's budget.
     posting_lock_ttl_ms: int = 60_000
     # After a lost answer from Jurnal, wait this long before looking the document up.
     jurnal_settle_seconds: float = 5.0
+    # Every transactions sync re-scans the sales created in this many trailing days, for the
+    # refunds and late-arriving (offline) sales an `updated_at` window cannot see.
+    moka_rescan_days: int = 35
     # How often a setting with automatic sync is pulled for new payments (0: never). Moka sends
     # no webhooks to a real account (reference §12.1), so this is its near-real-time path.
     live_pull_seconds: int = 120
+    # Notifications: smtp://user:pass@host:587 (STARTTLS where offered) or smtps://...; None
+    # sends no email (webhooks still go out).
+    smtp_url: str | None = field(default=None, repr=False)  # holds the password
+    smtp_from: str = "Sambung <sambung@localhost>"
+    # Waits before each new try of an undelivered notification (compressed in tests).
+    notify_retry_seconds: tuple[int, ...] = (10, 60, 300, 900, 3600)
+    # The local hour (SAMBUNG_TIMEZONE) at which daily digests go out.
+    digest_hour: int = 7
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -70,6 +83,7 @@ class Config:
                 f"PERSISTENCE_MODULE must be {SQLITE_MODULE!r} or {POSTGRES_MODULE!r}, "
                 f"not {module!r}"
             )
+        public_url = (env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/")
         return cls(
             data_dir=Path(env.get("SAMBUNG_DATA_DIR") or "var").absolute(),
             redis_url=env.get("REDIS_URL") or None,
@@ -95,10 +109,17 @@ class Config:
             jurnal_ip_rate_limit_per_hour=_positive_int(env, "JURNAL_IP_RATE_LIMIT_PER_HOUR", 2500),
             jurnal_rate_window_seconds=_positive_seconds(env, "JURNAL_RATE_WINDOW_SECONDS", 60.0),
             webhook_max_bytes=_positive_int(env, "SAMBUNG_WEBHOOK_MAX_BYTES", 1024 * 1024),
-            public_url=(env.get("SAMBUNG_PUBLIC_URL") or cls.public_url).rstrip("/"),
+            public_url=public_url,
+            secure_cookies=_flag(env, "SAMBUNG_SECURE_COOKIES", public_url.startswith("https://")),
             posting_lock_ttl_ms=_positive_int(env, "SAMBUNG_POSTING_LOCK_TTL_MS", 60_000),
             jurnal_settle_seconds=_positive_int(env, "JURNAL_SETTLE_MS", 5000) / 1000,
+            moka_rescan_days=_positive_int(env, "SAMBUNG_MOKA_RESCAN_DAYS", 35),
             live_pull_seconds=_whole_number(env, "SAMBUNG_LIVE_PULL_SECONDS", 120),
+            smtp_url=_smtp_url(env.get("SAMBUNG_SMTP_URL")),
+            smtp_from=env.get("SAMBUNG_SMTP_FROM") or cls.smtp_from,
+            notify_retry_seconds=_waits(env, "SAMBUNG_NOTIFY_RETRY_SECONDS")
+            or cls.notify_retry_seconds,
+            digest_hour=_hour(env, "SAMBUNG_DIGEST_HOUR", 7),
         )
 
     def with_changes(self, **changes: Any) -> Config:
@@ -163,3 +184,44 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int = 0)
     if value < low:
         raise ConfigError(f"{name} must be {'positive' if low else 'zero or more'}, not {value}")
     return value
+
+
+def _smtp_url(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("smtp://", "smtps://")):
+        raise ConfigError("SAMBUNG_SMTP_URL must start with smtp:// or smtps://")
+    return raw
+
+
+def _waits(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    try:
+        waits = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{name} must be whole seconds separated by commas") from None
+    if any(wait < 0 for wait in waits):
+        raise ConfigError(f"{name} must not hold a negative wait")
+    return waits
+
+
+def _hour(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= 23:
+        raise ConfigError(f"{name} must be an hour from 0 to 23, not {raw!r}")
+    return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true or false), not {raw!r}")

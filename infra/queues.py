@@ -8,9 +8,11 @@ are wake-up calls only: the work they point at is in the log first.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from redis.client import Pipeline
 from rq import Retry
 
 if TYPE_CHECKING:
@@ -19,13 +21,17 @@ if TYPE_CHECKING:
 POSTINGS = "postings"
 SYNCS = "sync"
 DEFAULT = "default"
-QUEUE_NAMES = (POSTINGS, SYNCS, DEFAULT)
+NOTIFICATIONS = "notifications"
+QUEUE_NAMES = (POSTINGS, SYNCS, DEFAULT, NOTIFICATIONS)
 
 POST_SETTING = "jobs.posting.post_setting"
 SYNC_MASTER_DATA = "jobs.sync.sync_master_data"
 SYNC_TRANSACTIONS = "jobs.sync.sync_transactions"
 REPLAY = "jobs.replay.replay"
 LIVE_PULL = "jobs.live_pull.live_pull"
+SEND_EMAIL = "jobs.notifications.send_email"
+SEND_DIGEST = "jobs.notifications.send_digest"
+CALL_WEBHOOK = "jobs.notifications.call_webhook"
 # The job that carries out each kind of run (`domain.log.RunKind`).
 RUN_JOBS = {"master_data": SYNC_MASTER_DATA, "transactions": SYNC_TRANSACTIONS, "replay": REPLAY}
 
@@ -61,16 +67,41 @@ def run_job_id(run_id: UUID) -> str:
 def wake_poster(container: Container, setting_id: UUID) -> None:
     """Ask a worker to post the setting's unposted events. Cheap to call often: while one wake-up
     is already queued, further ones are coalesced."""
-    if container.redis.exists(_hold_key(setting_id)):
-        return
-    if container.redis.set(_wake_key(setting_id), "1", nx=True, ex=60):
-        container.queue(POSTINGS).enqueue(
-            POST_SETTING,
-            str(setting_id),
-            job_timeout=POSTING_JOB_TIMEOUT,
-            failure_ttl=FAILURE_TTL,
-            retry=POSTING_RETRY,
-        )
+    wake_posters(container, [setting_id])
+
+
+# Unless the setting is held off, take its wake-up slot: 1 when taken (enqueue a job), else 0.
+_TAKE_WAKE = """
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+if redis.call('set', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return 1 end
+return 0
+"""
+
+
+def wake_posters(
+    container: Container,
+    setting_ids: Iterable[UUID],
+    also: Callable[[Pipeline], object] | None = None,
+) -> None:
+    """`wake_poster` for each setting in one round trip to Redis, with whatever `also` adds to
+    the same pipeline (the webhook's counter): on the webhook path, round trips are most of
+    Redis's cost. A job is enqueued only for the settings whose wake-up slot was free."""
+    ids = list(setting_ids)
+    pipe = container.redis.pipeline(transaction=False)
+    for setting_id in ids:
+        pipe.eval(_TAKE_WAKE, 2, _hold_key(setting_id), _wake_key(setting_id), 60)
+    if also is not None:
+        also(pipe)
+    taken = pipe.execute()[: len(ids)]
+    for setting_id, slot in zip(ids, taken, strict=True):
+        if slot:
+            container.queue(POSTINGS).enqueue(
+                POST_SETTING,
+                str(setting_id),
+                job_timeout=POSTING_JOB_TIMEOUT,
+                failure_ttl=FAILURE_TTL,
+                retry=POSTING_RETRY,
+            )
 
 
 def clear_wake(container: Container, setting_id: UUID) -> None:
@@ -81,6 +112,11 @@ def clear_wake(container: Container, setting_id: UUID) -> None:
 def hold_off(container: Container, setting_id: UUID, seconds: int) -> None:
     """Stop waking the setting's poster for a while (it is blocked until a person acts)."""
     container.redis.set(_hold_key(setting_id), "1", ex=seconds)
+
+
+def lift_hold(container: Container, setting_id: UUID) -> None:
+    """A person acted (e.g. replaced the credential): wake the setting's poster again."""
+    container.redis.delete(_hold_key(setting_id))
 
 
 def _wake_key(setting_id: UUID) -> str:

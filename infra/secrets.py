@@ -52,6 +52,7 @@ MIN_KEY_LENGTH = 16
 _NONCE_BYTES = 12
 _HKDF_SALT = b"sambung secrets at rest"
 _HKDF_INFO = b"aes-256-gcm v1"
+_DERIVED_SALT = b"sambung derived keys"
 
 
 class SecretKeyMissing(RuntimeError):
@@ -108,6 +109,15 @@ def secret_box(config: Config) -> SecretBox:
         if len(value) < MIN_KEY_LENGTH:
             raise ConfigError(f"{name} must be at least {MIN_KEY_LENGTH} characters long")
     return SecretBox(key, config.old_secret_keys)
+
+
+def derived_key(config: Config, purpose: str, key: str | None = None) -> bytes:
+    """A key for another purpose (such as signing the admin's session cookies), derived from
+    `key` (default: the install's secret key) with HKDF, so that neither key reveals the other."""
+    material = key or config.secret_key or _laptop_key(config)
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=_DERIVED_SALT, info=purpose.encode()
+    ).derive(material.encode())
 
 
 def _laptop_key(config: Config) -> str:

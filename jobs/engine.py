@@ -390,13 +390,18 @@ class Poster:
         return refs
 
     def _refs_for(self, payment: Mapping[str, Any]) -> JurnalRefs:
-        return JurnalRefs(
-            customer_names=self._customer_names(payment),
-            taxes=self._company_taxes(),
-            product_custom_ids=self._product_custom_ids(),
-            chart=self.chart(),
-            warehouse_ids=self._warehouse_ids(),
-        )
+        try:
+            return JurnalRefs(
+                customer_names=self._customer_names(payment),
+                taxes=self._company_taxes(),
+                product_custom_ids=self._product_custom_ids(),
+                chart=self.chart(),
+                warehouse_ids=self._warehouse_ids(),
+            )
+        except JurnalAuthError as error:  # reading the catalogs, before any write
+            raise Blocked(
+                "Jurnal refused the company's API credential; update it, then replay"
+            ) from error
 
     def chart(self) -> Chart:
         """The company's accounts and default accounts, read once per poster: documents refer

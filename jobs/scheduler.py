@@ -11,7 +11,8 @@
 - queues the live pull (`jobs.live_pull`) of each setting with automatic sync whose last pull is
   `SAMBUNG_LIVE_PULL_SECONDS` old. When each setting was last pulled, and when it is next due,
   is `live_pull_status` (served as gauges at `GET /metrics`, and logged at every failure). The
-  tick runs at least as often as that interval.
+  tick runs at least as often as that interval;
+- follows the log for notifications and sends the daily digests (`services.notify`).
 
 Retries of transient failures use RQ's own `Retry` (`infra.queues`), scheduled by the workers.
 """
@@ -31,7 +32,7 @@ from infra import queues
 from infra.bootstrap import Container
 from jobs import live_pull
 from projections.queries import sync_history
-from services import syncing
+from services import notify, syncing
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def tick(container: Container, now: datetime | None = None) -> list[UUID]:
             queues.wake_poster(container, setting.id)
         _requeue_lost_runs(container, setting.id)
         live_pull.request_if_due(container, setting, now)
+    notify.tick(container, now)  # never raises: notifying cannot stop the sweep
     return started
 
 

@@ -8,9 +8,19 @@ progress bar.
 - **Master data**: customers (business), items with variants and modifiers, taxes and service
   charges. A re-sync updates in Jurnal only what changed in Moka, and a repeated sync with no
   change in Moka makes no Jurnal write.
-- **Transactions**: payments whose `updated_at` falls after the last checkpoint (a few minutes of
-  overlap, deduped by the log), or on the first run everything since one calendar month before
-  the start date. Edits, invoice payments and refunds move a sale's `updated_at`, so they are seen.
+- **Transactions**: three pulls, each cheap to repeat because the log dedupes what it already
+  holds (a repeat costs Moka calls, never a duplicate):
+  1. payments whose `updated_at` falls after the last checkpoint (a few minutes of overlap), or
+     on the first run everything since one calendar month before the start date;
+  2. a re-scan of the sales *created* in the trailing `SAMBUNG_MOKA_RESCAN_DAYS` (35) days: a
+     refund probably does not move its sale's `updated_at` (reference §8.4), and a sale from a
+     till that synced late arrives with `updated_at` already behind the checkpoint. Only
+     payments that bring something new (a new refund, a first appearance) count in the run;
+  3. the invoices since the setting's first day from `/v3/reports/invoices`: an invoice whose
+     row shows money in (`paid`, or more `amount_pay`) that its payment records do not account
+     for gets the difference as an inferred record (`clients.moka.invoices`), posted as a
+     receive payment. So unpaid invoices are followed until they are paid, whether or not Moka
+     moves their `updated_at` or shows payment records.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from rq import get_current_job
 
 from clients.jurnal import JurnalError, JurnalRateLimited, JurnalTransientError
 from clients.moka import MokaClient, MokaError
+from clients.moka.invoices import carry_inferred, shows_money_in, with_invoice_payments
 from domain.chart import Chart
 from domain.errors import RunAlreadyFinished
 from domain.log import RunStatus, run_status
@@ -52,6 +63,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (done, total)
 
 PULL_OVERLAP = timedelta(minutes=5)
+PAGE = 200  # payments appended to the log at once
 LOCK_WAIT_SECONDS = 15 * 60
 
 
@@ -187,7 +199,14 @@ def run_transactions_sync(
     # run pulls: its documents belong to this run in the history.
     with setting_lease(container, setting_id) as lock:
         try:
-            payments = pull_payments(container, setting, since, until, lock=lock)
+            payments = pull_payments(
+                container,
+                setting,
+                since,
+                until,
+                lock=lock,
+                rescan_from=rescan_start(container, setting, until),
+            )
         except MokaError as error:
             return _finish(container, run_id, Tally(), f"Moka: {error}")
 
@@ -204,8 +223,19 @@ def pull_start(container: Container, setting: Setting) -> datetime:
     checkpoint = container.log.transactions_checkpoint(setting.id)
     if checkpoint is not None:
         return checkpoint - PULL_OVERLAP
-    first_day = setting.transactions_from
-    return datetime.combine(first_day, datetime.min.time(), ZoneInfo(container.config.timezone))
+    return _first_moment(container, setting)
+
+
+def rescan_start(container: Container, setting: Setting, until: datetime) -> datetime:
+    """Where the trailing `created_at` re-scan starts: `moka_rescan_days` before `until`, but
+    not before the setting's first day."""
+    trailing = until - timedelta(days=container.config.moka_rescan_days)
+    return max(trailing, _first_moment(container, setting))
+
+
+def _first_moment(container: Container, setting: Setting) -> datetime:
+    zone = ZoneInfo(container.config.timezone)
+    return datetime.combine(setting.transactions_from, datetime.min.time(), zone)
 
 
 def pull_payments(
@@ -215,29 +245,73 @@ def pull_payments(
     until: datetime,
     *,
     lock: SettingLock | None = None,
+    rescan_from: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Payments updated in the window and made on or after the setting's first day, appended
-    to the log in pages (renewing `lock`, if held, at each page)."""
+    """Payments updated in [since, until] and made on or after the setting's first day, appended
+    to the log in pages (renewing `lock`, if held, at each page). With `rescan_from`, also the
+    sales created since then and the invoices whose payment the log lacks (see the module
+    docstring); of those, only the ones that brought something new are returned."""
     client = setting_moka_client(container, setting)
-    first_day = setting.transactions_from
-    wanted: list[dict[str, Any]] = []
-    page: list[dict[str, Any]] = []
-    for payment in client.iter_latest_transactions(
-        int(setting.outlet_id), since=since, until=until
-    ):
-        if _business_date(payment) < first_day:
-            continue
-        page.append(payment)
-        if len(page) >= 200:
-            if lock is not None:
-                lock.ensure_held()
-            container.log.receive_many(setting.id, "payment", page, "pull")
-            wanted += page
-            page = []
-    if page:
-        container.log.receive_many(setting.id, "payment", page, "pull")
-        wanted += page
-    return wanted
+    outlet, first_day = int(setting.outlet_id), setting.transactions_from
+    changed: dict[str, dict[str, Any]] = {}
+    for payment in client.iter_latest_transactions(outlet, since=since, until=until):
+        if _business_date(payment) >= first_day:
+            changed[str(payment["id"])] = payment
+    brought: list[dict[str, Any]] = []
+    if rescan_from is not None and rescan_from < since:
+        page: list[dict[str, Any]] = []
+        for payment in client.iter_latest_transactions(
+            outlet, since=rescan_from, until=until, time_filter="created_at"
+        ):
+            if str(payment["id"]) not in changed and _business_date(payment) >= first_day:
+                page.append(payment)
+            if len(page) >= PAGE:
+                brought += _append_in_pages(container, setting, page, lock, new=True)
+                page = []
+        brought += _append_in_pages(container, setting, page, lock, new=True)
+    if rescan_from is not None:
+        paid_later: list[dict[str, Any]] = []
+        end = until.astimezone(ZoneInfo(container.config.timezone)).date()
+        for row in client.iter_invoices(outlet, start=first_day, end=end, time_filter="created_at"):
+            key = str(row["id"])
+            held = container.log.latest_record(setting.id, "payment", key)
+            current = changed.get(key) or held
+            if current is None or not shows_money_in(row):
+                continue
+            merged = with_invoice_payments(current, row, held, noticed_at=until)
+            if merged is not None and key in changed:
+                changed[key] = merged
+            elif merged is not None:
+                paid_later.append(merged)
+        brought += _append_in_pages(container, setting, paid_later, lock, new=True)
+    pulled = _append_in_pages(container, setting, list(changed.values()), lock) + brought
+    # One entry per payment, its newest version: a re-scanned invoice may be followed up too.
+    return list({str(p["id"]): p for p in pulled}.values())
+
+
+def _append_in_pages(
+    container: Container,
+    setting: Setting,
+    payments: list[dict[str, Any]],
+    lock: SettingLock | None,
+    *,
+    new: bool = False,
+) -> list[dict[str, Any]]:
+    """Append payments to the log, `PAGE` at a time, keeping the invoice payments inferred
+    before; returns them all, or with `new` only those the log did not hold yet."""
+    kept: list[dict[str, Any]] = []
+    for start in range(0, len(payments), PAGE):
+        if lock is not None:
+            lock.ensure_held()
+        page = [
+            carry_inferred(p, container.log.latest_record(setting.id, "payment", str(p["id"])))
+            if p.get("payment_type") == "invoice"
+            else p
+            for p in payments[start : start + PAGE]
+        ]
+        results = container.log.receive_many(setting.id, "payment", page, "pull")
+        kept += [p for p, r in zip(page, results, strict=True) if r.stored or not new]
+    return kept
 
 
 def tally_payments(poster: Poster, payments: Iterable[Mapping[str, Any]]) -> Tally:

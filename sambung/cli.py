@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import click
 
 from infra import bootstrap
+
+# The scenarios of `sambung bench`, in the order `all` runs them (bench/runner.py).
+BENCH_SCENARIOS = ("ingest", "sync", "drain", "freshness", "catchup", "append", "read-models")
 
 
 @click.group()
@@ -179,6 +183,43 @@ def token_revoke(token_id: UUID) -> None:
     click.echo(f"token {token_id} revoked")
 
 
+@main.group()
+def user() -> None:
+    """Users of the admin UI."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--company", "company_id", type=click.UUID, help="A user of this company only.")
+@click.option("--admin", is_flag=True, help="An operator (every company).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from one line of standard input."
+)
+def user_add(email: str, company_id: UUID | None, admin: bool, password_stdin: bool) -> None:
+    """Make a user who signs in to the admin UI with EMAIL and a password."""
+    import sys
+
+    from domain.errors import DomainError
+    from services import audit
+    from services.users import add_person
+
+    if admin == (company_id is not None):
+        raise click.UsageError("give exactly one of --admin and --company ID")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with audit.acting_as(audit.cli_actor()):
+            made = add_person(
+                bootstrap.current(), email, password, company_id=company_id, admin=admin
+            )
+    except DomainError as refused:
+        raise click.ClickException(refused.message) from None
+    scope = "an operator" if admin else f"company {company_id}"
+    click.echo(f"user {made.email} ({made.user_id}) added for {scope}")
+
+
 @main.command()
 @click.argument("setting_id", type=click.UUID)
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
@@ -206,53 +247,54 @@ def rebuild_projections() -> None:
     click.echo(f"{events} log events projected")
 
 
-@main.group()
-def bench() -> None:
-    """Benchmarks; each prints its figures."""
-
-
-@bench.command("read-models")
+@main.command()
+@click.argument("scenario", type=click.Choice(["all", *BENCH_SCENARIOS]))
+@click.option("--quick", is_flag=True, help="Smaller sizes; `all --quick` takes minutes.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the figures, as JSON.")
-@click.option("--events", default=200_000, show_default=True, type=click.IntRange(min=1000))
-@click.option("--fresh", is_flag=True, help="Write a new log instead of reusing the last one.")
-def bench_read_models(as_json: bool, events: int, fresh: bool) -> None:
-    """Time the history, errors, overview and reconciliation answers on a long log."""
+@click.option("--store", type=click.Choice(["sqlite", "postgres"]), default="sqlite",
+              show_default=True, help="postgres: a throwaway PostgreSQL server.")  # fmt: skip
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where latest.json goes (default bench/results).")  # fmt: skip
+@click.option("--tiny", is_flag=True, hidden=True, help="Seconds-long sizes for smoke tests.")
+def bench(scenario: str, quick: bool, as_json: bool, store: str, out: Path | None,
+          tiny: bool) -> None:  # fmt: skip
+    """Run a benchmark scenario (or all) on a throwaway stack; print its figures and write them,
+    with the machine's details, to bench/results/latest.json."""
     import json
+    import logging
 
-    from bench.read_models import run
+    from bench import runner
+    from infra.config import Config
 
-    container = bootstrap.current()
+    # The scenarios' by-design failures (deleted products...) would drown the figures.
+    logging.basicConfig(level=logging.ERROR)
     say = (lambda line: click.echo(line, err=True)) if as_json else click.echo
-    figures = run(container.config.data_dir, events=events, fresh=fresh, say=say)
-    click.echo(
-        json.dumps(figures) if as_json else "\n".join(f"{k}: {v}" for k, v in figures.items())
-    )
-
-
-@bench.command("append")
-@click.option("--json", "as_json", is_flag=True, help="Print only the figures, as JSON.")
-@click.option("--events", default=100_000, show_default=True, type=click.IntRange(min=2001))
-def bench_append(as_json: bool, events: int) -> None:
-    """Append payments to one setting's log; compare the first and last 1,000 appends."""
-    import json
-
-    from bench.append import TARGET_RATIO, run
-
-    say = (lambda line: click.echo(line, err=True)) if as_json else click.echo
-    figures = run(events, say=say)
+    names = list(BENCH_SCENARIOS) if scenario == "all" else [scenario]
+    record = runner.run(names, quick=quick, store=store, data_dir=Config.from_env().data_dir,
+                        say=say, tiny=tiny, out=out)  # fmt: skip
     if as_json:
-        click.echo(json.dumps(figures))
-    else:
-        click.echo("\n".join(f"{k}: {v}" for k, v in figures.items()))
-        click.echo(f"target: ratio >= {TARGET_RATIO}")
+        click.echo(json.dumps(record))
+        return
+    for key, value in record.items():
+        if key not in ("details", "machine"):
+            click.echo(f"{key}: {value}")
 
 
-@bench.command("all")
-@click.pass_context
-def bench_all(ctx: click.Context) -> None:
-    """Every benchmark at its default size, each printing one JSON object (`make bench`)."""
-    ctx.invoke(bench_append, as_json=True, events=100_000)
-    ctx.invoke(bench_read_models, as_json=True, events=200_000, fresh=False)
+@main.command("bench-bare", hidden=True)
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", required=True, type=int)
+@click.option("--workers", default=2, type=click.IntRange(min=1))
+def bench_bare(host: str, port: int, workers: int) -> None:
+    """The bare Flask endpoint of `bench ingest`, served as `serve` serves the gateway."""
+
+    from bench.bare import create_bare_app
+    from sambung.gateway_server import GatewayServer
+
+    class BareServer(GatewayServer):
+        def load(self) -> Any:
+            return create_bare_app()
+
+    BareServer(host, port, workers).run()
 
 
 @main.group()

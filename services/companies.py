@@ -16,10 +16,12 @@ from uuid import UUID
 import requests
 
 from clients.jurnal import JurnalAuthError, JurnalError, plan_of
+from domain.audit import Action
 from domain.chart import Chart, chart_from_jurnal
 from domain.errors import CompanyInvalid
 from domain.settings import Company
 from infra.bootstrap import Container
+from services import audit
 from services.errors import upstream_unavailable
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ def register_company(
         timeout=INTERACTIVE_TIMEOUT,
     )
     try:
-        active = _from_jurnal(client.company)
+        active = from_jurnal(client.company)
     finally:
         client.session.close()
     company_id = container.log.register_company(
@@ -62,6 +64,10 @@ def register_company(
         package=plan_of(active),
     )
     company = container.log.get_company(company_id)
+    audit.record(
+        container, company.id, Action.COMPANY_ADDED, name=company.name,
+        jurnal_client_id=company.jurnal_client_id, package=company.package.value,
+    )  # fmt: skip
     log.info(
         "company registered",
         extra={"company_id": str(company_id), "jurnal_client_id": jurnal_client_id,
@@ -71,8 +77,12 @@ def register_company(
 
 
 def set_quota(container: Container, company_id: UUID, quota: int) -> Company:
+    before = container.log.get_company(company_id).quota
     container.log.set_quota(company_id, quota)
-    return container.log.get_company(company_id)
+    company = container.log.get_company(company_id)
+    if company.quota != before:
+        audit.record(container, company_id, Action.QUOTA_CHANGED, quota=quota, was=before)
+    return company
 
 
 def company_chart(container: Container, company_id: UUID) -> Chart:
@@ -86,14 +96,33 @@ def company_chart(container: Container, company_id: UUID) -> Chart:
         timeout=INTERACTIVE_TIMEOUT,
     )
     try:
-        active = _from_jurnal(client.company)
-        rows = _from_jurnal(lambda: list(client.iterate("accounts")))
+        active = from_jurnal(client.company)
+        rows = from_jurnal(lambda: list(client.iterate("accounts")))
     finally:
         client.session.close()
     return chart_from_jurnal(rows, active)
 
 
-def _from_jurnal(call: Callable[[], T]) -> T:
+def jurnal_catalogs(
+    container: Container, company_id: UUID, paths: tuple[str, ...]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every row of some of the company's Jurnal lists (accounts, tags...), read now, for a
+    person waiting on a form."""
+    credentials = container.log.jurnal_credentials(company_id)
+    client = container.jurnal_client(
+        credentials.client_id,
+        credentials.client_secret,
+        max_attempts=2,
+        timeout=INTERACTIVE_TIMEOUT,
+    )
+    try:
+        return from_jurnal(lambda: {path: list(client.iterate(path)) for path in paths})
+    finally:
+        client.session.close()
+
+
+def from_jurnal(call: Callable[[], T]) -> T:
+    """`call`: Jurnal's refusal is the input's fault, its failures `UpstreamUnavailable`."""
     try:
         return call()
     except JurnalAuthError:

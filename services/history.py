@@ -51,8 +51,10 @@ def run_detail(container: Container, run_id: UUID) -> dict[str, Any]:
     return detail
 
 
-def open_errors(container: Container, setting_id: UUID) -> list[dict[str, Any]]:
-    return queries.open_errors(container.views, setting_id)
+def open_errors(
+    container: Container, setting_id: UUID, items_per_cause: int = queries.ITEMS_PER_CAUSE
+) -> list[dict[str, Any]]:
+    return queries.open_errors(container.views, setting_id, items_per_cause=items_per_cause)
 
 
 def reconciliation(

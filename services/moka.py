@@ -82,14 +82,17 @@ def connect_moka_with_tokens(
         return _connect(container, company_id, store)
 
 
-def authorization_url(container: Container, company_id: UUID) -> str:
+def authorization_url(
+    container: Container, company_id: UUID, callback_path: str = CALLBACK_PATH
+) -> str:
     """Where to send the merchant's browser to allow access. The `state` remembers the company
-    for the callback, once, for `OAUTH_STATE_TTL` seconds."""
+    for the callback, once, for `OAUTH_STATE_TTL` seconds. The admin UI has its own callback
+    (`callback_path`), registered with Moka beside the API's."""
     container.log.get_company(company_id)
     state = secrets.token_urlsafe(24)
     container.redis.set(_STATE_KEY + state, str(company_id), ex=OAUTH_STATE_TTL)
     client = container.moka_client(InMemoryTokenStore())
-    return client.authorization_url(redirect_uri(container), state=state)
+    return client.authorization_url(redirect_uri(container, callback_path), state=state)
 
 
 def company_of_state(container: Container, state: str) -> UUID:
@@ -100,18 +103,24 @@ def company_of_state(container: Container, state: str) -> UUID:
     return UUID(company_id.decode() if isinstance(company_id, bytes) else company_id)
 
 
-def complete_authorization(container: Container, company_id: UUID, code: str) -> MokaConnection:
+def complete_authorization(
+    container: Container, company_id: UUID, code: str, callback_path: str = CALLBACK_PATH
+) -> MokaConnection:
     """The OAuth callback: trade the code for tokens and store the connection."""
     container.log.get_company(company_id)
     store = InMemoryTokenStore()
     client = container.moka_client(store, retry=INTERACTIVE_RETRY, timeout=INTERACTIVE_TIMEOUT)
     with _moka_errors("code"):
-        client.exchange_code(code, redirect_uri(container))
+        client.exchange_code(code, redirect_uri(container, callback_path))
         return _connect(container, company_id, store, client)
 
 
-def redirect_uri(container: Container) -> str:
-    return container.config.public_url + CALLBACK_PATH
+def redirect_uri(container: Container, callback_path: str = CALLBACK_PATH) -> str:
+    return container.config.public_url + callback_path
+
+
+def company_connections(container: Container, company_id: UUID) -> list[MokaConnection]:
+    return container.log.list_moka_connections(company_id)
 
 
 def live_outlets(container: Container, connection_id: UUID) -> dict[str, str]:

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from domain.audit import Action
 from infra.bootstrap import Container
-from services import syncing
+from services import audit, syncing
 from services.plain import plain
 
 
@@ -23,4 +24,10 @@ def replay_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def request_replay(container: Container, setting_id: UUID, params: Mapping[str, Any]) -> UUID:
-    return syncing.request_replay(container, setting_id, replay_params(params))
+    setting = container.log.get_setting(setting_id)
+    run_id = syncing.request_replay(container, setting_id, replay_params(params))
+    audit.record(
+        container, setting.company_id, Action.REPLAY_REQUESTED, subject_id=setting_id,
+        run_id=run_id, params=replay_params(params),
+    )  # fmt: skip
+    return run_id

@@ -12,11 +12,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
+from domain.audit import Action
 from domain.chart import check_setting_accounts, chosen_accounts
 from domain.settings import Setting
 from infra.bootstrap import Container
 from projections import queries
+from services import audit
 from services.companies import company_chart
+from services.plain import plain
 
 
 def setting_view(setting: Setting) -> dict[str, Any]:
@@ -31,7 +34,12 @@ def setting_view(setting: Setting) -> dict[str, Any]:
 def create_setting(container: Container, values: Mapping[str, Any]) -> Setting:
     check_accounts(container, values["company_id"], values)
     setting_id = container.log.create_setting(**values)
-    return container.log.get_setting(setting_id)
+    setting = container.log.get_setting(setting_id)
+    audit.record(
+        container, setting.company_id, Action.SETTING_CREATED, subject_id=setting_id,
+        name=setting.name, outlet_id=setting.outlet_id,
+    )  # fmt: skip
+    return setting
 
 
 def with_overview(container: Container, settings: Sequence[Setting]) -> list[dict[str, Any]]:
@@ -45,7 +53,16 @@ def change_setting(container: Container, setting_id: UUID, changes: Mapping[str,
     value is not a change."""
     setting = container.log.get_setting(setting_id)
     check_accounts(container, setting.company_id, changes)
-    return container.log.update_setting(setting_id, changes)
+    before = plain(setting.values())
+    updated = container.log.update_setting(setting_id, changes)
+    after = plain(updated.values())
+    changed = {name: after[name] for name in after if after[name] != before.get(name)}
+    if changed:
+        audit.record(
+            container, setting.company_id, Action.SETTING_CHANGED, subject_id=setting_id,
+            changes=changed,
+        )  # fmt: skip
+    return updated
 
 
 def check_accounts(container: Container, company_id: UUID, values: Mapping[str, Any]) -> None:
@@ -57,4 +74,9 @@ def check_accounts(container: Container, company_id: UUID, values: Mapping[str, 
 
 def delete_setting(container: Container, setting_id: UUID) -> None:
     """The setting stops taking commands and frees its quota place; its log stays."""
+    setting = container.log.get_setting(setting_id)
     container.log.delete_setting(setting_id)
+    audit.record(
+        container, setting.company_id, Action.SETTING_DELETED, subject_id=setting_id,
+        name=setting.name,
+    )  # fmt: skip

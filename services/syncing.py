@@ -15,10 +15,13 @@ from uuid import UUID
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from domain.audit import Action
 from domain.errors import MasterDataNotSynced, RunAlreadyFinished, code_of
 from domain.log import RunKind, RunMethod, RunStatus
+from domain.settings import Setting
 from infra import queues
 from infra.bootstrap import Container
+from services import audit
 
 
 def request_master_data_sync(
@@ -37,6 +40,27 @@ def request_transactions_sync(
 ) -> UUID:
     """Raises `MasterDataNotSynced` (from the log) before the first master-data sync."""
     return _request(container, setting_id, RunKind.TRANSACTIONS, method, run_id, params)
+
+
+def sync_master_data(container: Container, setting: Setting) -> UUID:
+    """A person asks for a master-data sync: the request, and its audit entry."""
+    run_id = request_master_data_sync(container, setting.id)
+    _sync_requested(container, setting, run_id, RunKind.MASTER_DATA)
+    return run_id
+
+
+def sync_transactions(container: Container, setting: Setting) -> UUID:
+    """A person asks for a transactions sync: the request, and its audit entry."""
+    run_id = request_transactions_sync(container, setting.id)
+    _sync_requested(container, setting, run_id, RunKind.TRANSACTIONS)
+    return run_id
+
+
+def _sync_requested(container: Container, setting: Setting, run_id: UUID, kind: RunKind) -> None:
+    audit.record(
+        container, setting.company_id, Action.SYNC_REQUESTED, subject_id=setting.id,
+        kind=kind.value, run_id=run_id,
+    )  # fmt: skip
 
 
 def record_run(
@@ -64,7 +88,7 @@ def sync_all_transactions(container: Container, setting_ids: Iterable[UUID]) -> 
     skipped: list[dict[str, Any]] = []
     for setting_id in setting_ids:
         try:
-            run_ids.append(request_transactions_sync(container, setting_id))
+            run_ids.append(sync_transactions(container, container.log.get_setting(setting_id)))
         except MasterDataNotSynced as refused:
             skipped.append(
                 {"setting_id": setting_id, "code": code_of(refused), "message": refused.message}

@@ -18,7 +18,12 @@ from infra.embedded import ensure_redis, stop_redis
 from tests.postgres_server import PostgresServer, PostgresUnavailable, running_postgres
 
 # The gateway's fixtures (an app on SQLite and Redis, tokens, tenants); see that module.
-pytest_plugins = ["tests.moka_support", "tests.gateway_support", "tests.engine_support"]
+pytest_plugins = [
+    "tests.moka_support",
+    "tests.gateway_support",
+    "tests.engine_support",
+    "tests.notify_support",
+]
 
 _database_numbers = itertools.count(1)
 

@@ -32,6 +32,7 @@ from infra.config import Config
 from jobs.setting_lock import acquire
 from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
+from sandbox.moka import Settings
 from sandbox.serving import RunningServer, serve_in_thread
 from services.companies import register_company
 from services.moka import connect_moka_with_tokens
@@ -286,12 +287,14 @@ def built_stack(
     rate_window_seconds: float | None = RATE_WINDOW_SECONDS,
     outlet: dict[str, Any] | None = None,
     settings: dict[str, str] | None = None,
+    moka_settings: Settings | None = None,
 ) -> Iterator[Stack]:
     """The stack, its Jurnal company on `chart`, its Moka outlet generated with `outlet`'s options
     over `SMALL_OUTLET`, with
     Jurnal's minute `rate_window_seconds` long for the sandbox and Sambung alike. With None,
     nothing is set but addresses and secrets: Jurnal's real 60 s minute and every other default
-    (lease, settle time) as a merchant's install has them. `settings` adds to the environment."""
+    (lease, settle time) as a merchant's install has them. `settings` adds to the environment;
+    `moka_settings` is the Moka sandbox's reading of the unknowns (its defaults when None)."""
     if rate_window_seconds is None:
         jurnal_sandbox = JurnalSandbox.from_env({"SANDBOX_JURNAL_CHART": chart})
         timing: dict[str, str] = {}
@@ -303,7 +306,7 @@ def built_stack(
             "JURNAL_SETTLE_MS": "50",
         }
     jurnal_server = serve_in_thread(jurnal_app(jurnal_sandbox))
-    with running_moka() as moka:
+    with running_moka(moka_settings) as moka:
         seeded = moka.seed(7, **(outlet or {}))
         env = {
             **store_env,

@@ -34,6 +34,15 @@ SMALL_OUTLET = {
     "transactions_per_day": 25,
     "start_date": "2024-05-01",
 }
+# The kind reading of every unknown the sandbox defaults pessimistically on (reference §15): tests
+# that matter run under both `Settings()` and this.
+OPTIMISTIC = Settings(
+    refunds_bump_sale_updated_at=True,
+    next_url_keeps_filters=True,
+    invoices_report_paging_hints=True,
+    customers_max_per_page=1000,
+)
+READINGS = {"pessimistic": Settings(), "optimistic": OPTIMISTIC}
 FAST_WEBHOOKS = WebhookPolicy(retry_delays=(0.05, 0.1, 0.1), timeout=2.0, reorder_hold=0.3)
 
 

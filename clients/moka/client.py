@@ -17,15 +17,26 @@ client is built so that this cannot lock a connection out:
    works: the client keeps using it, records `reauthorization_required` and calls
    `on_reauthorization_required`, so the merchant can reconnect before the connection stops.
    Only when the access token itself is refused does `MokaReauthorizationRequired` surface.
+   A refresh token Moka refused is never sent again by this client: one refusal per client,
+   never a loop.
+5. *A lost answer.* When `/oauth/token` commits the rotation and the answer is lost (the
+   "commit then drop" fault), the request is retried: under revoke-on-use the old refresh
+   token still works and the connection recovers; under strict rotation the retry gets
+   `invalid_grant`, and (3) applies: the old access token serves until it expires, and the
+   connection is flagged for re-authorisation with a message for the merchant.
 4. *One refresh at a time.* Refreshes run under `refresh_lock` (per client by default; pass a
    lock shared across processes, such as the setting's Redis lock, when several workers share a
    connection) and re-read the store first: if another worker already rotated, its tokens are
    used. After `invalid_grant` the store is re-read once more for the same reason.
 
-**Paging.** `iter_latest_transactions` follows `next_url` (rebased on `base_url`, with the
-requested version, without the embedded `access_token`), dedupes by `id` and stops on
-`completed`, an empty page, or an empty or repeated `next_url`. Page lists walk to
-`total_pages`, or, without totals (customers), to the first short page.
+**Paging.** `iter_latest_transactions` pages by keyset itself: every page is the original
+request (so `time_filter` and `reorder_type` ride along, which Moka's `next_url` drops, §4.2)
+with the window narrowed to the last row's time — `until` under DESC, `since` under ASC —
+inclusively, deduping by `id`, so that no row is skipped or repeated. `next_url` and
+`completed` only say whether more follows; an empty page ends it too. Page lists walk to
+`total_pages`; customers and invoices, whose totals and `completed` cannot be trusted (§4.1),
+walk until an empty page. A page that brings nothing new ends any walk, so a server that
+ignores `page` cannot loop it.
 
 **Retries.** 429, 5xx, timeouts and connection errors are retried with full-jitter backoff
 (0.5, 1, 2, 4 s…, capped at 30 s; `Retry-After` honoured) before a typed error is raised; a 401
@@ -44,7 +55,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -66,6 +77,11 @@ from clients.moka.errors import (
 from clients.moka.tokens import TokenSet, TokenStore
 
 Json = dict[str, Any]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+REAUTHORIZE_MESSAGE = (
+    "Koneksi Moka harus diotorisasi ulang: hubungkan Moka lagi dari halaman pengaturan. / "
+    "Moka refused the stored refresh token (invalid_grant): connect Moka again."
+)
 DEFAULT_SCOPES = "profile report customer library transaction"
 LIBRARY_KEYS = {
     # path segment → (array key, fallbacks): the example's key first, then the schema's.
@@ -137,7 +153,7 @@ def epoch_param(moment: datetime | float | int | Decimal) -> str:
     if isinstance(moment, datetime):
         if moment.tzinfo is None:
             raise ValueError("since/until must be timezone-aware")
-        moment = Decimal(str(moment.timestamp()))
+        return _epoch_text((moment - EPOCH) // timedelta(microseconds=1))
     return f"{Decimal(str(moment)):.6f}"
 
 
@@ -185,6 +201,8 @@ class MokaClient:
         self.refresh_lock = refresh_lock or threading.Lock()
         self.on_reauthorization_required = on_reauthorization_required
         self.reauthorization_required: MokaReauthorizationRequired | None = None
+        self._refused_refresh_token: str | None = None
+        self._announced: MokaReauthorizationRequired | None = None
         self.rng = rng or random.Random()
 
     # -- OAuth ------------------------------------------------------------------------------
@@ -244,7 +262,7 @@ class MokaClient:
         # Doorkeeper answers invalid_grant with 400 or 401: branch on the error, not the status.
         if error == "invalid_grant":
             raise MokaReauthorizationRequired(
-                "Moka refused the grant: the merchant must connect Moka again",
+                REAUTHORIZE_MESSAGE,
                 status=response.status_code,
                 error_type=error,
                 body=response.text,
@@ -274,7 +292,8 @@ class MokaClient:
 
     def _flag_reauthorization(self, exc: MokaReauthorizationRequired) -> None:
         self.reauthorization_required = exc
-        if self.on_reauthorization_required is not None:
+        if self.on_reauthorization_required is not None and exc is not self._announced:
+            self._announced = exc
             self.on_reauthorization_required(exc)
 
     def _refresh(self, stale: TokenSet) -> TokenSet:
@@ -282,18 +301,25 @@ class MokaClient:
             current = self.store.load() or stale
             if current.refresh_token != stale.refresh_token:
                 return current  # another worker rotated while we waited for the lock
+            if current.refresh_token == self._refused_refresh_token:
+                # Refused once already: asking again cannot help, and must not loop.
+                assert self.reauthorization_required is not None
+                raise self.reauthorization_required
             try:
                 body = self._token_request(
                     {"grant_type": "refresh_token", "refresh_token": current.refresh_token}
                 )
-            except MokaReauthorizationRequired:
+            except MokaReauthorizationRequired as exc:
                 latest = self.store.load()
                 if latest is not None and latest.refresh_token != current.refresh_token:
                     return latest
+                self._refused_refresh_token = current.refresh_token
+                self.reauthorization_required = exc
                 raise
             tokens = TokenSet.from_response(body, self.clock())
             self.store.save(tokens)  # before the new access token is ever used
             self.reauthorization_required = None
+            self._refused_refresh_token = None
             return tokens
 
     # -- requests ---------------------------------------------------------------------------
@@ -410,6 +436,7 @@ class MokaClient:
         per_page: int = 100,
     ) -> Iterator[Json]:
         params = self._window(since, until, include_deleted)
+        # Customers come without totals: walk to the first empty page.
         yield from self._iter_pages(
             f"/v1/businesses/{business_id}/customers", "customers", (), params, per_page
         )
@@ -446,20 +473,30 @@ class MokaClient:
         return params
 
     def _iter_pages(
-        self, path: str, key: str, fallbacks: tuple[str, ...], params: Json, per_page: int
+        self,
+        path: str,
+        key: str,
+        fallbacks: tuple[str, ...],
+        params: Json,
+        per_page: int,
+        *,
+        trust_totals: bool = True,
     ) -> Iterator[Json]:
-        page = 1
+        """Walk `page` 1, 2… to `total_pages` (when `trust_totals` and the body has them), else
+        to the first empty page: a short page proves nothing, because the server may cap
+        `per_page` below what was asked (customers, §4.1)."""
+        page, seen = 1, set()
         while True:
             data = self.get(path, {**params, "page": page, "per_page": per_page})["data"]
             rows = data.get(key)
             for other in fallbacks:
                 rows = rows if rows is not None else data.get(other)
             rows = rows or []
-            yield from rows
-            total_pages = data.get("total_pages")
-            if not rows or (total_pages is not None and page >= int(total_pages)):
-                return
-            if total_pages is None and len(rows) < per_page:
+            new = [row for row in rows if _row_key(row) not in seen]
+            seen.update(_row_key(row) for row in new)
+            yield from new
+            total_pages = data.get("total_pages") if trust_totals else None
+            if not new or (total_pages is not None and page >= int(total_pages)):
                 return
             page += 1
 
@@ -477,45 +514,63 @@ class MokaClient:
         version: int = 3,
     ) -> Iterator[Json]:
         """Payments whose `time_filter` falls in [since, until], each once. With the default
-        `updated_at`, edits, invoice payments and refunds (which move their sale) are seen;
-        pass `created_at` for the nightly re-scan of a trailing window."""
+        `updated_at`, edits and invoice payments are seen (refunds only where Moka moves their
+        sale, §8.4); pass `created_at` to re-scan a trailing window of sales."""
         if version not in (3, 4):
             raise ValueError("latest transactions exist as v3 and v4")
+        ascending = reorder_type.upper() == "ASC"
         params: Json = {
             "per_page": per_page,
             "since": epoch_param(since),
             "time_filter": time_filter,
-            "reorder_type": reorder_type,
+            "reorder_type": "ASC" if ascending else "DESC",
         }
         if until is not None:
             params["until"] = epoch_param(until)
         url = f"{self.base_url}/v{version}/outlets/{outlet_id}/reports/get_latest_transactions"
-        seen_ids: set[str] = set()
-        seen_urls: set[str] = set()
+        seen: set[str] = set()
         while True:
             data = self.get(url, params)["data"]
             payments = data.get("payments") or []
             for payment in payments:
-                if payment.get("id") not in seen_ids:
-                    seen_ids.add(payment.get("id"))
+                if payment.get("id") not in seen:
+                    seen.add(payment.get("id"))
                     yield payment
             next_url = data.get("next_url") or ""
-            if data.get("completed") or not payments or not next_url or next_url in seen_urls:
+            if data.get("completed") or not payments or not next_url:
                 return
-            seen_urls.add(next_url)
-            url, params = self._rebase(next_url, version)
+            if ascending and "until" not in params:
+                # Pin the window's end where the server put it, so that sales made while we
+                # page wait for the next pull instead of shifting the pages (under DESC the
+                # narrowed `until` already shuts them out).
+                server_until = dict(parse_qsl(urlsplit(next_url).query)).get("until")
+                if server_until:
+                    params = {**params, "until": server_until}
+            narrowed = self._next_window(params, payments, time_filter, ascending)
+            if narrowed is None:
+                return
+            params = narrowed
 
-    def _rebase(self, next_url: str, version: int) -> tuple[str, Json]:
-        """`next_url` on our base URL and version, without the embedded token (a refresh may
-        have replaced it; the Bearer header carries the current one)."""
-        parts = urlsplit(next_url)
-        segments = parts.path.split("/")
-        if len(segments) > 1 and segments[1].startswith("v") and segments[1][1:].isdigit():
-            segments[1] = f"v{version}"
-        params = {
-            k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "access_token"
-        }
-        return f"{self.base_url}{'/'.join(segments)}", params
+    @staticmethod
+    def _next_window(
+        params: Json, payments: list[Json], time_filter: str, ascending: bool
+    ) -> Json | None:
+        """The same request with the window narrowed to the page's last row, inclusively (the
+        rows of that instant may straddle pages; they are deduped). When a whole page shares
+        one instant, step past it, as Moka's own cursor does. None when the page had no times."""
+        moments = [_micros(p.get(time_filter)) for p in payments]
+        known = [m for m in moments if m is not None]
+        if not known:
+            return None
+        edge = max(known) if ascending else min(known)
+        if edge == (min(known) if ascending else max(known)):
+            edge += 1 if ascending else -1
+        bound = "since" if ascending else "until"
+        previous = params.get(bound)
+        narrowed = {**params, bound: _epoch_text(edge)}
+        if previous is not None and narrowed[bound] == previous:
+            return None  # no progress: the server ignored the window
+        return narrowed
 
     def iter_invoices(
         self,
@@ -528,28 +583,20 @@ class MokaClient:
         per_page: int = 100,
     ) -> Iterator[Json]:
         """Raw invoice rows. The amount due is subtotal + gratuities + taxes (reference §9.2)."""
-        params: Json = {
-            "time_filter": time_filter,
-            "reorder_type": reorder_type,
-            "per_page": per_page,
-        }
+        params: Json = {"time_filter": time_filter, "reorder_type": reorder_type}
         if start is not None:
             params["start"] = start.strftime("%d/%m/%Y")
         if end is not None:
             params["end"] = end.strftime("%d/%m/%Y")
-        page, seen = 1, set()
-        while True:
-            data = self.get(f"/v3/outlets/{outlet_id}/reports/invoices", {**params, "page": page})[
-                "data"
-            ]
-            rows = data.get("invoices") or []
-            for row in rows:
-                if row.get("id") not in seen:
-                    seen.add(row.get("id"))
-                    yield row
-            if data.get("completed", True) or not rows or not data.get("next_url"):
-                return
-            page += 1
+        # `completed: true` and `next_url: ""` come on every page (§4.1): walk to an empty page.
+        yield from self._iter_pages(
+            f"/v3/outlets/{outlet_id}/reports/invoices",
+            "invoices",
+            (),
+            params,
+            per_page,
+            trust_totals=False,
+        )
 
     def invoice(self, outlet_id: int, invoice_id: str) -> Json:
         found: Json = self.get(f"/v3/outlets/{outlet_id}/invoices/{invoice_id}")["data"]
@@ -565,3 +612,23 @@ class MokaClient:
         params = {"start": start.strftime("%d/%m/%Y"), "end": end.strftime("%d/%m/%Y")}
         found: Json = self.get(f"/v2/outlets/{outlet_id}/reports/{name}", params)["data"]
         return found
+
+
+def _row_key(row: Any) -> Any:
+    return row.get("id") or row.get("uuid") if isinstance(row, dict) else id(row)
+
+
+def _micros(value: Any) -> int | None:
+    """A Moka timestamp as integer epoch microseconds (exact, unlike a float)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def _epoch_text(micros: int) -> str:
+    seconds, fraction = divmod(micros, 1_000_000)
+    return f"{seconds}.{fraction:06d}"

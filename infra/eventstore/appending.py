@@ -24,10 +24,17 @@ from uuid import UUID
 from eventsourcing.domain import DomainEvent
 
 from domain.errors import MokaRecordInvalid
-from domain.log import RECEIVED_EVENTS, MokaKind, Source, moka_identity, record_progress
+from domain.log import (
+    RECEIVED_EVENTS,
+    MokaDataReceived,
+    MokaKind,
+    Source,
+    moka_identity,
+    record_progress,
+)
 from infra.eventstore.base import StoreBase
 from infra.eventstore.results import Appended
-from infra.eventstore.streams import VersionRecorded, version_stream_id
+from infra.eventstore.streams import VersionRecorded, log_stream_id, version_stream_id
 
 RECEIVE_BATCH = 200
 
@@ -138,6 +145,21 @@ class Appending(StoreBase):
         if to_save:
             self.events.put(to_save)  # plain events: no aggregates to collect or snapshot
         return results
+
+    def latest_record(
+        self, setting_id: UUID, kind: MokaKind | str, moka_id: str
+    ) -> dict[str, Any] | None:
+        """The newest version of a Moka record in a setting's log; None if it never came."""
+        last = self._last(version_stream_id(setting_id, _moka_kind(kind), str(moka_id)))
+        if not isinstance(last, VersionRecorded):
+            return None
+        found = self.events.get(
+            log_stream_id(setting_id), gt=last.position - 1, lte=last.position, limit=1
+        )
+        for event in found:
+            if isinstance(event, MokaDataReceived):
+                return dict(event.record)
+        return None
 
 
 def _moka_kind(kind: MokaKind | str) -> MokaKind:

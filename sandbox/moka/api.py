@@ -8,7 +8,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -27,10 +27,11 @@ from sandbox.moka.state import (
     missing_param,
     not_found,
 )
-from sandbox.moka.views import as_v4, invoice_detail, invoice_row, loyalty_of
+from sandbox.moka.views import as_served, as_v4, invoice_detail, invoice_row, loyalty_of
 
 Json = dict[str, Any]
-EPOCH = datetime(1970, 1, 1, tzinfo=WIB)
+# `since` and `until` are absolute epoch seconds (§4.2, §14): the epoch is midnight UTC.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TIME_FILTERS = ("created_at", "updated_at", "synchronized_at")
 
 api = Blueprint("moka_api", __name__)
@@ -160,9 +161,9 @@ def epoch_text(value: int) -> str:
     return f"{value // 1_000_000}.{value % 1_000_000:06d}"
 
 
-def per_page() -> int:
+def per_page(cap: int | None = None) -> int:
     settings = sandbox().settings
-    return int_param("per_page", settings.default_per_page, high=settings.max_per_page)
+    return int_param("per_page", settings.default_per_page, high=cap or settings.max_per_page)
 
 
 def date_param(name: str, *, required: bool) -> date | None:
@@ -212,16 +213,17 @@ def checkout_settings(business_id: int) -> Response:
 @api.get("/v1/businesses/<int:business_id>/customers")
 def customers(business_id: int) -> Response:
     business = own_business(authorize("customer"), business_id)
-    with sandbox().lock:
-        rows = library_page(business.customers.values())
-        # Customers come without totals: clients stop on a short or empty page (§4.1).
+    box = sandbox()
+    with box.lock:
+        rows = library_page(business.customers.values(), cap=box.settings.customers_max_per_page)
+        # Customers come without totals, and the page may be capped below `per_page` (§4.1).
         return respond(envelope({"customers": rows["rows"]}))
 
 
 # -- library ------------------------------------------------------------------------------------
 
 
-def library_page(rows: Iterable[Json]) -> Json:
+def library_page(rows: Iterable[Json], cap: int | None = None) -> Json:
     """`since`/`until` on `updated_at`, `include_deleted`, then `page`/`per_page`."""
     since, until = epoch_param("since"), epoch_param("until")
     include_deleted = flag("include_deleted")
@@ -234,7 +236,7 @@ def library_page(rows: Iterable[Json]) -> Json:
             if (since is not None and moment < since) or (until is not None and moment > until):
                 continue
         kept.append(row)
-    size = per_page()
+    size = per_page(cap)
     page = int_param("page", 1)
     return {
         "total_pages": math.ceil(len(kept) / size),
@@ -328,7 +330,7 @@ def latest_transactions(version: str, outlet_id: int) -> Response:
         if until is None:
             until = micros(box.now())
         keyed = []
-        for payment in outlet.payments.values():
+        for payment in outlet.served_payments(box.now()):
             if (
                 payment["payment_type"] == "invoice"
                 and not box.settings.invoices_in_latest_transactions
@@ -340,7 +342,7 @@ def latest_transactions(version: str, outlet_id: int) -> Response:
         keyed.sort(key=lambda row: (row[0], row[1]), reverse=not ascending)
         page = keyed[:size]
         completed = len(keyed) <= size
-        payments = [row[2] for row in page]
+        payments = [as_served(row[2], box.settings) for row in page]
         if version == "v4":
             name = outlet.outlet["name"]
             payments = [
@@ -365,11 +367,15 @@ def next_page_url(
         since = boundary
     else:
         until = boundary
-    kept = [
-        (k, v)
-        for k, v in request.args.items(multi=True)
-        if k not in ("since", "until", "access_token")
-    ]
+    if sandbox().settings.next_url_keeps_filters:
+        kept = [
+            (k, v)
+            for k, v in request.args.items(multi=True)
+            if k not in ("since", "until", "access_token")
+        ]
+    else:
+        # Only what the official example's next_url carries: filters and order are lost.
+        kept = [("per_page", str(per_page())), ("mobile_device", "true")]
     kept += [("since", epoch_text(since)), ("until", epoch_text(until))]
     # The token rides along only when the caller sent it in the query (§4.2).
     if "access_token" in request.args:
@@ -392,7 +398,7 @@ def invoices(outlet_id: int) -> Response:
     size, page = per_page(), int_param("page", 1)
     with box.lock:
         chosen = []
-        for payment in outlet.payments.values():
+        for payment in outlet.served_payments(box.now()):
             if payment["payment_type"] != "invoice":
                 continue
             day = datetime.fromisoformat(payment[time_filter]).astimezone(WIB).date()
@@ -403,7 +409,9 @@ def invoices(outlet_id: int) -> Response:
         rows = [invoice_row(p, outlet.context) for p in chosen[(page - 1) * size : page * size]]
         completed = page * size >= len(chosen)
         next_url = ""
-        if not completed:
+        if not box.settings.invoices_report_paging_hints:
+            completed = True  # as in the example, whether or not more pages follow (§4.1)
+        elif not completed:
             args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
             next_url = f"{request.base_url}?{urlencode([*args, ('page', page + 1)])}"
         return respond(envelope({"invoices": rows, "next_url": next_url, "completed": completed}))
@@ -416,12 +424,17 @@ def invoice(outlet_id: int, invoice_id: str | None = None) -> Response:
     wanted = invoice_id or request.args.get("invoice_id")
     if not wanted:
         raise missing_param("invoice_id")
-    with sandbox().lock:
+    box = sandbox()
+    with box.lock:
         payment = outlet.payments.get(wanted)
-        if payment is None or payment["payment_type"] != "invoice":
+        held = outlet.held(wanted, box.now())
+        if payment is None or payment["payment_type"] != "invoice" or held:
             raise not_found(f"Invoice {wanted} is not found")
         customer = business.customers.get(payment["customer_id"] or 0)
-        return respond(envelope(invoice_detail(payment, outlet.context, outlet.outlet, customer)))
+        detail = invoice_detail(payment, outlet.context, outlet.outlet, customer)
+        if not box.settings.invoice_payment_records:
+            detail["payment_records"] = []
+        return respond(envelope(detail))
 
 
 # -- v2 reports ---------------------------------------------------------------------------------

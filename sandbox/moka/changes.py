@@ -34,6 +34,7 @@ from sandbox.moka.invoices import InvoiceError, record_invoice_payment
 from sandbox.moka.payments import Cart, CartLine, price_cart
 from sandbox.moka.refunds import RefundError, apply_refund, refund_payment
 from sandbox.moka.state import BusinessState, MokaSandbox, OutletState, not_found, unprocessable
+from sandbox.moka.views import as_served
 
 Json = dict[str, Any]
 
@@ -59,8 +60,48 @@ def insert_payment(sandbox: MokaSandbox, outlet_id: int, payload: Json) -> str:
                 )
             outlet.payments[payment["id"]] = payment
             event, body, returned = "moka.transaction.created", payment, payment["id"]
-        sandbox.webhooks.publish(event, outlet.id, copy.deepcopy(body))
+        delay = _hold_if_offline(sandbox, outlet, body) if event.endswith("created") else 0.0
+        sandbox.webhooks.publish(event, outlet.id, served(sandbox, body), delay=delay)
         return returned
+
+
+def served(sandbox: MokaSandbox, payment: Json) -> Json:
+    """A copy of the payment as Moka shows it (webhooks and the API alike)."""
+    return copy.deepcopy(as_served(payment, sandbox.settings))
+
+
+def _hold_if_offline(sandbox: MokaSandbox, outlet: OutletState, payment: Json) -> float:
+    """With `offline_delay_minutes`, the payment reaches the server that long after it was made:
+    its own times stay, `synchronized_at` shows the arrival, and the API and webhooks hold it
+    back until then. Returns the webhook's delay in seconds."""
+    minutes = sandbox.settings.offline_delay_minutes
+    if not minutes:
+        return 0.0
+    arrival = datetime.fromisoformat(payment["created_at"]) + timedelta(minutes=minutes)
+    payment["synchronized_at"] = iso_us(arrival)
+    outlet.arrives_at[payment["id"]] = arrival
+    return max(0.0, (arrival - sandbox.now()).total_seconds())
+
+
+def add_refund(
+    sandbox: MokaSandbox, payment_id: str, lines: list[Json] | None, at: datetime | None
+) -> Json:
+    """A refund of a sale, days after it if need be: of every unit left when `lines` is empty,
+    else of `[{checkout_id, quantity}]`. Whether the sale's `updated_at` moves follows the
+    switch `refunds_bump_sale_updated_at`. Sends `moka.transaction.refunded`."""
+    with sandbox.lock:
+        outlet = _outlet_holding(sandbox, payment_id)
+        payload: Json = {"parent_payment_uuid": payment_id}
+        if at is not None:
+            payload["created_at"] = at.isoformat()
+        if lines:
+            payload["checkouts"] = [
+                {"parent_checkout_uuid": line["checkout_id"], "quantity": line.get("quantity")}
+                for line in lines
+            ]
+        refund_id = insert_payment(sandbox, outlet.id, payload)
+        sale = outlet.payments[payment_id]
+        return {"id": refund_id, "payment_id": payment_id, "updated_at": sale["updated_at"]}
 
 
 def _insert_refund(sandbox: MokaSandbox, outlet: OutletState, payload: Json) -> Json:
@@ -338,7 +379,7 @@ def pay_invoice(
             )
         except InvoiceError as exc:
             raise unprocessable(str(exc)) from exc
-        sandbox.webhooks.publish("moka.transaction.updated", outlet.id, copy.deepcopy(invoice))
+        sandbox.webhooks.publish("moka.transaction.updated", outlet.id, served(sandbox, invoice))
         return record
 
 
@@ -360,7 +401,7 @@ def update_payment(sandbox: MokaSandbox, payment_id: str, changes: Json) -> Json
             if key in changes:
                 payment[key] = changes[key]
         payment["updated_at"] = iso_us(sandbox.now())
-        sandbox.webhooks.publish("moka.transaction.updated", outlet.id, copy.deepcopy(payment))
+        sandbox.webhooks.publish("moka.transaction.updated", outlet.id, served(sandbox, payment))
         return payment
 
 
@@ -479,6 +520,51 @@ def _live_item(outlet: OutletState, item_id: int) -> Json:
     if item is None or item["is_deleted"]:
         raise unprocessable("Item does not found or already removed.")
     return item
+
+
+# -- taxes and service charges ---------------------------------------------------------------
+
+
+def update_charge(sandbox: MokaSandbox, kind: str, charge_id: int, changes: Json) -> Json:
+    """A change in the outlet's configuration of a tax or a service charge (`kind`: "tax" or
+    "gratuity"): `name` and/or `rate` (a percent). New sales use it; the next master-data sync
+    sees it by its `updated_at`. Moka has no webhook for either (§12.2), so none is sent."""
+    unknown = set(changes) - {"name", "rate"}
+    if unknown:
+        raise unprocessable(f"Unknown fields: {', '.join(sorted(unknown))}")
+    rate = None
+    if "rate" in changes:
+        rate = moka_decimal(changes["rate"]) if changes["rate"] is not None else None
+        if rate is None or not Decimal(0) <= rate <= Decimal(100):
+            raise unprocessable("rate must be a percent between 0 and 100")
+    if "name" in changes and not str(changes["name"] or "").strip():
+        raise unprocessable("name must not be empty")
+    with sandbox.lock:
+        for business in sandbox.businesses.values():
+            for outlet in business.outlets.values():
+                rows = outlet.taxes if kind == "tax" else outlet.gratuities
+                row = rows.get(charge_id)
+                if row is None:
+                    continue
+                if "name" in changes:
+                    row["name"] = str(changes["name"]).strip()
+                if rate is not None:
+                    row["amount"] = float(rate)
+                row["updated_at"] = row["synchronized_at"] = iso_ms(sandbox.now())
+                if kind == "gratuity":
+                    _update_sales_type_gratuities(outlet, row)
+                return row
+    label = "Tax" if kind == "tax" else "Gratuity"
+    raise not_found(f"{label} {charge_id} is not found")
+
+
+def _update_sales_type_gratuities(outlet: OutletState, gratuity: Json) -> None:
+    # Sales types embed their service charges, with the rate as a string (§7).
+    for sales_type in outlet.sales_types.values():
+        for attached in sales_type.get("gratuities") or []:
+            if int(attached["id"]) == int(gratuity["id"]):
+                attached["name"] = gratuity["name"]
+                attached["amount"] = f"{gratuity['amount']:g}"
 
 
 # -- customers --------------------------------------------------------------------------------

@@ -73,7 +73,10 @@ def seed() -> Response:
         except ValueError:
             raise unprocessable("start_date must be YYYY-MM-DD") from None
     if given.get("inconsistent_rate") is not None:
-        options["inconsistent_rate"] = float(given["inconsistent_rate"])
+        try:
+            options["inconsistent_rate"] = float(given["inconsistent_rate"])
+        except (TypeError, ValueError):
+            raise unprocessable("inconsistent_rate must be a number") from None
     seed_value = options.pop("seed", 1)
     return respond(sandbox().seed(seed_value, **options), 201)
 
@@ -94,6 +97,35 @@ def update_payment(payment_id: str) -> Response:
     """`{customer_id?, payment_note?, table_name?}`; sends `moka.transaction.updated`."""
     payment = changes.update_payment(sandbox(), payment_id, body())
     return respond({"id": payment["id"], "updated_at": payment["updated_at"]})
+
+
+@control.post("/payments/<payment_id>/refunds")
+def refund_payment(payment_id: str) -> Response:
+    """`{lines?: [{checkout_id, quantity}], created_at?}`: refund a sale, in full when no lines
+    are given; sends `moka.transaction.refunded` where a subscription wants it."""
+    given = body()
+    lines = given.get("lines")
+    if lines is not None and (
+        not isinstance(lines, list)
+        or not all(isinstance(line, dict) and line.get("checkout_id") for line in lines)
+    ):
+        raise unprocessable("lines must be a list of {checkout_id, quantity}")
+    for line in lines or []:
+        line["quantity"] = _int(line.get("quantity", 1), "quantity")
+    refund = changes.add_refund(sandbox(), payment_id, lines, _moment(given.get("created_at")))
+    return respond(refund, 201)
+
+
+@control.patch("/taxes/<int:tax_id>")
+def update_tax(tax_id: int) -> Response:
+    """`{name?, rate?}`: the outlet's tax changes; the next master-data sync sees it."""
+    return respond(changes.update_charge(sandbox(), "tax", tax_id, body()))
+
+
+@control.patch("/gratuities/<int:gratuity_id>")
+def update_gratuity(gratuity_id: int) -> Response:
+    """`{name?, rate?}`: the outlet's service charge changes, in its sales types too."""
+    return respond(changes.update_charge(sandbox(), "gratuity", gratuity_id, body()))
 
 
 @control.post("/invoices/<invoice_id>/payments")

@@ -14,6 +14,8 @@ from flask import Blueprint, Response, current_app, redirect, render_template_st
 from sandbox.moka.state import ALL_SCOPES, APP_SCOPES, ApiError, MokaSandbox, OAuthError
 
 oauth = Blueprint("moka_oauth", __name__)
+# Set on the WSGI environ when a committed answer must be dropped (see `sandbox.moka.app`).
+DROP_FLAG = "moka_sandbox.drop_response"
 
 PAGE = """<!doctype html>
 <html lang="id"><head><meta charset="utf-8"><title>Moka – Masuk</title>
@@ -154,6 +156,16 @@ def token() -> Response:
             raise OAuthError("invalid_request", 400)
         return _json(box.refresh(str(body["refresh_token"])))
     raise OAuthError("unsupported_grant_type", 400)
+
+
+@oauth.after_request
+def drop_committed_tokens(response: Response) -> Response:
+    """The "commit then drop the response" fault: new tokens were issued (and the refresh token
+    or code used up), but the answer never reaches the client."""
+    answered = request.endpoint == "moka_oauth.token" and response.status_code == 200
+    if answered and sandbox().take_token_drop():
+        request.environ[DROP_FLAG] = True
+    return response
 
 
 @oauth.post("/oauth/revoke")

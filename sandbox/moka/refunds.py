@@ -340,9 +340,10 @@ def _refund_method(sale_type: str) -> str:
     return "cash" if sale_type == "invoice" else sale_type
 
 
-def apply_refund(sale: Json, refund: Json, *, bump_updated_at: bool = True) -> None:
+def apply_refund(sale: Json, refund: Json, *, bump_updated_at: bool = False) -> None:
     """Nest `refund` in its sale: `payment_refunds`, `total_refund` and each line's
-    `refunded_quantity`; `is_refunded` stays false, as in the example."""
+    `refunded_quantity`; `is_refunded` stays false, as in the example. The sale's `updated_at`
+    moves only with `bump_updated_at` (the switch `refunds_bump_sale_updated_at`, §8.4)."""
     by_uuid = {c["uuid"]: c for c in sale["checkouts"]}
     for line in refund["checkouts"]:
         parent = by_uuid.get(line["parent_checkout_uuid"])
@@ -353,5 +354,10 @@ def apply_refund(sale: Json, refund: Json, *, bump_updated_at: bool = True) -> N
         moka_decimal(sale["total_refund"]) + moka_decimal(refund["refund_amount"])
     )
     if bump_updated_at:
-        sale["updated_at"] = max(sale["updated_at"], refund["updated_at"], key=instant)
+        apply_refund_bump(sale, refund)
     move_updated_at(sale)
+
+
+def apply_refund_bump(sale: Json, refund: Json) -> None:
+    """Move the sale's `updated_at` up to its refund's, as if refunds touched their sale."""
+    sale["updated_at"] = max(sale["updated_at"], refund["updated_at"], key=instant)

@@ -20,7 +20,9 @@ from typing import Any
 
 from sandbox.moka.formats import WIB
 from sandbox.moka.generator import GeneratedOutlet, generate_outlet
+from sandbox.moka.inconsistencies import break_payments
 from sandbox.moka.payments import Ids, PaymentContext
+from sandbox.moka.refunds import apply_refund_bump
 from sandbox.moka.webhooks import WebhookDispatcher, WebhookPolicy
 
 Json = dict[str, Any]
@@ -113,10 +115,27 @@ class Settings:
     # Invoices also appear in get_latest_transactions under their own UUID (§8.5).
     invoices_in_latest_transactions: bool = True
     # A refund moves its sale's `updated_at`, so that an `updated_at` window sees it. The
-    # official example suggests it does not (§8.4); turn off to reproduce that.
-    refunds_bump_sale_updated_at: bool = True
+    # official example suggests it does not (§8.4), so by default it does not.
+    refunds_bump_sale_updated_at: bool = False
+    # `next_url` of latest transactions keeps every parameter the caller sent. Off (the
+    # default), it carries only the official example's parameters (§4.2: per_page,
+    # mobile_device, since, until, access_token), so `time_filter` and `reorder_type` are lost
+    # by a client that follows it verbatim.
+    next_url_keeps_filters: bool = False
+    # `/v3/reports/invoices` answers `completed: true` and `next_url: ""` on every page although
+    # it pages, as its example does (§4.1). On: `completed` and `next_url` tell the truth.
+    invoices_report_paging_hints: bool = False
+    # The sandbox's own invention (§8.5): later payments of an invoice appear as records in the
+    # v3 payment's `invoice_payment_records` and the detail's `payment_records`. Off: only
+    # `invoice_status`, `amount_pay` and `updated_at` show that an invoice was paid.
+    invoice_payment_records: bool = True
+    # A till that works offline: new payments reach the server (and the API) this many minutes
+    # after their own `created_at`/`updated_at`; `synchronized_at` shows when.
+    offline_delay_minutes: int = 0
     default_per_page: int = 50
     max_per_page: int = 1000
+    # Customers come without totals (§4.1) and the server caps their page lower than asked.
+    customers_max_per_page: int = 50
     # Default `time_filter` of get_latest_transactions, unknown in Moka (§4.2).
     default_time_filter: str = "created_at"
     # Optional per-token request limit per minute, answered with the sync-bills 429 (§11).
@@ -132,13 +151,16 @@ class Settings:
 
 @dataclass
 class Faults:
-    """Injected faults on API calls (not `/oauth` or `/_sandbox`)."""
+    """Injected faults on API calls (not `/_sandbox`; on `/oauth` only the dropped answer)."""
 
     latency_ms: int = 0
     error_rate: float = 0.0
     rate_limit_rate: float = 0.0
     duplicate_webhook_rate: float = 0.0
     reorder_webhook_rate: float = 0.0
+    # "Commit then drop the response" on `/oauth/token`: the next this-many successful answers
+    # (new tokens issued, the old refresh token used up) never reach the client.
+    drop_token_responses: int = 0
 
 
 @dataclass
@@ -155,6 +177,16 @@ class OutletState:
     sales_types: dict[int, Json]
     payments: dict[str, Json] = field(default_factory=dict)
     expired: bool = False
+    # Payments from a till that works offline: not on the server until this moment.
+    arrives_at: dict[str, datetime] = field(default_factory=dict)
+
+    def held(self, payment_id: str, now: datetime) -> bool:
+        arrival = self.arrives_at.get(payment_id)
+        return arrival is not None and arrival > now
+
+    def served_payments(self, now: datetime) -> list[Json]:
+        """The payments the server has received by `now`."""
+        return [p for p in self.payments.values() if not self.held(p["id"], now)]
 
     @property
     def id(self) -> int:
@@ -295,6 +327,7 @@ class MokaSandbox:
     ) -> Json:
         """Generate an outlet, install it (replacing a business with the same id) and issue a
         token pair for its owner, as if the owner had connected the sandbox's app."""
+        # The inconsistency switch is applied here, for all five kinds of §9.2.
         generated = generate_outlet(
             seed,
             products=products,
@@ -306,6 +339,13 @@ class MokaSandbox:
             **({"password": password} if password else {}),
         )
         with self.lock:
+            broken = break_payments(
+                generated.payments, random.Random(seed ^ 0x92), inconsistent_rate
+            )
+            if self.settings.refunds_bump_sale_updated_at:
+                for payment in generated.payments:
+                    for refund in payment["payment_refunds"]:
+                        apply_refund_bump(payment, refund)
             business = self.install(generated)
             token = self.issue_tokens(business.id, ALL_SCOPES)
             return {
@@ -315,6 +355,7 @@ class MokaSandbox:
                 "password": generated.password,
                 "access_token": token.token,
                 "refresh_token": token.refresh_token,
+                "inconsistent": broken,
             }
 
     def install(self, generated: GeneratedOutlet) -> BusinessState:
@@ -501,6 +542,14 @@ class MokaSandbox:
         policy = self.webhooks.policy
         policy.duplicate_rate = self.faults.duplicate_webhook_rate
         policy.reorder_rate = self.faults.reorder_webhook_rate
+
+    def take_token_drop(self) -> bool:
+        """Whether to drop this token answer (counting down `Faults.drop_token_responses`)."""
+        with self.lock:
+            if self.faults.drop_token_responses <= 0:
+                return False
+            self.faults.drop_token_responses -= 1
+            return True
 
     def roll(self, rate: float) -> bool:
         with self.lock:

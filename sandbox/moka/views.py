@@ -15,6 +15,14 @@ from sandbox.moka.payments import PaymentContext
 Json = dict[str, Any]
 
 
+def as_served(payment: Json, settings: Any) -> Json:
+    """The v3 payment as the API and webhooks show it: without the sandbox's invented invoice
+    payment records unless the switch `invoice_payment_records` is on (§8.5)."""
+    if settings.invoice_payment_records or not payment.get("invoice_payment_records"):
+        return payment
+    return {**payment, "invoice_payment_records": []}
+
+
 def as_v4(payment: Json, outlet_name: str, loyalty: Json | None) -> Json:
     """v4 adds `outlet_name` after `outlet_id`, `loyalty` at the end, and `principal_id` and
     `principal_name` on every checkout, refunds' included."""

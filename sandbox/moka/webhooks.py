@@ -146,8 +146,11 @@ class WebhookDispatcher:
 
     # -- publishing -------------------------------------------------------------------------
 
-    def publish(self, event_name: str, outlet_id: int, body: dict[str, Any]) -> list[str]:
-        """Queue one event for every subscription that wants it; returns the event ids."""
+    def publish(
+        self, event_name: str, outlet_id: int, body: dict[str, Any], *, delay: float = 0.0
+    ) -> list[str]:
+        """Queue one event for every subscription that wants it, to go out after `delay`
+        seconds (a payment from an offline till); returns the event ids."""
         with self._wake:
             targets = [s for s in self.subscriptions.values() if s.wants(event_name, outlet_id)]
             if not targets:
@@ -166,14 +169,14 @@ class WebhookDispatcher:
                     "body": body,
                 }
                 raw = json.dumps(envelope, separators=(",", ":")).encode("utf-8")
-                self._enqueue(Delivery(subscription, event_id, event_name, raw))
+                self._enqueue(Delivery(subscription, event_id, event_name, raw), delay)
                 ids.append(event_id)
             self._ensure_thread()
             self._wake.notify_all()
             return ids
 
-    def _enqueue(self, delivery: Delivery) -> None:
-        now = self.clock()
+    def _enqueue(self, delivery: Delivery, delay: float = 0.0) -> None:
+        now = self.clock() + delay
         key = delivery.subscription.id
         held = self._queue.held.pop(key, None)
         copies = [delivery]

@@ -282,7 +282,11 @@ def test_paging_is_stable_while_sales_arrive(moka, seeded):
     assert len(seen) == len(moka.sandbox.outlet(outlet_id)[1].payments) - 1
 
 
-def test_an_updated_at_window_sees_refunds_and_invoice_payments_of_old_sales(moka, seeded):
+@pytest.mark.parametrize("bump", [False, True], ids=["refunds-quiet", "refunds-bump"])
+def test_an_updated_at_window_sees_invoice_payments_and_refunds_only_where_they_bump(
+    moka, seeded, bump
+):
+    moka.control("POST", "/settings", json={"refunds_bump_sale_updated_at": bump})
     client = connected(moka, seeded)
     outlet_id = seeded["outlet_ids"][0]
     _, outlet = moka.sandbox.outlet(outlet_id)
@@ -313,9 +317,13 @@ def test_an_updated_at_window_sees_refunds_and_invoice_payments_of_old_sales(mok
     )["id"]
     moka.control("POST", f"/invoices/{unpaid['id']}/payments", json={"amount": 1000})
     changed = {p["id"]: p for p in client.iter_latest_transactions(outlet_id, since=window_start)}
+    assert changed[unpaid["id"]]["invoice_payment_records"][0]["amount"] == Decimal(1000)
+    if not bump:
+        # The official example's reading (§8.4): the window never sees the refund.
+        assert set(changed) == {unpaid["id"]}
+        return
     assert set(changed) == {old_sale["id"], unpaid["id"]}
     assert [r["uuid"] for r in changed[old_sale["id"]]["payment_refunds"]] == [refund_id]
-    assert changed[unpaid["id"]]["invoice_payment_records"][0]["amount"] == Decimal(1000)
 
 
 def seeded_customer(moka, outlet_id):

@@ -91,10 +91,13 @@ def test_profile_business_and_outlets(client):
     assert client.outlets(9)[0]["is_paying"] is True
 
 
-def test_customers_come_without_totals_and_stop_on_a_short_page(client, served):
+def test_customers_come_without_totals_and_page_until_nothing_new_comes(client, served):
     customers = list(client.iter_customers(9))
     assert [c["name"] for c in customers] == ["San"]
-    assert [path for path, _ in served[1]] == ["/v1/businesses/9/customers"]
+    # A short page proves nothing (the server may cap per_page): page 2 is asked for, and since
+    # this server answers every page alike, its nothing-new ends the walk.
+    assert [path for path, _ in served[1]] == ["/v1/businesses/9/customers"] * 2
+    assert [query["page"] for _, query in served[1]] == ["1", "2"]
 
 
 @pytest.mark.parametrize(

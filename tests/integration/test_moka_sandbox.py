@@ -187,18 +187,33 @@ def test_deny_and_unknown_clients_never_yield_a_code(moka, seeded):
     assert unknown.status_code == 401 and "Location" not in unknown.headers
 
 
-def test_latest_transactions_next_url_keeps_version_filters_and_the_query_token(moka, seeded):
+@pytest.mark.parametrize("keeps_filters", [False, True], ids=["official-params", "all-params"])
+def test_latest_transactions_next_url_keeps_the_version_and_the_query_token(
+    moka, seeded, keeps_filters
+):
+    moka.control("POST", "/settings", json={"next_url_keeps_filters": keeps_filters})
     token, outlet = seeded["access_token"], seeded["outlet_ids"][0]
     path = f"/v4/outlets/{outlet}/reports/get_latest_transactions"
     page = get(
-        moka, path, per_page=5, mobile_device="true", time_filter="created_at", access_token=token
+        moka,
+        path,
+        per_page=5,
+        mobile_device="true",
+        time_filter="created_at",
+        reorder_type="ASC",
+        access_token=token,
     ).json()
     assert set(page) == {"data"}  # no meta on latest transactions
     next_url = page["data"]["next_url"]
     parts = urlsplit(next_url)
     query = parse_qs(parts.query)
     assert next_url.startswith(moka.url) and parts.path == path
-    assert query["mobile_device"] == ["true"] and query["time_filter"] == ["created_at"]
+    assert query["mobile_device"] == ["true"] and query["per_page"] == ["5"]
+    if keeps_filters:
+        assert query["time_filter"] == ["created_at"] and query["reorder_type"] == ["ASC"]
+    else:
+        # Only the official example's parameters (§4.2): the filter and the order are lost.
+        assert set(query) == {"per_page", "mobile_device", "since", "until", "access_token"}
     assert query["access_token"] == [token] and page["data"]["completed"] is False
     last = page["data"]["payments"][-1]
     assert "principal_id" in last["checkouts"][0] and last["outlet_name"]

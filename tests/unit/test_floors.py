@@ -6,7 +6,8 @@ Imports only go downwards along one ladder, top to bottom:
 
 so each room may import the rooms below it and none above. `sambung/` is imported by no room
 but `wsgi.py` and the tests. Beside the ladder, `sandbox/` imports only `domain`, and `bench/`
-imports nothing above `services` (and the sandbox)."""
+imports nothing above `jobs` (it runs syncs in its own process, as the CLI does, and the
+sandbox), so neither the gateway nor the shell."""
 
 from __future__ import annotations
 
@@ -92,13 +93,13 @@ def above(room: str) -> set[str]:
         *[({room}, above(room)) for room in LADDER[1:]],
         # The fakes stand in for the outside world: they share only the domain's arithmetic.
         ({"sandbox"}, set(ROOMS) - {"sandbox", "domain"}),
-        ({"bench"}, above("services")),
+        ({"bench"}, above("jobs")),
     ],
     ids=[
         "nothing-below-imports-the-shell",
         *[f"{room}-imports-nothing-above-it" for room in LADDER[1:]],
         "sandbox-imports-only-domain",
-        "bench-imports-nothing-above-services",
+        "bench-imports-nothing-above-jobs",
     ],
 )
 def test_floor_rule(importers: set[str], forbidden: set[str]) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ..errors import CUSTOM_ID_TAKEN, TRANSACTION_NO_TAKEN, Duplicate, Invalid, NotFound
-from ..formats import timestamp
+from ..formats import show_date, timestamp
 from ..store import Collection, Company, Record
 
 if TYPE_CHECKING:
@@ -250,4 +250,24 @@ def stamps(record: Record) -> dict[str, Any]:
         "created_at": timestamp(record["created_at"]),
         "updated_at": timestamp(record["updated_at"]),
         "deleted_at": None,
+    }
+
+
+# Transactions sort by date or by creation, whatever their kind.
+TRANSACTION_SORT_KEYS: dict[str, Callable[[Context, Record], Any]] = {
+    "transaction_date": lambda _, r: r["transaction_date"],
+    "created_at": lambda _, r: r["created_at"],
+}
+
+
+def transaction_head(record: Record, type_id: int, type_name: str) -> dict[str, Any]:
+    """The fields every approved transaction answer starts with."""
+    return {
+        "id": record["id"],
+        "transaction_no": record["transaction_no"],
+        "custom_id": record["custom_id"],
+        "status": "approved",
+        **stamps(record),
+        "transaction_date": show_date(record["transaction_date"]),
+        "transaction_type": {"id": type_id, "name": type_name},
     }

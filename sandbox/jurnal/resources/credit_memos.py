@@ -23,9 +23,9 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import Invalid, Problems
-from ..formats import bare, money, number, rupiah, show_date
+from ..formats import bare, money, number, rupiah
 from ..store import Record
-from .base import Context, Resource, stamps
+from .base import TRANSACTION_SORT_KEYS, Context, Resource, transaction_head
 from .master import optional_text
 from .payments import invoice_records
 from .transactions import cash_account, check_texts, customer, person_ref, tags, transaction_date
@@ -128,13 +128,7 @@ def refund_effect(ctx: Context, record: Record, sign: int) -> None:
 
 def render_refund(ctx: Context, record: Record) -> dict[str, Any]:
     return {
-        "id": record["id"],
-        "transaction_no": record["transaction_no"],
-        "custom_id": record["custom_id"],
-        "status": "approved",
-        **stamps(record),
-        "transaction_date": show_date(record["transaction_date"]),
-        "transaction_type": {"id": 23, "name": "Credit Memo Refund"},
+        **transaction_head(record, 23, "Credit Memo Refund"),
         "person": record["person"],
         "refund_from": record["refund_from"],
         "memo": record["memo"],
@@ -164,10 +158,7 @@ CREDIT_MEMO_REFUNDS = Resource(
     build=build_refund,
     render=render_refund,
     lookup_fields=("custom_id", "transaction_no"),
-    sort_keys={
-        "transaction_date": lambda _, r: r["transaction_date"],
-        "created_at": lambda _, r: r["created_at"],
-    },
+    sort_keys=TRANSACTION_SORT_KEYS,
     effect=refund_effect,
 )
 
@@ -226,13 +217,7 @@ def application_effect(ctx: Context, record: Record, sign: int) -> None:
 
 def render_application(ctx: Context, record: Record) -> dict[str, Any]:
     return {
-        "id": record["id"],
-        "transaction_no": record["transaction_no"],
-        "custom_id": record["custom_id"],
-        "status": "approved",
-        **stamps(record),
-        "transaction_date": show_date(record["transaction_date"]),
-        "transaction_type": {"id": 24, "name": "Apply Credit Memo"},
+        **transaction_head(record, 24, "Apply Credit Memo"),
         "person": record["person"],
         "credit_memo": record["credit_memo"],
         "memo": record["memo"],
@@ -257,9 +242,6 @@ CREDIT_MEMO_APPLICATIONS = Resource(
     build=build_application,
     render=render_application,
     lookup_fields=("custom_id", "transaction_no"),
-    sort_keys={
-        "transaction_date": lambda _, r: r["transaction_date"],
-        "created_at": lambda _, r: r["created_at"],
-    },
+    sort_keys=TRANSACTION_SORT_KEYS,
     effect=application_effect,
 )

@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import Invalid, Problems
-from ..formats import money, number, rupiah, show_date
+from ..formats import money, number, rupiah
 from ..store import Record
-from .base import Context, Resource, stamps
+from .base import TRANSACTION_SORT_KEYS, Context, Resource, transaction_head
 from .master import account_by, optional_text
 from .transactions import check_texts, full_account_ref, tags, transaction_date
 
@@ -90,13 +90,7 @@ def _lines(ctx: Context, source: dict[str, Any], problems: Problems) -> list[dic
 
 def render_entry(ctx: Context, record: Record) -> dict[str, Any]:
     return {
-        "id": record["id"],
-        "transaction_no": record["transaction_no"],
-        "custom_id": record["custom_id"],
-        "status": "approved",
-        **stamps(record),
-        "transaction_date": show_date(record["transaction_date"]),
-        "transaction_type": {"id": 11, "name": "Journal Entry"},
+        **transaction_head(record, 11, "Journal Entry"),
         "memo": record["memo"],
         "tags": record["tags"],
         "tags_string": ", ".join(t["name"] for t in record["tags"]),
@@ -125,8 +119,5 @@ JOURNAL_ENTRIES = Resource(
     build=build_entry,
     render=render_entry,
     lookup_fields=("custom_id", "transaction_no"),
-    sort_keys={
-        "transaction_date": lambda _, r: r["transaction_date"],
-        "created_at": lambda _, r: r["created_at"],
-    },
+    sort_keys=TRANSACTION_SORT_KEYS,
 )

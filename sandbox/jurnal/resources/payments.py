@@ -10,7 +10,7 @@ from ..arithmetic import flag
 from ..errors import MUST_BE_POSITIVE, OVERPAID, Invalid, Problems
 from ..formats import bare, money, number, rupiah, show_date
 from ..store import Record
-from .base import Context, Resource, insert, stamps
+from .base import TRANSACTION_SORT_KEYS, Context, Resource, insert, stamps
 from .invoices import totals_of
 from .master import PAYMENT_METHODS, optional_text
 from .references import Unresolved, resolve
@@ -273,10 +273,7 @@ RECEIVE_PAYMENTS = Resource(
     singular="receive_payment",
     build=build_payment,
     render=render_payment,
-    sort_keys={
-        "transaction_date": lambda _, r: r["transaction_date"],
-        "created_at": lambda _, r: r["created_at"],
-    },
+    sort_keys=TRANSACTION_SORT_KEYS,
     effect=payment_effect,
     batch_status=200,
 )

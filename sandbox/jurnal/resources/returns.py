@@ -13,7 +13,7 @@ from ..arithmetic import NotANumber, decimal_of, sales_return
 from ..errors import Invalid, Problems
 from ..formats import bare, money, rupiah, show_date
 from ..store import Record
-from .base import Context, Resource, stamps
+from .base import TRANSACTION_SORT_KEYS, Context, Resource, stamps
 from .invoices import render_credit_memo, totals_of
 from .master import optional_text
 from .references import Unresolved, resolve
@@ -319,10 +319,7 @@ SALES_RETURNS = Resource(
     singular="sales_return",
     build=build_return,
     render=render_return,
-    sort_keys={
-        "transaction_date": lambda _, r: r["transaction_date"],
-        "created_at": lambda _, r: r["created_at"],
-    },
+    sort_keys=TRANSACTION_SORT_KEYS,
     effect=return_effect,
     check_delete=check_return_delete,
     merge=merge_return,

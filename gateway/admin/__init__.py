@@ -1,0 +1,22 @@
+"""The admin UI under `/`: server-rendered pages (Flask and Jinja, a little plain JavaScript)
+for merchants, their accountants and operators, in Bahasa Indonesia with an English switch.
+
+`views` holds the pages, `session` the sign-in and CSRF check, `forms` the setting form's
+translation to the JSON API's request bodies, and `i18n` every word the pages say. The pages call
+the same use cases as the JSON API (`services.usecases`), with the signed-in user as the caller.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from infra.bootstrap import Container
+
+
+def install_admin(app: Flask, container: Container) -> None:
+    from gateway.admin import company_pages  # noqa: F401  (its pages join the blueprint)
+    from gateway.admin.session import configure_sessions
+    from gateway.admin.views import admin
+
+    configure_sessions(app, container)
+    app.register_blueprint(admin)
