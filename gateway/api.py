@@ -140,9 +140,8 @@ def replace_credential(company_id: UUID, body: dict[str, Any]) -> Answer:
     errors=(401, 404, 422),
 )
 def list_audit(company_id: UUID, query: dict[str, Any]) -> Answer:
-    page = audit.audit_trail(
-        container(), principal(), company_id, before=query["before"], limit=query["limit"]
-    )
+    reach.company(container(), principal(), company_id)
+    page = audit.audit_trail(container(), company_id, before=query["before"], limit=query["limit"])
     return 200, page
 
 
@@ -154,7 +153,8 @@ def list_audit(company_id: UUID, query: dict[str, Any]) -> Answer:
     errors=(401, 404),
 )
 def show_notifications(company_id: UUID) -> Answer:
-    return 200, notify.notification_settings(container(), principal(), company_id)
+    reach.company(container(), principal(), company_id)
+    return 200, notify.notification_settings(container(), company_id)
 
 
 @companies.operation(
@@ -166,7 +166,8 @@ def show_notifications(company_id: UUID) -> Answer:
     errors=(400, 401, 404, 422),
 )
 def configure_notifications(company_id: UUID, body: dict[str, Any]) -> Answer:
-    return 200, notify.configure_notifications(container(), principal(), company_id, body)
+    reach.company(container(), principal(), company_id)
+    return 200, notify.configure_notifications(container(), company_id, body)
 
 
 # -- Moka connections -------------------------------------------------------------------------
@@ -317,8 +318,8 @@ def delete_setting(setting_id: UUID) -> Answer:
     errors=(401, 404),
 )
 def sync_master_data(setting_id: UUID) -> Answer:
-    reach.setting(container(), principal(), setting_id)
-    return 202, {"run_id": syncing.request_master_data_sync(container(), setting_id)}
+    found = reach.setting(container(), principal(), setting_id)
+    return 202, {"run_id": syncing.sync_master_data(container(), found)}
 
 
 @sync.operation(
@@ -330,8 +331,8 @@ def sync_master_data(setting_id: UUID) -> Answer:
     description="409 until the setting has completed a master-data sync.",
 )
 def sync_transactions(setting_id: UUID) -> Answer:
-    reach.setting(container(), principal(), setting_id)
-    return 202, {"run_id": syncing.request_transactions_sync(container(), setting_id)}
+    found = reach.setting(container(), principal(), setting_id)
+    return 202, {"run_id": syncing.sync_transactions(container(), found)}
 
 
 @sync.operation(

@@ -58,7 +58,7 @@ def _company_page(company_id: UUID, errors: dict[str, str], status: int = 200) -
     shown = companies_service.company_view(reach.company(container(), caller(), company_id))
     before = request.args.get("before", type=int)
     trail = audit.audit_trail(
-        container(), caller(), company_id, before=before if before and before > 0 else None,
+        container(), company_id, before=before if before and before > 0 else None,
         limit=AUDIT_PAGE,
     )  # fmt: skip
     zone = ZoneInfo(container().config.timezone)
@@ -66,8 +66,8 @@ def _company_page(company_id: UUID, errors: dict[str, str], status: int = 200) -
         {**entry, "at": entry["at"].astimezone(zone), "label": _action(entry["action"])}
         for entry in trail["entries"]
     ]
-    settings = notify.notification_settings(container(), caller(), company_id)
-    mine = notify.my_choice(container(), caller(), company_id, g.admin_user.email)
+    settings = notify.notification_settings(container(), company_id)
+    mine = notify.my_choice(container(), company_id, g.admin_user.email)
     return render_template(
         "company.html",
         company=shown,
@@ -109,7 +109,8 @@ def choose_notifications(company_id: UUID) -> ResponseReturnValue:
     if mode not in ("now", "digest", "off") or lang not in LANGUAGES:
         return _company_page(company_id, {"mode": tr("common.form_errors")}, 422)
     choice = None if mode == "off" else {"lang": lang, "digest": mode == "digest"}
-    notify.choose_for_myself(container(), caller(), company_id, g.admin_user.email, choice)
+    reach.company(container(), caller(), company_id)
+    notify.choose_for_myself(container(), company_id, g.admin_user.email, choice)
     flash(tr("company.notify_saved"), "ok")
     return redirect(url_for("admin.company", company_id=company_id))
 
@@ -117,10 +118,11 @@ def choose_notifications(company_id: UUID) -> ResponseReturnValue:
 @admin.post("/companies/<uuid:company_id>/notifications/webhook")
 def set_webhook(company_id: UUID) -> ResponseReturnValue:
     url = request.form.get("notify_url", "").strip() or None
-    current = notify.notification_settings(container(), caller(), company_id)
+    reach.company(container(), caller(), company_id)
+    current = notify.notification_settings(container(), company_id)
     body = {"notify_url": url, "recipients": current["recipients"]}
     try:
-        notify.configure_notifications(container(), caller(), company_id, body)
+        notify.configure_notifications(container(), company_id, body)
     except Invalid as refused:
         return _company_page(company_id, _problems(refused.fields), 422)
     flash(tr("company.webhook_saved"), "ok")

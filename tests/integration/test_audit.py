@@ -145,4 +145,4 @@ def test_what_the_system_does_on_its_own_is_not_an_action(container):
     sync_master_data(
         container, reach.setting(container, operator, setting_id)
     )  # no actor: the scheduler's own doing
-    assert audit.audit_trail(container, operator, company_id)["entries"] == []
+    assert audit.audit_trail(container, company_id)["entries"] == []
