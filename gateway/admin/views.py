@@ -1,6 +1,7 @@
-"""The admin pages. Each view reads the form or the query, calls the JSON API's use case (which
-checks the caller's reach, exactly as for a token of the same scope) and renders the answer in
-the merchant's language. Nothing here decides anything a use case decides.
+"""The admin pages. Each view reads the form or the query, checks the signed-in user's reach
+(`gateway.reach`, exactly as for a token of the same scope), calls the JSON API's use case in
+`services` and renders the answer in the merchant's language. Nothing here decides anything a use
+case decides.
 
 A company's user reaches only that company: another company's setting, run or Moka connection
 answers 404, as in the API.
