@@ -24,6 +24,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.audit import Action, ActionRecorded, Actor, ActorKind, audit_stream_id
 from infra.api_tokens import Principal
 from infra.bootstrap import Container
+from infra.eventstore.streams import next_event
 from services.plain import plain
 
 MAX_PAGE = 500
@@ -88,11 +89,10 @@ def record(
     events = container.log.events
     for _ in range(_ATTEMPTS):
         last = next(iter(events.get(stream, desc=True, limit=1)), None)
-        position = last.originator_version + 1 if last else 1
-        entry = ActionRecorded(
-            originator_id=stream,
-            originator_version=position,
-            timestamp=ActionRecorded.create_timestamp(),
+        entry = next_event(
+            ActionRecorded,
+            stream,
+            last,
             company_id=company_id,
             action=Action(action).value,
             actor_kind=actor.kind.value,
@@ -104,7 +104,7 @@ def record(
             events.put([entry])
         except IntegrityError:  # another entry took this position: append after it
             continue
-        return position
+        return entry.originator_version
     raise RuntimeError(f"could not append to the audit trail of company {company_id}")
 
 
