@@ -9,13 +9,14 @@ credential.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
 import requests
 
-from clients.jurnal import JurnalAuthError, JurnalError, plan_of
+from clients.jurnal import JurnalAuthError, JurnalClient, JurnalError, plan_of
 from domain.audit import Action
 from domain.chart import Chart, chart_from_jurnal
 from domain.errors import CompanyInvalid
@@ -47,16 +48,8 @@ def register_company(
 ) -> Company:
     """Check the credential with `GET /companies/active`, then store the company with the
     package Jurnal reports."""
-    client = container.jurnal_client(
-        jurnal_client_id,
-        jurnal_client_secret,
-        max_attempts=2,
-        timeout=INTERACTIVE_TIMEOUT,
-    )
-    try:
+    with interactive_client(container, jurnal_client_id, jurnal_client_secret) as client:
         active = from_jurnal(client.company)
-    finally:
-        client.session.close()
     company_id = container.log.register_company(
         name=name,
         jurnal_client_id=jurnal_client_id,
@@ -89,17 +82,9 @@ def company_chart(container: Container, company_id: UUID) -> Chart:
     """The company's chart of accounts and default accounts, read from Jurnal now (a setting's
     accounts are checked against it when the setting is made or changed)."""
     credentials = container.log.jurnal_credentials(company_id)
-    client = container.jurnal_client(
-        credentials.client_id,
-        credentials.client_secret,
-        max_attempts=2,
-        timeout=INTERACTIVE_TIMEOUT,
-    )
-    try:
+    with interactive_client(container, credentials.client_id, credentials.client_secret) as client:
         active = from_jurnal(client.company)
         rows = from_jurnal(lambda: list(client.iterate("accounts")))
-    finally:
-        client.session.close()
     return chart_from_jurnal(rows, active)
 
 
@@ -109,14 +94,21 @@ def jurnal_catalogs(
     """Every row of some of the company's Jurnal lists (accounts, tags...), read now, for a
     person waiting on a form."""
     credentials = container.log.jurnal_credentials(company_id)
+    with interactive_client(container, credentials.client_id, credentials.client_secret) as client:
+        return from_jurnal(lambda: {path: list(client.iterate(path)) for path in paths})
+
+
+@contextmanager
+def interactive_client(
+    container: Container, client_id: str, client_secret: str
+) -> Iterator[JurnalClient]:
+    """A Jurnal client for a person waiting on the answer (few attempts, a short timeout),
+    closed after use."""
     client = container.jurnal_client(
-        credentials.client_id,
-        credentials.client_secret,
-        max_attempts=2,
-        timeout=INTERACTIVE_TIMEOUT,
+        client_id, client_secret, max_attempts=2, timeout=INTERACTIVE_TIMEOUT
     )
     try:
-        return from_jurnal(lambda: {path: list(client.iterate(path)) for path in paths})
+        yield client
     finally:
         client.session.close()
 

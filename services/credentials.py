@@ -26,7 +26,7 @@ from infra import queues
 from infra.bootstrap import Container
 from projections import queries
 from services import audit, notify, syncing
-from services.companies import INTERACTIVE_TIMEOUT, from_jurnal
+from services.companies import from_jurnal, interactive_client
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +36,8 @@ def replace_credential(
 ) -> dict[str, Any]:
     company = container.log.get_company(company_id)
     client_id, secret = body["jurnal_client_id"].strip(), body["jurnal_client_secret"]
-    client = container.jurnal_client(client_id, secret, max_attempts=2, timeout=INTERACTIVE_TIMEOUT)
-    try:
+    with interactive_client(container, client_id, secret) as client:
         active = from_jurnal(client.company)
-    finally:
-        client.session.close()
     container.log.change_jurnal_credentials(
         company_id, jurnal_client_id=client_id, jurnal_client_secret=secret
     )
