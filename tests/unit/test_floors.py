@@ -131,3 +131,30 @@ def test_a_breach_fails_naming_the_module(tmp_path: Path) -> None:
         "jobs.sync (jobs/sync.py) imports sambung",
         "jobs.sync (jobs/sync.py) imports sambung.cli",
     ]
+
+
+def test_the_read_models_take_their_store_not_the_container() -> None:
+    """Only the projections' runner is handed the container; the views and the queries are
+    passed the store they read (`infra.readmodels`), so nothing else of the container leaks in."""
+    found = [
+        f"{module} imports {name}"
+        for module, path in source_modules().items()
+        if room_of(module) == "projections" and module != "projections.runner"
+        for name in sorted(imported_modules(module, path))
+        if name.startswith("infra.bootstrap")
+    ]
+    assert "infra.bootstrap" in imported_modules(
+        "projections.runner", source_modules()["projections.runner"]
+    )
+    assert not found, "\n".join(found)
+
+
+def test_only_infra_queues_names_the_job_functions() -> None:
+    """Work is put on a queue by the job's dotted name, and those names are spelled in one
+    place, so that renaming a job cannot leave a caller enqueueing a name that is gone."""
+    spelled = {
+        module
+        for module, path in source_modules().items()
+        if room_of(module) in set(LADDER) - {"jobs"} and '"jobs.' in path.read_text()
+    }
+    assert spelled == {"infra.queues"}
