@@ -665,7 +665,7 @@ def _wait_until_quiet(run: Run, setting_id: str) -> None:
     up only when Jurnal's counts stop moving for `quiet_timeout` while work remains."""
     from uuid import UUID
 
-    from infra.bootstrap import QUEUE_NAMES
+    from infra.queues import QUEUE_NAMES
 
     last: list[Any] = [None, time.monotonic()]  # Jurnal's counts, and since when
     idle_since = [time.monotonic()]

@@ -19,7 +19,8 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.utils import current_timestamp
 
-from infra.bootstrap import QUEUE_NAMES, Container
+from infra.bootstrap import Container
+from infra.queues import QUEUE_NAMES
 
 
 def rescue(container: Container) -> None:

@@ -25,7 +25,8 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.worker import WorkerStatus
 
-from infra.bootstrap import QUEUE_NAMES, Container
+from infra.bootstrap import Container
+from infra.queues import QUEUE_NAMES
 from projections import runner
 
 

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from domain.log import DocumentPosted, MokaKind, PostingFailed, Source
-from jobs import dispatch, scheduler
+from infra import queues
+from jobs import scheduler
 from tests.engine_support import wait_until, work
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -117,7 +118,7 @@ def test_data_jurnal_refuses_is_cleaned_or_fails_per_item_and_never_stops_the_ru
 
     # The customer and item webhooks ask for a master-data run, whose outcomes land in the log
     # too: work and sweep until the log is processed.
-    dispatch.wake_poster(stack.container, setting_id)
+    queues.wake_poster(stack.container, setting_id)
 
     def processed() -> bool:
         work(stack.container)

@@ -18,8 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.moka_webhooks import SIGNATURE_HEADER, sign_webhook_body
-from gateway.intake import KIND_OF_EVENT
+from domain.moka_webhooks import SIGNATURE_HEADER, WEBHOOK_EVENTS, sign_webhook_body
 from tests.gateway_support import OUTLET, WEBHOOK_SECRET, customer, envelope, make_tenant
 
 pytestmark = pytest.mark.integration
@@ -107,7 +106,7 @@ def replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
 @st.composite
 def deliveries(draw: st.DrawFn) -> dict[str, Any]:
     """A genuine envelope with a few of its values, anywhere, swapped for hostile ones."""
-    event_name = draw(st.sampled_from(sorted(KIND_OF_EVENT)))
+    event_name = draw(st.sampled_from(sorted(WEBHOOK_EVENTS)))
     family = FAMILY[event_name.rsplit(".", 1)[0]]
     document = envelope(genuine_bodies()[family], event_name=event_name)
     for _ in range(draw(st.integers(min_value=0, max_value=3))):

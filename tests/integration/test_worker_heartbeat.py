@@ -13,7 +13,8 @@ import pytest
 from rq.job import Job, JobStatus
 
 from domain.log import RunStatus
-from jobs import dispatch, scheduler
+from jobs import scheduler
+from services import syncing
 from tests.engine_support import built_stack, wait_until, worker_processes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -30,7 +31,7 @@ def test_a_sync_run_whose_worker_is_killed_runs_again_on_another_worker(
         setting_id = stack.synced_setting()
         # Slow enough that the run is still posting when its worker dies.
         stack.jurnal_control("POST", "/faults", json={"latency_ms": 150})
-        run_id = dispatch.request_transactions_sync(container, setting_id)
+        run_id = syncing.request_transactions_sync(container, setting_id)
         job = Job.fetch(f"run-{run_id}", connection=container.redis)
         with worker_processes(stack) as (first,):
             wait_until(
