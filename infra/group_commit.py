@@ -368,6 +368,10 @@ class _PostgresTransaction:
         }
 
     def insert(self, stored_events: Sequence[StoredEvent]) -> None:
-        # The application recorder's insert: the table lock again (already held), the channel's
-        # NOTIFY, and the insert of them all in one statement.
-        self.store.recorder._insert_stored_events(self.cursor, stored_events)
+        from eventsourcing.postgres import PostgresAggregateRecorder
+
+        # What the application recorder's insert does but for taking the table lock again:
+        # the channel's NOTIFY, then the insert of them all in one statement.
+        recorder = self.store.recorder
+        recorder._notify_channel(self.cursor)
+        PostgresAggregateRecorder._insert_stored_events(recorder, self.cursor, stored_events)
