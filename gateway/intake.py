@@ -37,29 +37,18 @@ from redis.client import Pipeline
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from domain.errors import MokaRecordInvalid
-from domain.log import MokaKind, Source
-from domain.moka_webhooks import verify_webhook_signature
+from domain.log import Source
+from domain.moka_webhooks import WEBHOOK_EVENTS, verify_webhook_signature
 from gateway.errors import ApiError, flatten_messages
 from gateway.routing import schema_instance
 from gateway.schemas import WebhookSchema
-from infra import metrics
+from infra import metrics, queues
 from infra.bootstrap import Container
 from infra.eventlog import Appended, EventLog
 from infra.group_commit import Append, GroupCommit
-from jobs import dispatch
 
 log = logging.getLogger(__name__)
 
-KIND_OF_EVENT: dict[str, MokaKind] = {
-    "moka.transaction.created": MokaKind.PAYMENT,
-    "moka.transaction.updated": MokaKind.PAYMENT,
-    "moka.transaction.refunded": MokaKind.PAYMENT,
-    "moka.item.added": MokaKind.ITEM,
-    "moka.item.updated": MokaKind.ITEM,
-    "moka.item.deleted": MokaKind.ITEM,
-    "moka.customer.added": MokaKind.CUSTOMER,
-    "moka.customer.updated": MokaKind.CUSTOMER,
-}
 _CHUNK = 64 * 1024
 ROUTE = "/webhooks/moka"
 # An accepted delivery's labels in the request counter (`gateway.metrics`).
@@ -158,7 +147,7 @@ def _refuse_constant(name: str) -> None:
 
 def _store(container: Container, envelope: dict) -> Intake:
     header, record = envelope["header"], envelope["body"]
-    kind = KIND_OF_EVENT[header["event_name"]]
+    kind = WEBHOOK_EVENTS[header["event_name"]]
     try:
         # Committed together with the webhooks this process takes meanwhile; `_settle` has run
         # for the whole batch (posters woken, counted) before this returns.
@@ -217,7 +206,7 @@ def _settle(container_ref: weakref.ref[Container], batch: Sequence[Append]) -> N
         metrics.increment(pipe, metrics.HTTP_REQUESTS, ACCEPTED_LABELS, by=len(batch))
 
     try:
-        dispatch.wake_posters(container, woken, also=count)
+        queues.wake_posters(container, woken, also=count)
     except redis.RedisError:
         # The events are in the log, the source of truth: answer 202 so that Moka does not resend
         # them. The sweeper finds unposted events, so a lost wake-up delays the posting but loses

@@ -46,13 +46,8 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import StoredEvent
 
 from domain.log import MokaKind, Source, moka_identity
-from infra.eventlog import (
-    Appended,
-    EventLog,
-    _outlet_index_id,
-    _version_stream_id,
-    log_stream_id,
-)
+from infra.eventlog import Appended, EventLog
+from infra.eventstore.streams import log_stream_id, outlet_index_id, version_stream_id
 from infra.filelock import held_lock
 
 
@@ -163,7 +158,7 @@ class GroupCommit:
         outlets = self._settings({request.outlet_id for request in batch}, store)
         settings = list(dict.fromkeys(s for request in batch for s in outlets[request.outlet_id]))
         wanted = [log_stream_id(s) for s in settings] + [
-            _version_stream_id(setting_id, request.kind, request.moka_id)
+            version_stream_id(setting_id, request.kind, request.moka_id)
             for request in batch
             for setting_id in outlets[request.outlet_id]
         ]
@@ -211,7 +206,7 @@ class GroupCommit:
 
     def _settings(self, outlet_ids: set[str], store: LockedTransaction) -> dict[str, list[UUID]]:
         """Each outlet's live settings, read again only when its index stream has moved."""
-        index_ids = {outlet_id: _outlet_index_id(outlet_id) for outlet_id in outlet_ids}
+        index_ids = {outlet_id: outlet_index_id(outlet_id) for outlet_id in outlet_ids}
         found = store.last_of(index_ids.values())
         settings: dict[str, list[UUID]] = {}
         for outlet_id, index_id in index_ids.items():
