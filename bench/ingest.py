@@ -1,9 +1,9 @@
 """`sambung bench ingest`: how close the webhook gateway comes to a bare Flask endpoint.
 
-Both run under gunicorn as `sambung serve` runs the gateway (the same `GatewayServer`: 2 workers
-of `THREADS` threads each) on the scratch stack, side by side in one run, and the same load
-generator (wrk, else an asyncio client; the output names it) keeps 16 connections busy on each
-in turn, alternating rounds so that the machine's swings hit both alike. Every gateway request is
+Both run under gunicorn as `sambung serve` runs the gateway (the same `GatewayServer`, 2 workers
+with its threads) on the scratch stack, side by side in one run, and the same load generator
+(wrk, else an asyncio client; the output names it) keeps 16 connections busy on each in turn,
+alternating rounds so that the machine's swings hit both alike. Every gateway request is
 a distinct, correctly signed `moka.transaction.created` webhook of a Moka payment (one checkout
 line with discounts, taxes, a gratuity and a modifier) for an outlet with a live setting; the
 bare endpoint gets the same bodies and headers, reads the body and answers 202.
@@ -27,7 +27,6 @@ from bench.append import _setting as make_setting
 from bench.harness import BIN, WEBHOOK_SECRET, Say, scratch
 from bench.loadgen import Load, Prepared, find_wrk, run_load
 from domain.moka_webhooks import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign_webhook_body
-from sambung.gateway_server import THREADS
 
 CONNECTIONS = 16
 OUTLET = 4522
@@ -80,7 +79,6 @@ def run(
             "load_generator": gateway_loads[0].tool,
             "connections": CONNECTIONS,
             "gunicorn_workers": 2,
-            "gunicorn_threads": THREADS,
             "rounds": rounds,
             "round_seconds": seconds,
             "gateway_per_second": round(gateway_rate, 1),
