@@ -54,6 +54,7 @@ from datetime import time as time_of_day
 from functools import lru_cache
 from typing import Any, TypeVar
 from uuid import UUID, uuid4, uuid5
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEvent
@@ -562,7 +563,7 @@ class EventLog(Application[UUID]):
         def attempt() -> Setting:
             setting = self.get_setting(setting_id)
             package = self.get_company(setting.company_id).package
-            applied = setting.update(changes, package)
+            applied = setting.update(changes, package, today=merchant_today(self.env))
             if applied:
                 position = self.head(setting_id) + 1
                 changed = self._log_event(SettingChanged, setting_id, position, changes=applied)
@@ -1136,6 +1137,13 @@ def schema_lock(config: Config) -> Iterator[None]:
             yield
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK_KEY,))
+
+
+def merchant_today(env: Mapping[str, str]) -> date:
+    """Today where the merchants are (`SAMBUNG_TIMEZONE`): a posting-mode change starts the
+    next business day."""
+    zone = ZoneInfo(env.get("SAMBUNG_TIMEZONE") or "Asia/Jakarta")
+    return datetime.now(zone).date()
 
 
 def _check_page(after: int, limit: int) -> None:
