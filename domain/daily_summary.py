@@ -190,7 +190,7 @@ def plan_batch(
         documents += _payments(batch, setting, refs, answer)
         if any(doc.custom_id not in posted for doc in documents[1:]):
             return documents  # returns leave credit only once the invoice is paid
-    returns = _returns(batch, setting, posted)
+    returns = _returns(batch, setting, refs, posted)
     documents += returns
     if any(doc.custom_id not in posted for doc in returns):
         return documents
@@ -398,7 +398,10 @@ def return_id_of(setting: MappingSetting, batch: Batch, origin: tuple[date, int]
 
 
 def _returns(
-    batch: Batch, setting: MappingSetting, posted: Mapping[str, Mapping[str, Any]]
+    batch: Batch,
+    setting: MappingSetting,
+    refs: JurnalRefs,
+    posted: Mapping[str, Mapping[str, Any]],
 ) -> list[Planned]:
     groups: dict[tuple[date, int], list[DayRefund]] = {}
     for item in batch.refunds:
@@ -420,19 +423,19 @@ def _returns(
                 )
             )
             continue
-        documents.append(_return(batch, setting, invoice, origin, items, custom_id))
+        documents.append(_return(batch, setting, refs, invoice, origin, items, custom_id))
     return documents
 
 
 def _return(
     batch: Batch,
     setting: MappingSetting,
+    refs: JurnalRefs,
     invoice: Mapping[str, Any],
     origin: tuple[date, int],
     items: Sequence[DayRefund],
     custom_id: str,
 ) -> Planned:
-    refs = JurnalRefs()
     wanted: dict[str, Decimal] = {}
     for item in items:
         for key, units in return_parts(setting, refs, item.sale, item.refund):
@@ -494,10 +497,13 @@ def _largest(buckets: Mapping[str, tuple[Decimal, str, str]]) -> str:
 
 
 def _credit_memos(
-    batch: Batch, setting: MappingSetting, posted: Mapping[str, Mapping[str, Any]]
+    batch: Batch,
+    setting: MappingSetting,
+    refs: JurnalRefs,
+    posted: Mapping[str, Mapping[str, Any]],
 ) -> list[tuple[Mapping[str, Any], Decimal, Mapping[str, Any]]]:
     found = []
-    for doc in _returns(batch, setting, posted):
+    for doc in _returns(batch, setting, refs, posted):
         answer = posted.get(doc.custom_id)
         memo = answer.get("credit_memo") if answer else None
         if isinstance(memo, Mapping) and memo.get("id") is not None:
@@ -513,7 +519,7 @@ def _money_back(
     refs: JurnalRefs,
     posted: Mapping[str, Mapping[str, Any]],
 ) -> Planned | None:
-    memos = _credit_memos(batch, setting, posted)
+    memos = _credit_memos(batch, setting, refs, posted)
     if not memos:
         return None
     custom_id = day_custom_id(setting, batch.day, batch.number, "payback")
@@ -578,19 +584,20 @@ class Balance:
 def balance_of(
     batch: Batch,
     setting: MappingSetting,
+    refs: JurnalRefs,
     posted: Mapping[str, Mapping[str, Any]],
     invoice_tax_gap: Decimal,
 ) -> Balance:
     buckets = refund_buckets(batch.refunds)
     cash = {key: -amount for key, (amount, _, _) in buckets.items()}
-    memos = _credit_memos(batch, setting, posted)
+    memos = _credit_memos(batch, setting, refs, posted)
     paid_back = sum((amount for _, amount, _ in memos), ZERO)
     if memos:
         largest = _largest(buckets)
         cash[largest] = cash[largest] + paid_back
     tax = invoice_tax_gap
     returned = ZERO
-    for doc in _returns(batch, setting, posted):
+    for doc in _returns(batch, setting, refs, posted):
         answer = posted.get(doc.custom_id)
         if answer is None or not isinstance(doc, JurnalDocument) or doc.moka is None:
             continue
@@ -607,7 +614,7 @@ def balancing_entry(
     posted: Mapping[str, Mapping[str, Any]],
     invoice_tax_gap: Decimal,
 ) -> Planned | None:
-    balance = balance_of(batch, setting, posted, invoice_tax_gap)
+    balance = balance_of(batch, setting, refs, posted, invoice_tax_gap)
     if balance.empty:
         return None
     custom_id = day_custom_id(setting, batch.day, batch.number, "balance")

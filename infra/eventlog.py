@@ -505,8 +505,14 @@ class EventLog(Application[UUID]):
         warehouse: str | None = None,
         sync_by_product_name: bool = False,
         payment_accounts: Mapping[str, Mapping[str, str | None]] | None = None,
+        posting_mode: str = "per_sale",
+        rounding_account: str | None = None,
+        summary_close_time: time_of_day | str | None = None,
     ) -> UUID:
         values = {
+            "posting_mode": posting_mode,
+            "rounding_account": rounding_account,
+            "summary_close_time": summary_close_time,
             "outlet_id": outlet_id,
             "name": name,
             "start_date": start_date,

@@ -21,7 +21,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+import time as clock
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -109,10 +110,14 @@ class LogState:
         return found
 
 
-def read_state(container: Container, setting: Setting) -> LogState:
+def read_state(
+    container: Container, setting: Setting, keep: Callable[[], None] = lambda: None
+) -> LogState:
     timezone = container.config.timezone
     state = LogState()
     for event in _events(container, setting.id):
+        if event.position % PAGE == 0:
+            keep()
         state.head = event.position
         if isinstance(event, (DocumentPosted, PostingFailed)):
             if event.custom_id and _DAY_ID.search(event.custom_id):
@@ -229,6 +234,14 @@ class SummaryPoster:
         self.setting = poster.setting
         self.timezone = poster.container.config.timezone
         self.answers: dict[str, dict[str, Any]] = {}
+        self._renewed = clock.monotonic()
+
+    def keep_lease(self) -> None:
+        """Long planning between calls must not let the setting's lease lapse."""
+        lock = self.poster.lock
+        if lock is not None and clock.monotonic() - self._renewed >= lock.renew_every:
+            lock.ensure_held()
+            self._renewed = clock.monotonic()
 
     def post_closed_days(
         self,
@@ -244,7 +257,7 @@ class SummaryPoster:
         tally = DayTally()
         if not has_summary_days(self.setting):
             return tally
-        state = read_state(self.container, self.setting)
+        state = read_state(self.container, self.setting, self.keep_lease)
         closed = closed_until(self.setting, now, self.timezone)
         for planned in plan_batches(state, self.timezone, closed):
             if days is not None and planned.batch.day not in days:
@@ -265,6 +278,7 @@ class SummaryPoster:
         handled: set[str] = set()
         complete = True
         while True:
+            self.keep_lease()
             posted = self._posted_for(batch, state)
             fresh = [
                 doc
@@ -274,6 +288,7 @@ class SummaryPoster:
             if not fresh:
                 return complete
             for doc in fresh:
+                self.keep_lease()
                 handled.add(doc.custom_id)
                 if doc.custom_id in posted:
                     continue
