@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
 import time as clock
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -42,7 +42,7 @@ from domain.daily_summary import (
 )
 from domain.jurnal_arithmetic import to_decimal
 from domain.log import DocumentPosted, LogEvent, PaymentReceived, PostingFailed
-from domain.mapping import JurnalDocument, MappingError, Unmappable
+from domain.mapping import JurnalDocument, JurnalRefs, MappingError, Unmappable
 from domain.mapping.document import Planned
 from domain.mapping.moka import Payment, read_payment
 from domain.settings import Setting
@@ -275,6 +275,9 @@ class SummaryPoster:
     ) -> bool:
         batch = planned.batch
         refs = self.poster._refs_for({})
+        done = self._settled(batch, state, refs, retry_failed)
+        if done is not None and dry_run is None:
+            return done
         handled: set[str] = set()
         complete = True
         while True:
@@ -311,6 +314,28 @@ class SummaryPoster:
                 self.answers[doc.custom_id] = answer
             if dry_run is not None:
                 return complete
+
+    def _settled(
+        self, batch: Batch, state: LogState, refs: JurnalRefs, retry_failed: bool
+    ) -> bool | None:
+        """Whether the batch is settled (True: all in Jurnal; False: only failures are left,
+        not retried now), known from the log's recorded amounts without a call to Jurnal;
+        None when something is still to post."""
+        recorded: dict[str, dict[str, Any]] = {}
+        for custom_id, outcome in state.outcomes.items():
+            if isinstance(outcome, DocumentPosted) and outcome.amounts is not None:
+                recorded[custom_id] = recorded_answer(outcome)
+        plan = plan_batch(batch, self.setting, refs, recorded)
+        complete = True
+        for doc in plan:
+            outcome = state.outcomes.get(doc.custom_id)
+            if isinstance(outcome, DocumentPosted):
+                continue
+            if isinstance(outcome, PostingFailed) and not retry_failed:
+                complete = False
+                continue
+            return None
+        return complete
 
     def _shown(self, doc: Planned, batch: Batch) -> dict[str, Any]:
         shown = {"day": batch.day.isoformat(), "batch": batch.number, **doc.as_json()}
@@ -396,6 +421,24 @@ def post_summaries(poster: Poster, now: datetime) -> DayTally:
     if days.days:
         poster.tally.counts[SUMMARY_KEY] = days.as_count()
     return days
+
+
+def recorded_answer(outcome: DocumentPosted) -> dict[str, Any]:
+    """A posted summary document as far as its recorded amounts tell: enough to plan what
+    follows it (its totals, a return's credit, which Jurnal gives a paid invoice's return in
+    full), not to refer to it (no numbers or line ids)."""
+    amounts = outcome.amounts or {}
+    total, tax = amounts.get("total", "0"), amounts.get("tax", "0")
+    answer: dict[str, Any] = {"id": outcome.jurnal_id, "custom_id": outcome.custom_id}
+    if outcome.kind == "sales_invoice":
+        answer.update(original_amount=total, tax_amount=tax, transaction_no="")
+    elif outcome.kind == "sales_return":
+        answer.update(
+            return_amount=total,
+            returned_tax=tax,
+            credit_memo={"id": outcome.jurnal_id, "original_amount": total},
+        )
+    return answer
 
 
 def summary_amounts(doc: JurnalDocument, answer: Mapping[str, Any], day: date) -> dict[str, str]:
