@@ -208,6 +208,19 @@ def closed_until(setting: Setting, now: datetime, timezone: str) -> date:
     return local.date() - timedelta(days=1)
 
 
+@dataclass(frozen=True)
+class DayRange:
+    """Business days from `first` to `last`, each end open when None."""
+
+    first: date | None = None
+    last: date | None = None
+
+    def __contains__(self, day: object) -> bool:
+        if not isinstance(day, date):
+            return False
+        return (self.first is None or day >= self.first) and (self.last is None or day <= self.last)
+
+
 # -- posting ------------------------------------------------------------------------------------
 
 
@@ -247,7 +260,7 @@ class SummaryPoster:
         self,
         now: datetime,
         *,
-        days: set[date] | None = None,
+        days: DayRange | set[date] | None = None,
         retry_failed: bool = False,
         dry_run: list[dict[str, Any]] | None = None,
     ) -> DayTally:
