@@ -181,3 +181,36 @@ def _an_unrefunded_cash_sale(stack: Stack, day: date) -> dict:
             ):
                 return dict(payment)
     raise AssertionError("no cash sale to refund")
+
+
+def test_a_day_that_failed_posts_on_replay_of_that_day(busy):
+    stack = busy
+    log = stack.container.log
+    # A rounding account the company lacks: each day's balancing entry cannot be made.
+    setting_id = stack.synced_setting(posting_mode="daily_summary", rounding_account="Tidak Ada")
+    last_day = START + timedelta(days=TEST_DAYS - 1)
+    counts = sync_until(stack, setting_id, night_after(last_day))
+    assert counts["daily_summaries"] == {"synced": 0, "total": TEST_DAYS}
+    failed = [e for e in log_events(stack, setting_id) if isinstance(e, PostingFailed)]
+    assert {e.kind for e in failed} == {"journal_entry"}
+    assert "Tidak Ada" in failed[0].message
+    catch_up(stack.container)
+    assert any(
+        Decimal(v) != 0
+        for v in reconciliation(stack.container, setting_id, START, START)[0]["difference"].values()
+    )
+
+    log.update_setting(setting_id, {"rounding_account": None})
+    from jobs import replay
+
+    params = {"since": START.isoformat(), "until": START.isoformat(), "only_failed": True}
+    shown = replay.dry_run(stack.container, setting_id, params)
+    assert [(d["kind"], d["day"]) for d in shown] == [("journal_entry", START.isoformat())]
+    run = log.request_run(setting_id, "replay", "Replay", params=params).run_id
+    counts = replay.replay(str(setting_id), str(run))
+    assert counts["daily_summaries"] == {"synced": 1, "total": 1}
+
+    catch_up(stack.container)
+    first, second = reconciliation(stack.container, setting_id, START, START + timedelta(days=1))
+    assert all(Decimal(v) == 0 for v in first["difference"].values()), first
+    assert any(Decimal(v) != 0 for v in second["difference"].values())  # not replayed
