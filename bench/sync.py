@@ -139,7 +139,9 @@ def env_for(boxes: Sandboxes, limits: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def make_setting(stack: Scratch, boxes: Sandboxes, seeded: dict[str, Any], start: date) -> Any:
+def make_setting(
+    stack: Scratch, boxes: Sandboxes, seeded: dict[str, Any], start: date, **fields: Any
+) -> Any:
     from services.connections import connect_moka_with_tokens, register_company
 
     container = stack.container
@@ -161,6 +163,7 @@ def make_setting(stack: Scratch, boxes: Sandboxes, seeded: dict[str, Any], start
         sales_account="Pendapatan",
         purchase_account="Beban Pokok Pendapatan",
         payment_accounts=PAYMENT_ACCOUNTS,
+        **fields,
     )
 
 

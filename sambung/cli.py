@@ -13,7 +13,16 @@ import click
 from infra import bootstrap
 
 # The scenarios of `sambung bench`, in the order `all` runs them (bench/runner.py).
-BENCH_SCENARIOS = ("ingest", "sync", "drain", "freshness", "catchup", "append", "read-models")
+BENCH_SCENARIOS = (
+    "ingest",
+    "sync",
+    "drain",
+    "freshness",
+    "catchup",
+    "append",
+    "read-models",
+    "summary",
+)
 
 
 @click.group()
