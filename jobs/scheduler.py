@@ -29,7 +29,7 @@ from domain.errors import MasterDataNotSynced, NotFound
 from domain.log import RunMethod
 from domain.schedule import due_run_date
 from infra.bootstrap import Container
-from jobs import dispatch, live_pull
+from jobs import dispatch, live_pull, summary
 from projections.queries import sync_history
 from services import notify
 
@@ -51,6 +51,9 @@ def tick(container: Container, now: datetime | None = None) -> list[UUID]:
         run_id = _start_daily_run_if_due(container, setting, now)
         if run_id is not None:
             started.append(run_id)
+        closed = summary.start_close_run_if_due(container, setting, now)
+        if closed is not None:
+            started.append(closed)
         if container.log.has_unprocessed(setting.id):
             dispatch.wake_poster(container, setting.id)
         _requeue_lost_runs(container, setting.id)

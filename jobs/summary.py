@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
 from clients.jurnal import JurnalNotFound
@@ -80,6 +80,41 @@ def has_summary_days(setting: Setting) -> bool:
         setting.first_posting_mode,
         *setting.posting_mode_changes.values(),
     )
+
+
+def close_run_id(setting_id: UUID, day: date) -> UUID:
+    return uuid5(setting_id, f"summary-close:{day.isoformat()}")
+
+
+def start_close_run_if_due(container: Container, setting: Setting, now: datetime) -> UUID | None:
+    """The scheduler's hook: a daily-summary setting with a close time gets a transactions run
+    as each day closes (besides its sync time's), so the day is posted that night. Its id comes
+    from the day, so it never runs twice."""
+    from domain.errors import MasterDataNotSynced, NotFound
+    from domain.log import RunMethod
+    from domain.schedule import due_run_date
+    from jobs import dispatch
+
+    close = setting.summary_close_time
+    if not setting.auto_sync or close is None or not has_summary_days(setting):
+        return None
+    day = due_run_date(now, close, container.config.timezone, setting.created_on)
+    if day is None or setting.posting_mode_on(day) != PostingMode.DAILY_SUMMARY:
+        return None
+    run_id = close_run_id(setting.id, day)
+    try:
+        container.log.get_run(run_id)
+        return None
+    except NotFound:
+        pass
+    try:
+        dispatch.request_transactions_sync(
+            container, setting.id, RunMethod.SCHEDULED, run_id=run_id,
+            params={"summary_close": day.isoformat()},
+        )  # fmt: skip
+    except MasterDataNotSynced:
+        return None
+    return run_id
 
 
 # -- what the log says --------------------------------------------------------------------------
