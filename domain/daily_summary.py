@@ -81,6 +81,17 @@ def summarised(sale: Payment) -> bool:
     return not sale.is_invoice
 
 
+class DayWaits(MappingError):
+    """A sale of the day cannot be mapped, so the day's summary invoice waits for it."""
+
+    def __init__(self, day: date, receipt: str, cause: MappingError) -> None:
+        super().__init__(
+            f"Moka receipt {receipt}: {cause.message} The summary of {iso_day(day)} waits for "
+            "it; fix the cause, then replay that day."
+        )
+        self.cause = cause
+
+
 # -- custom ids ---------------------------------------------------------------------------------
 
 
@@ -219,7 +230,13 @@ def invoice_plan(
         tax = jurnal_tax(setting, refs, sale.totals.tax_rows)
         if tax is not None and tax not in taxes:
             taxes.append(tax)
-        for draft in sale_lines(sale, setting, refs, taxed=tax is not None):
+        try:
+            drafts = sale_lines(sale, setting, refs, taxed=tax is not None)
+        except MappingError as error:
+            # The day's invoice waits for this sale rather than leave it out: a day posted
+            # without it could not be made whole later.
+            raise DayWaits(batch.day, sale.payment_no, error) from error
+        for draft in drafts:
             amount = draft.quantity * draft.rate * (1 - draft.discount / HUNDRED)
             lines.add(
                 draft.product,
