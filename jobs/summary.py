@@ -61,8 +61,8 @@ SUMMARY_KEY = "daily_summaries"
 
 def summarised_payment(setting: Setting, payment: Mapping[str, Any], timezone: str) -> bool:
     """Whether a Moka payment is posted in its day's summary instead of on its own."""
-    if getattr(setting, "posting_mode_changes", None) is None:
-        return False
+    if not has_summary_days(setting):
+        return False  # a per-sale setting pays nothing for the mode
     try:
         sale = read_payment(payment)
     except MappingError:
