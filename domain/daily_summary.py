@@ -32,7 +32,7 @@ listed once those are in `posted`; the engine posts, adds the answers, and calls
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -117,12 +117,18 @@ class DayRefund:
     invoice_batch: int
 
 
+Origin = tuple[date, int]  # a summary invoice: its day and batch
+
+
 @dataclass(frozen=True)
 class Batch:
     day: date
     number: int
     sales: Sequence[Payment] = ()
     refunds: Sequence[DayRefund] = ()
+    # Which summary invoice takes back which goods (line key → units), from
+    # `allocate_returns`; None: each refund's goods go back to its sale's invoice.
+    returns: Mapping[Origin, Mapping[str, Decimal]] | None = None
 
     @property
     def empty(self) -> bool:
@@ -223,31 +229,7 @@ def invoice_plan(
     batch: Batch, setting: MappingSetting, refs: JurnalRefs
 ) -> tuple[dict[str, Any], Decimal, Decimal]:
     """The summary invoice's body, with Moka's tax and collected money of its sales."""
-    lines = _Lines()
-    moka_tax = collected = ZERO
-    taxes: list[Tax] = []
-    for sale in batch.sales:
-        tax = jurnal_tax(setting, refs, sale.totals.tax_rows)
-        if tax is not None and tax not in taxes:
-            taxes.append(tax)
-        try:
-            drafts = sale_lines(sale, setting, refs, taxed=tax is not None)
-        except MappingError as error:
-            # The day's invoice waits for this sale rather than leave it out: a day posted
-            # without it could not be made whole later.
-            raise DayWaits(batch.day, sale.payment_no, error) from error
-        for draft in drafts:
-            amount = draft.quantity * draft.rate * (1 - draft.discount / HUNDRED)
-            lines.add(
-                draft.product,
-                draft.description.split(" (")[0],
-                draft.quantity,
-                amount,
-                tax if draft.taxed else None,
-            )
-        moka_tax += sale.totals.taxes
-        collected += sale.totals.collected
-    rows = [row for row in lines.rows.values() if row.amount > ZERO]
+    rows, taxes, moka_tax, collected = summed_lines(batch, setting, refs)
     day = batch.day
     shown = receipts(batch.sales)
     memo = (
@@ -302,6 +284,39 @@ def invoice_plan(
             f", but Moka collected {number(collected)}; not posted."
         )
     return {"sales_invoice": invoice}, moka_tax, collected
+
+
+def summed_lines(
+    batch: Batch, setting: MappingSetting, refs: JurnalRefs
+) -> tuple[list[SummaryLine], list[Tax], Decimal, Decimal]:
+    """The invoice's product lines (those worth something), its taxes, and Moka's tax and
+    collected money of the batch's sales. Raises `DayWaits` for a sale that cannot be mapped."""
+    lines = _Lines()
+    moka_tax = collected = ZERO
+    taxes: list[Tax] = []
+    for sale in batch.sales:
+        tax = jurnal_tax(setting, refs, sale.totals.tax_rows)
+        if tax is not None and tax not in taxes:
+            taxes.append(tax)
+        try:
+            drafts = sale_lines(sale, setting, refs, taxed=tax is not None)
+        except MappingError as error:
+            # The day's invoice waits for this sale rather than leave it out: a day posted
+            # without it could not be made whole later.
+            raise DayWaits(batch.day, sale.payment_no, error) from error
+        for draft in drafts:
+            amount = draft.quantity * draft.rate * (1 - draft.discount / HUNDRED)
+            lines.add(
+                draft.product,
+                draft.description.split(" (")[0],
+                draft.quantity,
+                amount,
+                tax if draft.taxed else None,
+            )
+        moka_tax += sale.totals.taxes
+        collected += sale.totals.collected
+    rows = [row for row in lines.rows.values() if row.amount > ZERO]
+    return rows, taxes, moka_tax, collected
 
 
 def _line_body(setting: MappingSetting, day: date, batch: int, row: SummaryLine) -> dict[str, Any]:
@@ -407,11 +422,77 @@ def _parts_of(
     return found
 
 
-def return_id_of(setting: MappingSetting, batch: Batch, origin: tuple[date, int]) -> str:
+def return_id_of(setting: MappingSetting, batch: Batch, origin: Origin) -> str:
     """The batch's return to the summary invoice of `origin` (its day and batch)."""
     return day_custom_id(
         setting, batch.day, batch.number, "return", origin[0].isoformat(), origin[1]
     )
+
+
+def allocate_returns(
+    batches: Sequence[Batch], setting: MappingSetting, refs: JurnalRefs
+) -> list[Batch]:
+    """Which summary invoice each refunded good goes back to, for `batches` in posting order.
+
+    A day's refunds go back to the day's own invoice while it sold enough of the product, so
+    that a day usually has one return ("one sales return for the day's refunds"), whichever day
+    the refunded sale was made; what it cannot take goes back to the sale's own invoice, or else
+    to the newest earlier one that still holds the product. Each invoice's room is tracked over
+    every batch before, so no return ever takes back more than an invoice sold; the balancing
+    entry settles the price difference. The same log gives the same answer every time."""
+    room: dict[Origin, dict[str, Decimal]] = {}
+    allocated: list[Batch] = []
+    for batch in batches:
+        own: Origin | None = None
+        if batch.sales:
+            own = (batch.day, batch.number)
+            try:
+                rows = summed_lines(batch, setting, refs)[0]
+            except MappingError:
+                rows = []
+            room[own] = {}
+            for row in rows:
+                room[own][row.key] = room[own].get(row.key, ZERO) + row.quantity
+        groups: dict[Origin, dict[str, Decimal]] = {}
+        ordered = sorted(batch.refunds, key=lambda r: (r.refund.created_at, r.refund.uuid))
+        for item in ordered:
+            origin = (item.invoice_day, item.invoice_batch)
+            for key, units in return_parts(setting, refs, item.sale, item.refund):
+                target = _target(own, origin, key, units, room)
+                if target is None:
+                    continue  # nothing sold it: the balancing entry takes the refund whole
+                if target in room:
+                    room[target][key] = room[target].get(key, ZERO) - units
+                bucket = groups.setdefault(target, {})
+                bucket[key] = bucket.get(key, ZERO) + units
+        allocated.append(replace(batch, returns=groups))
+    return allocated
+
+
+def _target(
+    own: Origin | None,
+    origin: Origin,
+    key: str,
+    units: Decimal,
+    room: Mapping[Origin, Mapping[str, Decimal]],
+) -> Origin | None:
+    def fits(candidate: Origin) -> bool:
+        return room.get(candidate, {}).get(key, ZERO) >= units
+
+    if own is not None and fits(own):
+        return own
+    if origin not in room or fits(origin):
+        return origin  # an invoice this allocation has not seen is taken at its word
+    for candidate in reversed(list(room)):
+        if fits(candidate):
+            return candidate
+    return None
+
+
+def _allocated(batch: Batch, setting: MappingSetting, refs: JurnalRefs) -> Batch:
+    if batch.returns is not None:
+        return batch
+    return allocate_returns([batch], setting, refs)[0]
 
 
 def _returns(
@@ -420,11 +501,9 @@ def _returns(
     refs: JurnalRefs,
     posted: Mapping[str, Mapping[str, Any]],
 ) -> list[Planned]:
-    groups: dict[tuple[date, int], list[DayRefund]] = {}
-    for item in batch.refunds:
-        groups.setdefault((item.invoice_day, item.invoice_batch), []).append(item)
+    allocation = _allocated(batch, setting, refs).returns or {}
     documents: list[Planned] = []
-    for origin, items in sorted(groups.items()):
+    for origin, goods in sorted(allocation.items()):
         custom_id = return_id_of(setting, batch, origin)
         invoice_id = invoice_id_of(setting, *origin)
         invoice = posted.get(invoice_id)
@@ -440,23 +519,18 @@ def _returns(
                 )
             )
             continue
-        documents.append(_return(batch, setting, refs, invoice, origin, items, custom_id))
+        documents.append(_return(batch, setting, invoice, origin, goods, custom_id))
     return documents
 
 
 def _return(
     batch: Batch,
     setting: MappingSetting,
-    refs: JurnalRefs,
     invoice: Mapping[str, Any],
-    origin: tuple[date, int],
-    items: Sequence[DayRefund],
+    origin: Origin,
+    goods: Mapping[str, Decimal],
     custom_id: str,
 ) -> Planned:
-    wanted: dict[str, Decimal] = {}
-    for item in items:
-        for key, units in return_parts(setting, refs, item.sale, item.refund):
-            wanted[key] = wanted.get(key, ZERO) + units
     lines = {
         str(row.get("custom_id") or ""): row
         for row in invoice.get("transaction_lines_attributes") or ()
@@ -464,7 +538,7 @@ def _return(
     }
     day = batch.day
     rows = []
-    for key, units in sorted(wanted.items()):
+    for key, units in sorted(goods.items()):
         line = lines.get(line_custom_id(setting, origin[0], origin[1], key))
         if line is None:
             continue
@@ -481,17 +555,13 @@ def _return(
         "transaction_return_lines_attributes": rows,
         "memo": plain_text(
             f"Retur Ringkasan Harian Moka {iso_day(day)}: "
-            + ", ".join(sorted({item.sale.payment_no for item in items}))
+            + ", ".join(sorted({item.sale.payment_no for item in batch.refunds}))
         ),
         "custom_id": custom_id,
     }
     if setting.tag:
         body["tags"] = [setting.tag]
-    moka = MokaAmounts(
-        sum((i.refund.totals.collected for i in items), ZERO),
-        sum((i.refund.totals.taxes for i in items), ZERO),
-    )
-    return JurnalDocument("sales_return", custom_id, {"sales_return": body}, moka)
+    return JurnalDocument("sales_return", custom_id, {"sales_return": body})
 
 
 # -- 4. money paid back -------------------------------------------------------------------------
@@ -612,14 +682,14 @@ def balance_of(
     if memos:
         largest = _largest(buckets)
         cash[largest] = cash[largest] + paid_back
-    tax = invoice_tax_gap
+    tax = invoice_tax_gap - sum((item.refund.totals.taxes for item in batch.refunds), ZERO)
     returned = ZERO
     for doc in _returns(batch, setting, refs, posted):
         answer = posted.get(doc.custom_id)
-        if answer is None or not isinstance(doc, JurnalDocument) or doc.moka is None:
+        if answer is None or not isinstance(doc, JurnalDocument):
             continue
         returned += to_decimal(answer.get("return_amount") or 0)
-        tax += to_decimal(answer.get("returned_tax") or 0) - doc.moka.tax
+        tax += to_decimal(answer.get("returned_tax") or 0)
     moka_back = sum((amount for amount, _, _ in buckets.values()), ZERO)
     return Balance(cash=cash, tax=tax, returns=moka_back - returned)
 

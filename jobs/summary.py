@@ -35,6 +35,7 @@ from domain.daily_summary import (
     Batch,
     DayRefund,
     PostingMode,
+    allocate_returns,
     invoice_id_of,
     plan_batch,
     receipts,
@@ -307,22 +308,31 @@ class SummaryPoster:
             return tally
         state = read_state(self.container, self.setting, self.keep_lease)
         closed = closed_until(self.setting, now, self.timezone)
-        for planned in plan_batches(state, self.timezone, closed):
-            if days is not None and planned.batch.day not in days:
+        refs = self.poster._refs_for({})
+        # In posting order: where a refund's goods go back depends on every batch before it.
+        ordered = sorted(
+            plan_batches(state, self.timezone, closed),
+            key=lambda p: (p.horizon, p.batch.day, p.batch.number),
+        )
+        allocated = allocate_returns([p.batch for p in ordered], self.setting, refs)
+        self.keep_lease()
+        for planned, batch in zip(ordered, allocated, strict=True):
+            if days is not None and batch.day not in days:
                 continue
-            complete = self._post_batch(planned, state, retry_failed, dry_run)
-            tally.add(planned.batch.day, complete)
+            planned = PlannedBatch(batch, planned.horizon, planned.new)
+            complete = self._post_batch(planned, state, refs, retry_failed, dry_run)
+            tally.add(batch.day, complete)
         return tally
 
     def _post_batch(
         self,
         planned: PlannedBatch,
         state: LogState,
+        refs: JurnalRefs,
         retry_failed: bool,
         dry_run: list[dict[str, Any]] | None,
     ) -> bool:
         batch = planned.batch
-        refs = self.poster._refs_for({})
         done = self._settled(batch, state, refs, retry_failed)
         if done is not None and dry_run is None:
             return done
@@ -396,7 +406,7 @@ class SummaryPoster:
         return to: from this pass, else read back (one call each, only when still needed)."""
         wanted = {
             invoice_id_of(self.setting, batch.day, batch.number),
-            *(invoice_id_of(self.setting, r.invoice_day, r.invoice_batch) for r in batch.refunds),
+            *(invoice_id_of(self.setting, *origin) for origin in batch.returns or {}),
         }
         prefix = f"-day-{batch.day.isoformat()}-{batch.number}-"
         wanted |= {cid for cid in state.outcomes if prefix in cid}
