@@ -14,11 +14,14 @@ import pytest
 from domain.daily_summary import (
     Batch,
     DayRefund,
+    allocate_returns,
     balance_of,
     bucket_money,
     invoice_id_of,
     plan_batch,
     receipts,
+    return_parts,
+    summed_lines,
 )
 from domain.errors import SettingInvalid
 from domain.jurnal_arithmetic import invoice_totals, sales_return_totals
@@ -176,3 +179,56 @@ def test_receipts_list_the_days_sales_in_till_order(day_of_sales):
         len(listed) == len(sales)
         and listed[0] == min(sales, key=lambda s: (s.created_at, s.id)).payment_no
     )
+
+
+def test_refunds_go_back_to_their_days_invoice_and_no_invoice_ever_takes_back_more_than_it_sold():
+    outlet = generate_outlet(
+        5, products=15, customers=5, days=4, transactions_per_day=60, start_date=DAY,
+        refund_rate=0.3, invoice_rate=0.0, deleted_products=0,
+    )  # fmt: skip
+    sales = [s for s in (read_payment(p) for p in outlet.payments) if not s.is_invoice]
+    settings = default_setting(str(outlet.outlet["id"]))
+    refs = JurnalRefs()
+    by_day: dict[date, list] = defaultdict(list)
+    for sale in sales:
+        by_day[sale.business_date].append(sale)
+    refunds: dict[date, list[DayRefund]] = defaultdict(list)
+    for sale in sales:
+        for refund in sale.refunds:
+            refunds[refund.created_at.date()].append(DayRefund(sale, refund, sale.business_date, 1))
+    days = sorted(by_day)
+    batches = [Batch(d, 1, tuple(by_day[d]), tuple(refunds.get(d, ()))) for d in days]
+    allocated = allocate_returns(batches, settings, refs)
+
+    sold = {
+        (b.day, 1): {row.key: row.quantity for row in summed_lines(b, settings, refs)[0]}
+        for b in batches
+    }
+    taken: dict[tuple[date, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    earlier_to_own = 0
+    for batch in allocated:
+        assert batch.returns is not None
+        for target, goods in batch.returns.items():
+            assert target[0] <= batch.day  # only an invoice already posted
+            for key, units in goods.items():
+                taken[target][key] += units
+            earlier_to_own += target == (batch.day, 1) and any(
+                r.invoice_day < batch.day for r in batch.refunds
+            )
+    for target, goods in taken.items():
+        for key, units in goods.items():
+            assert units <= sold[target].get(key, ZERO), (target, key)
+    # Most days need one return: a later day's refunds mostly go back to that day's invoice.
+    returns_per_day = [len(b.returns or {}) for b in allocated if b.refunds]
+    assert sum(returns_per_day) / len(returns_per_day) < 1.6
+    assert earlier_to_own > 0
+    units = sum((u for g in taken.values() for u in g.values()), ZERO)
+    refunded = sum(
+        (len(_parts(settings, refs, r)) and sum(n for _, n in _parts(settings, refs, r)))
+        for rs in refunds.values() for r in rs
+    )  # fmt: skip
+    assert units == refunded  # every refunded good went back somewhere
+
+
+def _parts(settings, refs, item: DayRefund):
+    return return_parts(settings, refs, item.sale, item.refund)
