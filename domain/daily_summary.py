@@ -13,8 +13,9 @@ batch of correcting documents, so the day still totals exactly. A batch is, in p
    for what is left below, an untaxed "Pembulatan" line for what is left above), so that its
    total is the day's collected money to the sen;
 2. one `receive_payment` per payment bucket, each to the bucket's account and tag;
-3. one `sales_return` per summary invoice the day's refunds return goods of (dated the refund
-   day: a refund belongs to the day it was made, as the reconciliation counts it);
+3. one `sales_return` for the day's refunds (dated the refund day: a refund belongs to the day
+   it was made, as the reconciliation counts it), against the day's own invoice while it sold
+   enough of the product, else against the refunded sale's own invoice (`allocate_returns`);
 4. one `customer_credit_memo_refund` paying all the returns' credit out of the account of the
    bucket that paid back most;
 5. a `journal_entry` that makes the day exact where Jurnal's arithmetic cannot: the tax Jurnal
