@@ -100,7 +100,7 @@ def _month(mode: str, outlet: dict[str, Any], days: int, store: str, say: Say) -
         spent = boxes.jurnal_calls() - calls
         made = boxes.jurnal_documents() - documents
         catch_up(stack.container)
-        rows = reconciliation(stack.container, setting_id, MONTH_START, last_day)
+        rows = reconciliation(stack.container.views, setting_id, MONTH_START, last_day)
         to_the_sen = sum(all(Decimal(v) == 0 for v in r["difference"].values()) for r in rows)
         to_the_rupiah = sum(
             all(abs(Decimal(v)) < 1 for v in r["difference"].values()) for r in rows

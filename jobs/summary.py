@@ -48,7 +48,7 @@ from domain.mapping.document import Planned
 from domain.mapping.moka import Payment, read_payment
 from domain.settings import Setting
 from infra.bootstrap import Container
-from jobs.engine import Poster, error_message
+from jobs.engine import DryRun, Poster, error_message
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def start_close_run_if_due(container: Container, setting: Setting, now: datetime
     from domain.errors import MasterDataNotSynced, NotFound
     from domain.log import RunMethod
     from domain.schedule import due_run_date
-    from jobs import dispatch
+    from services import syncing
 
     close = setting.summary_close_time
     if not setting.auto_sync or close is None or not has_summary_days(setting):
@@ -109,7 +109,7 @@ def start_close_run_if_due(container: Container, setting: Setting, now: datetime
     except NotFound:
         pass
     try:
-        dispatch.request_transactions_sync(
+        syncing.request_transactions_sync(
             container, setting.id, RunMethod.SCHEDULED, run_id=run_id,
             params={"summary_close": day.isoformat()},
         )  # fmt: skip
@@ -298,7 +298,7 @@ class SummaryPoster:
         *,
         days: DayRange | set[date] | None = None,
         retry_failed: bool = False,
-        dry_run: list[dict[str, Any]] | None = None,
+        dry_run: DryRun | None = None,
     ) -> DayTally:
         """Post every batch of the closed days (or of `days`) that Jurnal still lacks. Failed
         documents are tried again only with `retry_failed` (a replay). With `dry_run` nothing
@@ -330,7 +330,7 @@ class SummaryPoster:
         state: LogState,
         refs: JurnalRefs,
         retry_failed: bool,
-        dry_run: list[dict[str, Any]] | None,
+        dry_run: DryRun | None,
     ) -> bool:
         batch = planned.batch
         done = self._settled(batch, state, refs, retry_failed)
@@ -358,7 +358,7 @@ class SummaryPoster:
                     complete = False
                     continue
                 if dry_run is not None:
-                    dry_run.append(self._shown(doc, batch))
+                    dry_run.documents.append(self._shown(doc, batch))
                     complete = False
                     continue
                 if isinstance(doc, Unmappable):
@@ -467,9 +467,8 @@ class SummaryPoster:
             doc.kind,
             doc.custom_id,
             doc.error,
-            f"Ringkasan Harian {planned.batch.day.isoformat()}",
-            planned.horizon,
-            False,
+            reference=f"Ringkasan Harian {planned.batch.day.isoformat()}",
+            resolves=planned.horizon,
         )
 
 

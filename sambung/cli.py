@@ -240,7 +240,7 @@ def history(setting_id: UUID, lang: str, limit: int) -> None:
 
     container = bootstrap.current()
     catch_up(container)
-    for line in history_lines(container, setting_id, lang, limit):
+    for line in history_lines(container.views, setting_id, lang, limit):
         click.echo(line)
 
 
@@ -314,7 +314,9 @@ def secrets() -> None:
 @secrets.command("rotate")
 def secrets_rotate() -> None:
     """Re-seal every stored secret with SAMBUNG_SECRET_KEY (old keys in SAMBUNG_OLD_SECRET_KEYS)."""
-    resealed = bootstrap.current().log.reseal_secrets()
+    from services.secrets import rotate_secrets
+
+    resealed = rotate_secrets(bootstrap.current().log)
     click.echo(f"{resealed} companies and Moka connections re-sealed with the current key")
 
 
@@ -369,15 +371,22 @@ def map_payment(payment_file: str, setting_file: str | None) -> None:
 @click.argument("setting_id", type=click.UUID)
 def sync_command(what: str, setting_id: UUID) -> None:
     """Sync a setting now, in this process, with progress (method Manual)."""
-    from jobs import dispatch, sync
+    from domain.log import RunKind, RunMethod
+    from infra import queues
+    from jobs import sync
+    from services import syncing
 
     container = bootstrap.current()
     with _refused_cleanly():
         if what == "master-data":
-            run_id = container.log.request_run(setting_id, "master_data", "Manual").run_id
+            run_id = syncing.record_run(
+                container, setting_id, RunKind.MASTER_DATA, RunMethod.MANUAL
+            )
             job = sync.run_master_data_sync
         else:
-            run_id = container.log.request_run(setting_id, "transactions", "Manual").run_id
+            run_id = syncing.record_run(
+                container, setting_id, RunKind.TRANSACTIONS, RunMethod.MANUAL
+            )
             job = sync.run_transactions_sync
     with click.progressbar(length=1, label=f"Syncing {what}") as bar:
 
@@ -387,17 +396,17 @@ def sync_command(what: str, setting_id: UUID) -> None:
 
         counts = job(container, setting_id, run_id, progress=progress)
     _print_run(container, run_id, counts)
-    dispatch.wake_poster(container, setting_id)
+    queues.wake_poster(container, setting_id)
 
 
 @main.command("sync-all")
 def sync_all() -> None:
     """Ask the workers to sync transactions of every setting whose master data has synced."""
-    from jobs import dispatch
+    from services import syncing
 
     container = bootstrap.current()
     settings = [s for s in container.log.list_settings() if s.master_data_synced]
-    run_ids = dispatch.request_all_transactions_syncs(container, [s.id for s in settings])
+    run_ids = syncing.request_all_transactions_syncs(container, [s.id for s in settings])
     for setting, run_id in zip(settings, run_ids, strict=True):
         click.echo(f"{setting.name}: run {run_id} queued")
 
@@ -414,7 +423,9 @@ def replay(
     """Post a setting's logged sales again, after fixing what made them fail."""
     import json
 
+    from domain.log import RunKind, RunMethod
     from jobs import replay as replaying
+    from services import syncing
 
     container = bootstrap.current()
     params = {"only_failed": only_failed, "since": since, "until": until}
@@ -423,7 +434,9 @@ def replay(
             documents = replaying.dry_run(container, setting_id, params)
             click.echo(json.dumps({"documents": documents}, indent=2, default=str))
             return
-        run_id = container.log.request_run(setting_id, "replay", "Replay", params=params).run_id
+        run_id = syncing.record_run(
+            container, setting_id, RunKind.REPLAY, RunMethod.REPLAY, params=params
+        )
     counts = replaying.replay(str(setting_id), str(run_id))
     _print_run(container, run_id, counts)
 
@@ -447,13 +460,12 @@ def setting_create(setting_file: str, posting_mode: str | None) -> None:
     as the API checks them (accounts against the company's chart)."""
     import json
     from pathlib import Path
-    from uuid import uuid4
 
     from marshmallow import ValidationError
 
     from gateway.schemas import SettingCreateSchema
-    from infra.api_tokens import Principal
-    from services import audit, usecases
+    from services import audit
+    from services.settings import create_setting
 
     given = json.loads(Path(setting_file).read_text(encoding="utf-8"))
     if posting_mode is not None:
@@ -462,12 +474,9 @@ def setting_create(setting_file: str, posting_mode: str | None) -> None:
         body = SettingCreateSchema().load(given)
     except ValidationError as invalid:
         raise click.ClickException(json.dumps(invalid.messages)) from None
-    operator = Principal(uuid4(), None, True)
     with _refused_cleanly(), audit.acting_as(audit.cli_actor()):
-        made = usecases.create_setting(bootstrap.current(), operator, body)
-    click.echo(
-        f"setting {made['id']} ({made['name']}) created, posting mode {made['posting_mode']}"
-    )
+        made = create_setting(bootstrap.current(), body)
+    click.echo(f"setting {made.id} ({made.name}) created, posting mode {made.posting_mode}")
 
 
 def _print_run(container: Any, run_id: UUID, counts: dict[str, dict[str, int]]) -> None:

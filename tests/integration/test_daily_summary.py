@@ -19,7 +19,7 @@ import pytest
 
 from domain.log import DocumentPosted, PostingFailed
 from jobs import sync
-from jobs.engine import Poster
+from jobs.engine import DryRun, Poster
 from jobs.summary import SummaryPoster
 from jobs.summary import _events as read_log
 from projections.queries import format_summary, reconciliation, sync_history
@@ -99,7 +99,7 @@ def test_a_busy_month_posts_a_few_documents_a_day_and_every_day_equals_moka(busy
     assert all(n <= 13 for n in per_day.values()), per_day
 
     catch_up(stack.container)
-    days = reconciliation(stack.container, setting_id, START, last_day)
+    days = reconciliation(stack.container.views, setting_id, START, last_day)
     assert [d["date"] for d in days] == [
         (START + timedelta(days=i)).isoformat() for i in range(TEST_DAYS)
     ]
@@ -109,7 +109,7 @@ def test_a_busy_month_posts_a_few_documents_a_day_and_every_day_equals_moka(busy
         assert Decimal(day["moka"]["returns"]) > 0  # the generator refunds some sales each day
         assert day["sales_count"] == 0, day["sales"][:3]
 
-    run = sync_history(stack.container, setting_id)[0]
+    run = sync_history(stack.container.views, setting_id)[0]
     assert f"Ringkasan Harian: {TEST_DAYS} dari {TEST_DAYS} hari" in format_summary(run["summary"])
 
 
@@ -119,7 +119,7 @@ def test_a_refund_for_a_posted_day_corrects_that_day(busy):
     last_day = START + timedelta(days=TEST_DAYS - 1)
     sync_until(stack, setting_id, night_after(last_day))
     catch_up(stack.container)
-    day = reconciliation(stack.container, setting_id, last_day, last_day)[0]
+    day = reconciliation(stack.container.views, setting_id, last_day, last_day)[0]
 
     # A sale of the last day, refunded at the till that same day but uploaded only now.
     sale = _an_unrefunded_cash_sale(stack, last_day)
@@ -133,7 +133,7 @@ def test_a_refund_for_a_posted_day_corrects_that_day(busy):
     calls = sum(spent.values())
 
     catch_up(stack.container)
-    after = reconciliation(stack.container, setting_id, last_day, last_day)[0]
+    after = reconciliation(stack.container.views, setting_id, last_day, last_day)[0]
     refunded = Decimal(sale["total_collected"])
     assert Decimal(after["moka"]["returns"]) == Decimal(day["moka"]["returns"]) + refunded
     assert all(Decimal(v) == 0 for v in after["difference"].values()), after
@@ -153,10 +153,11 @@ def test_a_day_can_be_shown_before_it_is_posted(busy):
     # Pull the first day in, but post nothing yet: the day has not closed.
     sync_until(stack, setting_id, night_after(START) - timedelta(minutes=6))
     poster = Poster(stack.container, setting_id, lock=None)
-    shown: list[dict] = []
+    sink = DryRun()
     SummaryPoster(poster).post_closed_days(
-        night_after(START + timedelta(days=TEST_DAYS)), days={START}, dry_run=shown
+        night_after(START + timedelta(days=TEST_DAYS)), days={START}, dry_run=sink
     )
+    shown = sink.documents
     kinds = Counter(doc["kind"] for doc in shown)
     assert kinds["sales_invoice"] == 1
     invoice = next(doc for doc in shown if doc["kind"] == "sales_invoice")
@@ -197,7 +198,9 @@ def test_a_day_that_failed_posts_on_replay_of_that_day(busy):
     catch_up(stack.container)
     assert any(
         Decimal(v) != 0
-        for v in reconciliation(stack.container, setting_id, START, START)[0]["difference"].values()
+        for v in reconciliation(stack.container.views, setting_id, START, START)[0][
+            "difference"
+        ].values()
     )
 
     log.update_setting(setting_id, {"rounding_account": None})
@@ -211,6 +214,8 @@ def test_a_day_that_failed_posts_on_replay_of_that_day(busy):
     assert counts["daily_summaries"] == {"synced": 1, "total": 1}
 
     catch_up(stack.container)
-    first, second = reconciliation(stack.container, setting_id, START, START + timedelta(days=1))
+    first, second = reconciliation(
+        stack.container.views, setting_id, START, START + timedelta(days=1)
+    )
     assert all(Decimal(v) == 0 for v in first["difference"].values()), first
     assert any(Decimal(v) != 0 for v in second["difference"].values())  # not replayed
