@@ -69,13 +69,6 @@ class PostingMode(StrEnum):
     DAILY_SUMMARY = "daily_summary"  # a day in a handful of documents: keeps the budget
 
 
-def mode_on(day: date, mode: str, since: date | None, previous: str | None) -> PostingMode:
-    """The mode that governs `day`: the current one from `since` on, the previous before."""
-    if since is not None and day < since and previous:
-        return PostingMode(previous)
-    return PostingMode(mode)
-
-
 def summarised(sale: Payment) -> bool:
     """Whether a sale goes into its day's summary: paid sales do; unpaid invoices are posted
     per sale, because their money comes later."""

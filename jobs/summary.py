@@ -18,7 +18,6 @@ Each pass reads the setting's whole log once (payments and the summary documents
 
 from __future__ import annotations
 
-import logging
 import re
 import time as clock
 from collections import defaultdict
@@ -41,16 +40,17 @@ from domain.daily_summary import (
     receipts,
     summarised,
 )
+from domain.errors import MasterDataNotSynced, NotFound
 from domain.jurnal_arithmetic import to_decimal
-from domain.log import DocumentPosted, LogEvent, PaymentReceived, PostingFailed
+from domain.log import DocumentPosted, LogEvent, PaymentReceived, PostingFailed, RunMethod
 from domain.mapping import JurnalDocument, JurnalRefs, MappingError, Unmappable
 from domain.mapping.document import Planned
 from domain.mapping.moka import Payment, read_payment
+from domain.schedule import due_run_date
 from domain.settings import Setting
 from infra.bootstrap import Container
-from jobs.engine import DryRun, Poster, error_message
-
-log = logging.getLogger(__name__)
+from jobs.engine import DryRun, Poster
+from services import syncing
 
 PAGE = 500
 _DAY_ID = re.compile(r"-day-(\d{4}-\d{2}-\d{2})-(\d+)-")
@@ -91,11 +91,6 @@ def start_close_run_if_due(container: Container, setting: Setting, now: datetime
     """The scheduler's hook: a daily-summary setting with a close time gets a transactions run
     as each day closes (besides its sync time's), so the day is posted that night. Its id comes
     from the day, so it never runs twice."""
-    from domain.errors import MasterDataNotSynced, NotFound
-    from domain.log import RunMethod
-    from domain.schedule import due_run_date
-    from services import syncing
-
     close = setting.summary_close_time
     if not setting.auto_sync or close is None or not has_summary_days(setting):
         return None
@@ -151,7 +146,7 @@ def read_state(
 ) -> LogState:
     timezone = container.config.timezone
     state = LogState()
-    for event in _events(container, setting.id):
+    for event in log_events(container, setting.id):
         if event.position % PAGE == 0:
             keep()
         state.head = event.position
@@ -159,9 +154,15 @@ def read_state(
             if event.custom_id and _DAY_ID.search(event.custom_id):
                 state.outcomes[event.custom_id] = event
         elif isinstance(event, PaymentReceived):
-            if not summarised_payment(setting, event.record, timezone):
+            if not has_summary_days(setting):
                 continue
-            sale = read_payment(event.record)
+            try:
+                sale = read_payment(event.record)
+            except MappingError:
+                continue  # the per-sale poster records why it cannot be read
+            day = business_day(sale.created_at, timezone)
+            if setting.posting_mode_on(day) != PostingMode.DAILY_SUMMARY or not summarised(sale):
+                continue
             seen = state.sales.get(sale.id)
             if seen is None:
                 seen = state.sales[sale.id] = _Seen(sale, event.position)
@@ -171,7 +172,8 @@ def read_state(
     return state
 
 
-def _events(container: Container, setting_id: UUID) -> Iterator[LogEvent]:
+def log_events(container: Container, setting_id: UUID) -> Iterator[LogEvent]:
+    """A setting's whole log, in order, a page at a time."""
     after = 0
     while True:
         events = container.log.read(setting_id, after=after, limit=PAGE)
@@ -188,7 +190,6 @@ def _events(container: Container, setting_id: UUID) -> Iterator[LogEvent]:
 class PlannedBatch:
     batch: Batch
     horizon: int
-    new: bool  # nothing of it is in the log yet
 
 
 def _batch_of(position: int, horizons: Mapping[int, int]) -> int | None:
@@ -231,7 +232,7 @@ def plan_batches(state: LogState, timezone: str, closed: date) -> list[PlannedBa
         for number, (day_sales, day_refunds) in sorted(content.items()):
             batch = Batch(day, number, tuple(day_sales), tuple(day_refunds))
             horizon = known.get(number, state.head)
-            batches.append(PlannedBatch(batch, horizon, number not in known))
+            batches.append(PlannedBatch(batch, horizon))
     return batches
 
 
@@ -319,7 +320,7 @@ class SummaryPoster:
         for planned, batch in zip(ordered, allocated, strict=True):
             if days is not None and batch.day not in days:
                 continue
-            planned = PlannedBatch(batch, planned.horizon, planned.new)
+            planned = PlannedBatch(batch, planned.horizon)
             complete = self._post_batch(planned, state, refs, retry_failed, dry_run)
             tally.add(batch.day, complete)
         return tally
@@ -529,7 +530,3 @@ def summary_amounts(doc: JurnalDocument, answer: Mapping[str, Any], day: date) -
         "tax": str(to_decimal(tax or 0)),
         "business_date": day.isoformat(),
     }
-
-
-def failure_text(error: Exception) -> str:
-    return error_message(error)

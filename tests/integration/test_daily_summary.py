@@ -21,7 +21,7 @@ from domain.log import DocumentPosted, PostingFailed
 from jobs import sync
 from jobs.engine import DryRun, Poster
 from jobs.summary import SummaryPoster
-from jobs.summary import _events as read_log
+from jobs.summary import log_events as read_log
 from projections.queries import format_summary, reconciliation, sync_history
 from projections.runner import catch_up
 from tests.engine_support import Stack, built_stack
