@@ -28,12 +28,21 @@ pytest_plugins = [
 _database_numbers = itertools.count(1)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Every test carries its layer's marker, so `-m unit` and friends select by folder.
     for item in items:
         layer = Path(str(item.fspath)).parent.name
         if layer in ("unit", "integration", "e2e", "browser"):
             item.add_marker(getattr(pytest.mark, layer))
+        if layer == "browser":
+            # One worker runs them all (`make test` spreads the rest): one Chromium, and one
+            # screenshot folder written at a time.
+            item.add_marker(pytest.mark.xdist_group("browser"))
+    # The slow tests first, so that under pytest-xdist the longest waits start at once and
+    # run beside the many short tests instead of after them (the order is the same in every
+    # worker, as xdist requires).
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
