@@ -48,10 +48,10 @@ def run(
         say(f"drain: {sum(backlog.values())} sales in {OUTLETS} backlogs, window {window:g} s")
         requests_before = dict(boxes.jurnal_sandbox.requests)
         started = time.perf_counter()
-        from jobs import dispatch
+        from infra import queues
 
         for setting_id in settings:
-            dispatch.wake_poster(stack.container, setting_id)
+            queues.wake_poster(stack.container, setting_id)
         log = stack.container.log
 
         def drained() -> bool:
@@ -88,7 +88,8 @@ def run(
 
 
 def _settings(stack: Scratch, boxes: Any, per_outlet: int) -> list[UUID]:
-    from services.connections import connect_moka_with_tokens, register_company
+    from services.companies import register_company
+    from services.moka import connect_moka_with_tokens
 
     container = stack.container
     company = register_company(

@@ -140,7 +140,8 @@ def env_for(boxes: Sandboxes, limits: dict[str, Any]) -> dict[str, str]:
 
 
 def make_setting(stack: Scratch, boxes: Sandboxes, seeded: dict[str, Any], start: date) -> Any:
-    from services.connections import connect_moka_with_tokens, register_company
+    from services.companies import register_company
+    from services.moka import connect_moka_with_tokens
 
     container = stack.container
     company = register_company(

@@ -12,6 +12,7 @@ Messages are written for the person who sent the request: they name the field an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from uuid import UUID
 
@@ -22,6 +23,12 @@ class DomainError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def code_of(error: DomainError) -> str:
+    """The error's code for machines: its class name in snake case (`ImmutableField` ->
+    `immutable_field`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
 
 
 # -- Invalid: 422 -----------------------------------------------------------------------------

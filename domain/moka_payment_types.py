@@ -49,10 +49,6 @@ def bucket_for(code: str | None) -> str:
     return known.bucket if known else LAIN_LAIN
 
 
-def is_known(code: str | None) -> bool:
-    return (code or "").strip().lower() in PAYMENT_TYPES
-
-
 def label_for(code: str) -> str:
     known = PAYMENT_TYPES.get(code)
     return known.label if known else code.replace("_", " ").title()

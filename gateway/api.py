@@ -1,5 +1,6 @@
 """The JSON API under `/api/v1`: one view per operation, each parsing (done by its declaration),
-calling one use case of `services.usecases` and mapping the result to a status."""
+checking the caller's reach (`gateway.reach`), calling one use case of `services` and mapping the
+result to a status."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from uuid import UUID
 
 from flask import Response, redirect
 
-from gateway import exports
+from gateway import exports, reach
 from gateway.auth import container, optional_principal, principal
 from gateway.company_schemas import (
     AuditPageSchema,
@@ -45,7 +46,13 @@ from gateway.schemas import (
     SettingSchema,
     SyncAllSchema,
 )
-from services import audit, credentials, notify, usecases
+from jobs import replay as replay_job
+from services import audit, credentials, notify, syncing
+from services import companies as companies_service
+from services import history as history_service
+from services import moka as moka_service
+from services import replay as replay_service
+from services import settings as settings_service
 
 PREFIX = "/api/v1"
 Answer = tuple[int, Any]
@@ -70,14 +77,17 @@ history = ApiBlueprint("history", __name__, tag="history", url_prefix=PREFIX)
 )
 def create_company(body: dict[str, Any]) -> Answer:
     """Checks the credential with Jurnal (`companies/active`) and records its package."""
-    return 201, usecases.register_company(container(), body)
+    return 201, companies_service.company_view(
+        companies_service.register_company(container(), **body)
+    )
 
 
 @companies.operation(
     "GET", "/companies", summary="List companies", responses={200: CompanyListSchema}, errors=(401,)
 )
 def list_companies() -> Answer:
-    return 200, {"companies": usecases.list_companies(container(), principal())}
+    found = reach.companies(container(), principal())
+    return 200, {"companies": [companies_service.company_view(c) for c in found]}
 
 
 @companies.operation(
@@ -88,7 +98,7 @@ def list_companies() -> Answer:
     errors=(401, 404),
 )
 def show_company(company_id: UUID) -> Answer:
-    return 200, usecases.show_company(container(), principal(), company_id)
+    return 200, companies_service.company_view(reach.company(container(), principal(), company_id))
 
 
 @companies.operation(
@@ -101,7 +111,8 @@ def show_company(company_id: UUID) -> Answer:
     errors=(400, 401, 403, 404, 422),
 )
 def set_quota(company_id: UUID, body: dict[str, Any]) -> Answer:
-    return 200, usecases.set_quota(container(), company_id, body["quota"])
+    company = companies_service.set_quota(container(), company_id, body["quota"])
+    return 200, companies_service.company_view(company)
 
 
 @companies.operation(
@@ -116,7 +127,8 @@ def set_quota(company_id: UUID, body: dict[str, Any]) -> Answer:
     "credential resume.",
 )
 def replace_credential(company_id: UUID, body: dict[str, Any]) -> Answer:
-    return 200, credentials.replace_credential(container(), principal(), company_id, body)
+    reach.company(container(), principal(), company_id)
+    return 200, credentials.replace_credential(container(), company_id, body)
 
 
 @companies.operation(
@@ -128,9 +140,8 @@ def replace_credential(company_id: UUID, body: dict[str, Any]) -> Answer:
     errors=(401, 404, 422),
 )
 def list_audit(company_id: UUID, query: dict[str, Any]) -> Answer:
-    page = audit.audit_trail(
-        container(), principal(), company_id, before=query["before"], limit=query["limit"]
-    )
+    reach.company(container(), principal(), company_id)
+    page = audit.audit_trail(container(), company_id, before=query["before"], limit=query["limit"])
     return 200, page
 
 
@@ -142,7 +153,8 @@ def list_audit(company_id: UUID, query: dict[str, Any]) -> Answer:
     errors=(401, 404),
 )
 def show_notifications(company_id: UUID) -> Answer:
-    return 200, notify.notification_settings(container(), principal(), company_id)
+    reach.company(container(), principal(), company_id)
+    return 200, notify.notification_settings(container(), company_id)
 
 
 @companies.operation(
@@ -154,7 +166,8 @@ def show_notifications(company_id: UUID) -> Answer:
     errors=(400, 401, 404, 422),
 )
 def configure_notifications(company_id: UUID, body: dict[str, Any]) -> Answer:
-    return 200, notify.configure_notifications(container(), principal(), company_id, body)
+    reach.company(container(), principal(), company_id)
+    return 200, notify.configure_notifications(container(), company_id, body)
 
 
 # -- Moka connections -------------------------------------------------------------------------
@@ -169,7 +182,8 @@ def configure_notifications(company_id: UUID, body: dict[str, Any]) -> Answer:
     errors=(401, 404, 422),
 )
 def authorize_moka(query: dict[str, Any]) -> Response:
-    url = usecases.start_moka_authorization(container(), principal(), query["company_id"])
+    company = reach.company(container(), principal(), query["company_id"])
+    url = moka_service.authorization_url(container(), company.id)
     return redirect(url, 302)
 
 
@@ -186,7 +200,15 @@ def authorize_moka(query: dict[str, Any]) -> Response:
     "is company_id or the token's own.",
 )
 def moka_callback(query: dict[str, Any]) -> Answer:
-    return 201, usecases.finish_moka_authorization(container(), optional_principal(), query)
+    code = moka_service.callback_code(query)
+    if query.get("state"):
+        company_id = moka_service.company_of_state(container(), query["state"])
+    else:
+        company_id = reach.callback_company(
+            container(), optional_principal(), query.get("company_id")
+        )
+    connection = moka_service.complete_authorization(container(), company_id, code)
+    return 201, moka_service.connection_view(connection)
 
 
 @moka.operation(
@@ -198,7 +220,9 @@ def moka_callback(query: dict[str, Any]) -> Answer:
     errors=(400, 401, 404, 422, 502),
 )
 def connect_moka(body: dict[str, Any]) -> Answer:
-    return 201, usecases.connect_moka(container(), principal(), body)
+    reach.company(container(), principal(), body["company_id"])
+    connection = moka_service.connect_moka_with_tokens(container(), **body)
+    return 201, moka_service.connection_view(connection)
 
 
 @moka.operation(
@@ -209,7 +233,9 @@ def connect_moka(body: dict[str, Any]) -> Answer:
     errors=(401, 404, 422, 502),
 )
 def list_outlets(connection_id: UUID) -> Answer:
-    return 200, {"outlets": usecases.list_outlets(container(), principal(), connection_id)}
+    reach.connection(container(), principal(), connection_id)
+    outlets = moka_service.live_outlets(container(), connection_id)
+    return 200, {"outlets": moka_service.outlet_list(outlets)}
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -224,7 +250,9 @@ def list_outlets(connection_id: UUID) -> Answer:
     errors=(400, 401, 404, 409, 422),
 )
 def create_setting(body: dict[str, Any]) -> Answer:
-    return 201, usecases.create_setting(container(), principal(), body)
+    reach.company(container(), principal(), body["company_id"])
+    reach.connection(container(), principal(), body["moka_connection_id"])
+    return 201, settings_service.setting_view(settings_service.create_setting(container(), body))
 
 
 @settings.operation(
@@ -235,7 +263,8 @@ def create_setting(body: dict[str, Any]) -> Answer:
     errors=(401,),
 )
 def list_settings() -> Answer:
-    return 200, {"settings": usecases.list_settings(container(), principal())}
+    found = reach.settings(container(), principal())
+    return 200, {"settings": settings_service.with_overview(container(), found)}
 
 
 @settings.operation(
@@ -246,7 +275,7 @@ def list_settings() -> Answer:
     errors=(401, 404),
 )
 def show_setting(setting_id: UUID) -> Answer:
-    return 200, usecases.show_setting(container(), principal(), setting_id)
+    return 200, settings_service.setting_view(reach.setting(container(), principal(), setting_id))
 
 
 @settings.operation(
@@ -260,7 +289,9 @@ def show_setting(setting_id: UUID) -> Answer:
     "change: 422 says so (delete the setting and create it again).",
 )
 def change_setting(setting_id: UUID, body: dict[str, Any]) -> Answer:
-    return 200, usecases.change_setting(container(), principal(), setting_id, body)
+    reach.setting(container(), principal(), setting_id)
+    changed = settings_service.change_setting(container(), setting_id, body)
+    return 200, settings_service.setting_view(changed)
 
 
 @settings.operation(
@@ -271,7 +302,8 @@ def change_setting(setting_id: UUID, body: dict[str, Any]) -> Answer:
     errors=(401, 404),
 )
 def delete_setting(setting_id: UUID) -> Answer:
-    usecases.delete_setting(container(), principal(), setting_id)
+    reach.setting(container(), principal(), setting_id)
+    settings_service.delete_setting(container(), setting_id)
     return 204, None
 
 
@@ -286,7 +318,8 @@ def delete_setting(setting_id: UUID) -> Answer:
     errors=(401, 404),
 )
 def sync_master_data(setting_id: UUID) -> Answer:
-    return 202, {"run_id": usecases.sync_master_data(container(), principal(), setting_id)}
+    found = reach.setting(container(), principal(), setting_id)
+    return 202, {"run_id": syncing.sync_master_data(container(), found)}
 
 
 @sync.operation(
@@ -298,7 +331,8 @@ def sync_master_data(setting_id: UUID) -> Answer:
     description="409 until the setting has completed a master-data sync.",
 )
 def sync_transactions(setting_id: UUID) -> Answer:
-    return 202, {"run_id": usecases.sync_transactions(container(), principal(), setting_id)}
+    found = reach.setting(container(), principal(), setting_id)
+    return 202, {"run_id": syncing.sync_transactions(container(), found)}
 
 
 @sync.operation(
@@ -310,8 +344,8 @@ def sync_transactions(setting_id: UUID) -> Answer:
     errors=(400, 401, 404, 422),
 )
 def sync_all_transactions(body: dict[str, Any]) -> Answer:
-    chosen = body.get("setting_ids")
-    return 202, usecases.sync_all_transactions(container(), principal(), chosen)
+    chosen = reach.settings_named(container(), principal(), body.get("setting_ids"))
+    return 202, syncing.sync_all_transactions(container(), chosen)
 
 
 @sync.operation(
@@ -325,10 +359,10 @@ def sync_all_transactions(body: dict[str, Any]) -> Answer:
 )
 def replay(setting_id: UUID, body: dict[str, Any]) -> Answer:
     params = {name: value for name, value in body.items() if name != "dry_run"}
+    reach.setting(container(), principal(), setting_id)
     if body["dry_run"]:
-        planned = usecases.plan_replay(container(), principal(), setting_id, params)
-        return 200, {"documents": planned}
-    return 202, {"run_id": usecases.request_replay(container(), principal(), setting_id, params)}
+        return 200, {"documents": replay_job.preview(container(), setting_id, params)}
+    return 202, {"run_id": replay_service.request_replay(container(), setting_id, params)}
 
 
 # -- the log and the read models --------------------------------------------------------------
@@ -345,7 +379,8 @@ def replay(setting_id: UUID, body: dict[str, Any]) -> Answer:
     description="With format=csv or xlsx, the same runs as a file, one row per run.",
 )
 def list_runs(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
-    runs = usecases.sync_history(container(), principal(), setting_id)
+    reach.setting(container(), principal(), setting_id)
+    runs = history_service.sync_history(container(), setting_id)
     if query["format"] != "json":
         table = exports.runs_table(runs)
         return exports.download(table, query["format"], f"sync-history-{setting_id}")
@@ -360,7 +395,9 @@ def list_runs(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
     errors=(401, 404),
 )
 def show_run(run_id: UUID) -> Answer:
-    return 200, usecases.run_detail(container(), principal(), run_id)
+    detail = history_service.run_detail(container(), run_id)
+    reach.run_setting(container(), principal(), run_id, UUID(detail["setting_id"]))
+    return 200, detail
 
 
 @history.operation(
@@ -375,13 +412,14 @@ def show_run(run_id: UUID) -> Answer:
     "(the JSON lists the oldest items of each cause).",
 )
 def list_errors(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
+    reach.setting(container(), principal(), setting_id)
     if query["format"] != "json":
-        groups = usecases.open_errors(
-            container(), principal(), setting_id, items_per_cause=exports.ALL_ITEMS
+        groups = history_service.open_errors(
+            container(), setting_id, items_per_cause=exports.ALL_ITEMS
         )
         table = exports.errors_table(groups)
         return exports.download(table, query["format"], f"open-errors-{setting_id}")
-    return 200, {"errors": usecases.open_errors(container(), principal(), setting_id)}
+    return 200, {"errors": history_service.open_errors(container(), setting_id)}
 
 
 @history.operation(
@@ -393,9 +431,8 @@ def list_errors(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
     errors=(401, 404, 422),
 )
 def read_events(setting_id: UUID, query: dict[str, Any]) -> Answer:
-    page = usecases.read_events(
-        container(), principal(), setting_id, query["after"], query["limit"]
-    )
+    reach.setting(container(), principal(), setting_id)
+    page = history_service.read_events(container(), setting_id, query["after"], query["limit"])
     return 200, page
 
 
@@ -411,8 +448,9 @@ def read_events(setting_id: UUID, query: dict[str, Any]) -> Answer:
     "per differing sale; money as numbers with a rupiah format in XLSX.",
 )
 def reconcile(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
-    days = usecases.reconciliation(
-        container(), principal(), setting_id, query["date_from"], query["date_to"]
+    reach.setting(container(), principal(), setting_id)
+    days = history_service.reconciliation(
+        container(), setting_id, query["date_from"], query["date_to"]
     )
     if query["format"] != "json":
         name = f"reconciliation-{setting_id}-{query['date_from']}-{query['date_to']}"

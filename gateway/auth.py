@@ -8,11 +8,8 @@ cannot probe for other companies' ids. Operator-only commands answer 403 to a co
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from flask import current_app, g, request
 
-from domain.errors import CompanyNotFound
 from gateway.errors import ApiError
 from infra.api_tokens import Principal, authenticate
 from infra.bootstrap import Container
@@ -48,9 +45,3 @@ def principal() -> Principal:
     """The caller of the current request, once its operation authenticated it."""
     found: Principal = g.principal
     return found
-
-
-def require_company(principal: Principal, company_id: UUID) -> None:
-    """404 unless the caller may see this company (whether or not it exists)."""
-    if not principal.sees_company(company_id):
-        raise CompanyNotFound(company_id)

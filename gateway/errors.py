@@ -10,7 +10,6 @@ the JSON surface (the admin UI) keep Flask's own HTML error pages.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,8 +17,8 @@ from flask import Flask, Response, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from domain.errors import DomainError, Invalid, NotFound, Refused
-from services.connections import UpstreamUnavailable
+from domain.errors import Invalid, NotFound, Refused, code_of
+from services.errors import NotAuthenticated, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +93,6 @@ def validation_response(error: ValidationError, prefix: str = "") -> Response:
     return error_response(422, "invalid", message, fields)
 
 
-def code_of(error: DomainError) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
-
-
 def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
@@ -123,6 +118,10 @@ def install_error_handlers(app: Flask) -> None:
     def upstream(error: UpstreamUnavailable) -> Response:
         log.warning("upstream unavailable", extra={"service": error.service})
         return error_response(502, f"{error.service}_unavailable", error.message)
+
+    @app.errorhandler(NotAuthenticated)
+    def not_authenticated(error: NotAuthenticated) -> Response:
+        return error_response(401, "unauthorized", error.message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | HTTPException:

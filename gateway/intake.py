@@ -26,28 +26,17 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from domain.errors import MokaRecordInvalid
-from domain.log import MokaKind, Source
-from domain.moka_webhooks import verify_webhook_signature
+from domain.log import Source
+from domain.moka_webhooks import WEBHOOK_EVENTS, verify_webhook_signature
 from gateway.errors import ApiError, flatten_messages
 from gateway.routing import schema_instance
 from gateway.schemas import WebhookSchema
-from infra import metrics
+from infra import metrics, queues
 from infra.bootstrap import Container
 from infra.eventlog import Appended
-from jobs import dispatch
 
 log = logging.getLogger(__name__)
 
-KIND_OF_EVENT: dict[str, MokaKind] = {
-    "moka.transaction.created": MokaKind.PAYMENT,
-    "moka.transaction.updated": MokaKind.PAYMENT,
-    "moka.transaction.refunded": MokaKind.PAYMENT,
-    "moka.item.added": MokaKind.ITEM,
-    "moka.item.updated": MokaKind.ITEM,
-    "moka.item.deleted": MokaKind.ITEM,
-    "moka.customer.added": MokaKind.CUSTOMER,
-    "moka.customer.updated": MokaKind.CUSTOMER,
-}
 _CHUNK = 64 * 1024
 
 
@@ -141,7 +130,7 @@ def _refuse_constant(name: str) -> None:
 
 def _store(container: Container, envelope: dict) -> Intake:
     header, record = envelope["header"], envelope["body"]
-    kind = KIND_OF_EVENT[header["event_name"]]
+    kind = WEBHOOK_EVENTS[header["event_name"]]
     try:
         results = container.log.receive_for_outlet(
             header["outlet_id"], kind, record, Source.WEBHOOK
@@ -155,7 +144,7 @@ def _store(container: Container, envelope: dict) -> Intake:
     outcome = "accepted" if intake.outcome == "stored" else intake.outcome
     try:
         # The wake-ups and the counter in one round trip.
-        dispatch.wake_posters(
+        queues.wake_posters(
             container,
             [appended.setting_id for appended in stored],
             also=lambda pipe: metrics.increment(pipe, metrics.WEBHOOKS, {"outcome": outcome}),

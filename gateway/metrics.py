@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from gateway.auth import container
 from gateway.routing import ApiBlueprint
 from infra import jsonlog, metrics
-from infra.bootstrap import QUEUE_NAMES
+from infra.queues import QUEUE_NAMES
 from jobs import live_pull
 
 log = logging.getLogger("gateway.requests")

@@ -22,18 +22,9 @@ from marshmallow import (
 )
 
 from domain.log import RunMethod, RunStatus
+from domain.moka_webhooks import EVENT_NAMES
 from domain.settings import NAMING_LIMIT, PAYMENT_BUCKETS, TEXT_LIMIT, JurnalPackage
 
-WEBHOOK_EVENTS = (
-    "moka.transaction.created",
-    "moka.transaction.updated",
-    "moka.transaction.refunded",
-    "moka.item.added",
-    "moka.item.updated",
-    "moka.item.deleted",
-    "moka.customer.added",
-    "moka.customer.updated",
-)
 MAX_EVENTS_PAGE = 1000
 MAX_RECONCILIATION_DAYS = 366
 
@@ -124,7 +115,7 @@ class WebhookHeaderSchema(Schema):
         unknown = EXCLUDE
 
     event_id = fields.UUID(required=True)
-    event_name = fields.String(required=True, validate=validate.OneOf(WEBHOOK_EVENTS))
+    event_name = fields.String(required=True, validate=validate.OneOf(EVENT_NAMES))
     timestamp = fields.AwareDateTime(required=True)
     outlet_id = MokaId(required=True)
     version = fields.Integer(required=True, strict=True, validate=validate.Equal(1))

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -74,7 +73,7 @@ from domain.settings import Setting
 from infra import metrics
 from infra.bootstrap import Container
 from jobs.setting_lock import LockLost, SettingLock
-from services.connections import jurnal_client
+from services import syncing
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ class Tally:
         default_factory=lambda: defaultdict(lambda: {"synced": 0, "total": 0})
     )
 
-    def add(self, kind: str, synced: bool) -> None:
+    def add(self, kind: str, *, synced: bool) -> None:
         row = self.counts[DocumentKind(kind).summary_key]
         row["total"] += 1
         row["synced"] += int(synced)
@@ -117,49 +116,24 @@ class Tally:
         return sum(row["total"] for row in self.counts.values())
 
 
+@dataclass
+class DryRun:
+    """Where a read-only pass shows what it would send, instead of sending or recording it: each
+    document's body, or the error that keeps it from being made."""
+
+    documents: list[dict[str, Any]] = field(default_factory=list)
+
+    def document(self, doc: JurnalDocument) -> None:
+        self.documents.append(doc.as_json())
+
+    def failure(self, kind: str, custom_id: str, error: Exception) -> None:
+        self.documents.append(
+            {"kind": kind, "custom_id": custom_id, "error": type(error).__name__,
+             "message": error_message(error)}
+        )  # fmt: skip
+
+
 # -- the Jurnal side --------------------------------------------------------------------------
-
-_clients: dict[tuple[str, str], JurnalClient] = {}
-_clients_lock = threading.Lock()
-
-
-def jurnal_for(container: Container, company_id: UUID) -> JurnalClient:
-    """The company's Jurnal client, one per process, so its lookup caches live across jobs."""
-    credentials = container.log.jurnal_credentials(company_id)
-    key = (container.config.jurnal_base_url, credentials.client_id)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None or client.auth.client_secret != credentials.client_secret:
-            client = jurnal_client(container, credentials.client_id, credentials.client_secret)
-            client.session.hooks["response"].append(_call_counter(container))
-            _clients[key] = client
-        return client
-
-
-def _call_counter(container: Container):  # type: ignore[no-untyped-def]
-    def count(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        path = response.request.path_url.split("?", 1)[0]
-        resource = path.split("/api/v1/", 1)[-1].split("/", 1)[0] or "unknown"
-        metrics.count_jurnal_call(container.redis, resource=resource, status=response.status_code)
-
-    return count
-
-
-_active: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
-
-
-def active_company(client: JurnalClient) -> dict[str, Any]:
-    """`companies/active` (its default accounts), kept as long as the client keeps catalogs:
-    every posting pass needs it, and Jurnal's calls are counted."""
-    key = (client.base_url, client.auth.rate_limit_key)
-    with _clients_lock:
-        cached = _active.get(key)
-    if cached is not None and client.clock() - cached[0] < client.catalog_ttl:
-        return cached[1]
-    answer = client.company()
-    with _clients_lock:
-        _active[key] = (client.clock(), answer)
-    return answer
 
 
 def company_taxes(client: JurnalClient) -> list[Tax]:
@@ -261,7 +235,7 @@ class Poster:
     def jurnal(self) -> JurnalClient:
         """The company's shared client; with a lock, the view of it that holds the lease."""
         if self._jurnal is None:
-            shared = jurnal_for(self.container, self.setting.company_id)
+            shared = self.container.jurnal_for(self.setting.company_id)
             self._jurnal = shared if self.lock is None else shared.holding(self.lock)
         return self._jurnal
 
@@ -297,11 +271,9 @@ class Poster:
 
     def refresh_master_data(self) -> None:
         """Ask for one master-data run, however many library webhooks arrive together."""
-        from jobs import dispatch
-
         key = f"sambung:master-data-refresh:{self.setting_id}"
         if self.container.redis.set(key, "1", nx=True, ex=MASTER_DATA_REFRESH_SECONDS):
-            dispatch.request_master_data_sync(self.container, self.setting_id, RunMethod.WEBHOOK)
+            syncing.request_master_data_sync(self.container, self.setting_id, RunMethod.WEBHOOK)
 
     # -- payments ---------------------------------------------------------------------------
 
@@ -311,20 +283,18 @@ class Poster:
         *,
         resolves: int,
         received_at: datetime | None = None,
-        dry_run: list[dict[str, Any]] | None = None,
+        dry_run: DryRun | None = None,
     ) -> None:
         """Post whatever the payment still needs in Jurnal, and count its documents.
 
-        With `dry_run` (a list), nothing is written anywhere: the documents that would be
-        posted are appended to it instead."""
+        With `dry_run`, nothing is written anywhere: the documents that would be posted are
+        shown to it instead."""
         reference = moka_reference(payment)
         invoice_id = sale_invoice_custom_id(payment, self.setting)
         try:
             follow_ups = follow_up_custom_ids(payment, self.setting)
         except MappingError as error:
-            self._fail_or_show(
-                dry_run, "sales_invoice", invoice_id, error, reference, resolves, False
-            )
+            self._fail("sales_invoice", invoice_id, error, reference, resolves, dry_run)
             return
         pending = [
             (kind, cid)
@@ -333,31 +303,38 @@ class Poster:
         ]
         for kind, cid in [("sales_invoice", invoice_id), *follow_ups]:
             if (kind, cid) not in pending:
-                self.tally.add(kind, True)
+                self.tally.add(kind, synced=True)
         if not pending:
             return
         try:
             refs = self._refs_for(payment)
         except MappingError as error:
-            self._fail_or_show(
-                dry_run, "sales_invoice", invoice_id, error, reference, resolves, False
-            )
-            self.tally.add("sales_invoice", False)
+            self._fail("sales_invoice", invoice_id, error, reference, resolves, dry_run)
+            self.tally.add("sales_invoice", synced=False)
             return
         if self.is_posted(invoice_id):
             refs = refs.with_invoice(invoice_id, self.jurnal.get("sales_invoices", invoice_id))
         refs = self._posted_returns(refs, follow_ups, pending)
-        self._post_documents(payment, refs, pending, reference, resolves, received_at, dry_run)
+        self._post_documents(
+            payment,
+            refs,
+            pending,
+            reference=reference,
+            resolves=resolves,
+            received_at=received_at,
+            dry_run=dry_run,
+        )
 
     def _post_documents(
         self,
         payment: Mapping[str, Any],
         refs: JurnalRefs,
         pending: list[tuple[str, str]],
+        *,
         reference: str,
         resolves: int,
         received_at: datetime | None,
-        dry_run: list[dict[str, Any]] | None,
+        dry_run: DryRun | None,
     ) -> None:
         handled: set[str] = set()
         while True:
@@ -365,9 +342,9 @@ class Poster:
                 planned = documents_for_payment(payment, self.setting, refs)
             except MappingError as error:
                 kind, cid = pending[0]
-                self._fail_or_show(dry_run, kind, cid, error, reference, resolves, False)
+                self._fail(kind, cid, error, reference, resolves, dry_run)
                 for kind, _ in pending:
-                    self.tally.add(kind, False)
+                    self.tally.add(kind, synced=False)
                 return
             fresh = [doc for doc in planned if doc.custom_id not in handled]
             if not fresh:
@@ -377,19 +354,17 @@ class Poster:
                 if (doc.kind, doc.custom_id) not in pending:
                     continue
                 if isinstance(doc, Unmappable):
-                    self._fail_or_show(
-                        dry_run, doc.kind, doc.custom_id, doc.error, reference, resolves, False
-                    )
-                    self.tally.add(doc.kind, False)
+                    self._fail(doc.kind, doc.custom_id, doc.error, reference, resolves, dry_run)
+                    self.tally.add(doc.kind, synced=False)
                     continue
                 if dry_run is not None:
-                    dry_run.append(doc.as_json())
-                    self.tally.add(doc.kind, False)
+                    dry_run.document(doc)
+                    self.tally.add(doc.kind, synced=False)
                     continue
                 answer = self.create(
                     doc, reference, resolves, with_amounts=True, received_at=received_at
                 )
-                self.tally.add(doc.kind, answer is not None)
+                self.tally.add(doc.kind, synced=answer is not None)
                 if answer is not None and doc.kind == "sales_invoice":
                     refs = refs.with_invoice(doc.custom_id, answer)
                 if answer is not None and doc.kind == "sales_return":
@@ -397,7 +372,7 @@ class Poster:
         # A follow-up the mapping did not plan (e.g. its invoice failed) is still owed.
         for kind, cid in pending:
             if cid not in handled:
-                self.tally.add(kind, False)
+                self.tally.add(kind, synced=False)
 
     def _posted_returns(
         self,
@@ -433,7 +408,10 @@ class Poster:
         to the setting's accounts (or the company's defaults) by id."""
         if self._chart is None:
             try:
-                rows, active = self.jurnal.catalog("accounts"), active_company(self.jurnal)
+                rows, active = (
+                    self.jurnal.catalog("accounts"),
+                    self.container.active_company(self.jurnal),
+                )
             except JurnalAuthError as error:
                 raise Blocked(
                     "Jurnal refused the company's API credential; update it, then replay"
@@ -508,7 +486,15 @@ class Poster:
                 extra={"setting_id": str(self.setting_id), "kind": doc.kind,
                        "custom_id": doc.custom_id, "difference": differs},
             )  # fmt: skip
-        self._record_posted(doc, document, outcome.created, reference, resolves, amounts, digest)
+        self._record_posted(
+            doc,
+            document,
+            created=outcome.created,
+            reference=reference,
+            resolves=resolves,
+            amounts=amounts,
+            digest=digest,
+        )
         if received_at is not None:
             lag = (datetime.now(UTC) - received_at).total_seconds()
             metrics.observe(self.container.redis, metrics.POSTING_LAG, max(lag, 0.0))
@@ -518,11 +504,12 @@ class Poster:
         self,
         doc: JurnalDocument,
         document: Mapping[str, Any],
+        *,
         created: bool,
         reference: str,
         resolves: int,
-        amounts: dict[str, str] | None,
-        digest: str | None,
+        amounts: dict[str, str] | None = None,
+        digest: str | None = None,
     ) -> None:
         self.log.record_posted(
             self.setting_id,
@@ -566,7 +553,9 @@ class Poster:
         )
         if document is None:
             return False
-        self._record_posted(doc, document, True, reference, resolves, None, digest)
+        self._record_posted(
+            doc, document, created=True, reference=reference, resolves=resolves, digest=digest
+        )
         return True
 
     def _write(
@@ -579,10 +568,15 @@ class Poster:
         try:
             return call()
         except (JurnalValidationError, JurnalNotFound, JurnalDuplicate) as error:
-            self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, False)
+            self._record_failure(
+                doc.kind, doc.custom_id, error, reference=reference, resolves=resolves
+            )
             return None
         except JurnalAuthError as error:
-            self._record_failure(doc.kind, doc.custom_id, error, reference, resolves, True)
+            self._record_failure(
+                doc.kind, doc.custom_id, error, reference=reference, resolves=resolves,
+                retryable=True,
+            )  # fmt: skip
             raise Blocked(
                 "Jurnal refused the company's API credential; update it, then replay"
             ) from error
@@ -601,32 +595,30 @@ class Poster:
     def is_posted(self, custom_id: str) -> bool:
         return self.log.posted_document(self.setting_id, custom_id) is not None
 
-    def _fail_or_show(
+    def _fail(
         self,
-        dry_run: list[dict[str, Any]] | None,
         kind: str,
         custom_id: str,
         error: Exception,
         reference: str,
         resolves: int,
-        retryable: bool,
+        dry_run: DryRun | None,
     ) -> None:
+        """A document that cannot be made: shown to a dry run, else recorded as failed."""
         if dry_run is not None:
-            dry_run.append(
-                {"kind": kind, "custom_id": custom_id, "error": type(error).__name__,
-                 "message": error_message(error)}
-            )  # fmt: skip
+            dry_run.failure(kind, custom_id, error)
             return
-        self._record_failure(kind, custom_id, error, reference, resolves, retryable)
+        self._record_failure(kind, custom_id, error, reference=reference, resolves=resolves)
 
     def _record_failure(
         self,
         kind: str,
         custom_id: str,
         error: Exception,
+        *,
         reference: str,
         resolves: int,
-        retryable: bool,
+        retryable: bool = False,
     ) -> None:
         self.log.record_failed(
             self.setting_id,

@@ -48,11 +48,9 @@ from clients.moka import (
 from domain.errors import NotFound
 from domain.log import Source
 from domain.settings import Setting
-from infra import bootstrap
+from infra import bootstrap, queues
 from infra.bootstrap import Container
-from jobs import dispatch
 from jobs.moka_slots import MokaSlots, SlottedSession
-from services.connections import ConnectionTokenStore, moka_client
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +134,8 @@ def request_if_due(container: Container, setting: Setting, now: datetime) -> boo
     # One pull per setting queued or running; the marker outlives a job only if its worker died.
     if not container.redis.set(_queued_key(setting.id), "1", nx=True, ex=JOB_TIMEOUT):
         return False
-    container.queue(dispatch.POSTINGS).enqueue(
-        "jobs.live_pull.live_pull",
+    container.queue(queues.POSTINGS).enqueue(
+        queues.LIVE_PULL,
         str(setting.id),
         job_timeout=JOB_TIMEOUT,
         result_ttl=600,
@@ -189,7 +187,7 @@ def pull(container: Container, setting_id: UUID) -> dict[str, Any]:
         results = container.log.receive_many(setting_id, "payment", payments, Source.LIVE_PULL)
         stored = sum(1 for result in results if result.stored)
         if stored:
-            dispatch.wake_poster(container, setting_id)
+            queues.wake_poster(container, setting_id)
         interval = timedelta(seconds=container.config.live_pull_seconds)
         container.redis.hset(
             state_key(setting_id),
@@ -249,12 +247,8 @@ def _failed(
 
 def live_moka_client(container: Container, setting: Setting) -> MokaClient:
     """The setting's Moka client, holding an install-wide slot for each request."""
-    connection_id = setting.moka_connection_id
-    lock = container.redis.lock(f"sambung:moka-refresh:{connection_id}", timeout=120)
-    return moka_client(
-        container,
-        ConnectionTokenStore(container.log, connection_id),
-        refresh_lock=lock,
+    return container.moka_for(
+        setting.moka_connection_id,
         retry=RETRY,
         session=SlottedSession(MokaSlots(container.redis), str(setting.outlet_id)),
     )

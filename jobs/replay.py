@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 from domain.log import PaymentReceived
 from infra import bootstrap
 from infra.bootstrap import Container
-from jobs.engine import Poster
+from jobs.engine import DryRun, Poster
 from jobs.sync import post_under_lock
+from services.plain import plain
+from services.replay import replay_params
 
 PAGE = 500
 
@@ -39,6 +41,11 @@ def replay(setting_id: str, run_id: str) -> dict[str, dict[str, int]]:
     return post_under_lock(container, UUID(setting_id), UUID(run_id), post)
 
 
+def preview(container: Container, setting_id: UUID, params: Mapping[str, Any]) -> Any:
+    """The dry run of the API: params as the API takes them, the documents as JSON values."""
+    return plain(dry_run(container, setting_id, replay_params(params)))
+
+
 def dry_run(
     container: Container, setting_id: UUID, params: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
@@ -46,10 +53,10 @@ def dry_run(
     anything. A document that cannot be made shows its error instead of a body."""
     selection = Selection.from_params(params, container.config.timezone)
     poster = Poster(container, setting_id, lock=None)
-    documents: list[dict[str, Any]] = []
+    shown = DryRun()
     for position, payment in selected_payments(container, poster, selection):
-        poster.post_payment(payment, resolves=position, dry_run=documents)
-    return documents
+        poster.post_payment(payment, resolves=position, dry_run=shown)
+    return shown.documents
 
 
 class Selection:

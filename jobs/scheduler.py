@@ -14,7 +14,7 @@
   tick runs at least as often as that interval;
 - follows the log for notifications and sends the daily digests (`services.notify`).
 
-Retries of transient failures use RQ's own scheduling (`enqueue_in`), run by the workers.
+Retries of transient failures use RQ's own `Retry` (`infra.queues`), scheduled by the workers.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from uuid import UUID, uuid5
 from domain.errors import MasterDataNotSynced, NotFound
 from domain.log import RunMethod
 from domain.schedule import due_run_date
+from infra import queues
 from infra.bootstrap import Container
-from jobs import dispatch, live_pull
+from jobs import live_pull
 from projections.queries import sync_history
-from services import notify
+from services import notify, syncing
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def tick(container: Container, now: datetime | None = None) -> list[UUID]:
         if run_id is not None:
             started.append(run_id)
         if container.log.has_unprocessed(setting.id):
-            dispatch.wake_poster(container, setting.id)
+            queues.wake_poster(container, setting.id)
         _requeue_lost_runs(container, setting.id)
         live_pull.request_if_due(container, setting, now)
     notify.tick(container, now)  # never raises: notifying cannot stop the sweep
@@ -68,11 +69,11 @@ def _requeue_lost_runs(container: Container, setting_id: UUID) -> None:
     """Runs asked for but not finished whose job vanished with Redis start again."""
     unfinished = [
         run
-        for run in sync_history(container, setting_id, limit=10)
+        for run in sync_history(container.views, setting_id, limit=10)
         if run["finished_at"] is None and run["kind"] != "webhook"
     ]
     for run in unfinished:
-        if dispatch.requeue_lost_run(container, setting_id, UUID(run["id"]), run["kind"]):
+        if syncing.requeue_lost_run(container, setting_id, UUID(run["id"]), run["kind"]):
             log.warning("run %s of setting %s was lost from the queue; requeued",
                         run["id"], setting_id)  # fmt: skip
 
@@ -90,7 +91,7 @@ def _start_daily_run_if_due(container: Container, setting, now: datetime) -> UUI
     except NotFound:
         pass
     try:
-        dispatch.request_transactions_sync(
+        syncing.request_transactions_sync(
             container,
             setting.id,
             RunMethod.SCHEDULED,

@@ -1,6 +1,6 @@
 """Sync runs: master data and transactions, each pulled from Moka into the log, then posted.
 
-Both are RQ jobs taking string ids, enqueued by `jobs.dispatch` after the run was requested in
+Both are RQ jobs taking string ids, enqueued by `services.syncing` after the run was requested in
 the log; both are safe to run twice (a finished run is left alone, the log dedupes what was
 pulled, and posting skips what exists). The CLI runs the same functions in-process with a
 progress bar.
@@ -34,6 +34,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import requests
+from rq import get_current_job
 
 from clients.jurnal import JurnalError, JurnalRateLimited, JurnalTransientError
 from clients.moka import MokaClient, MokaError
@@ -56,7 +57,6 @@ from infra import bootstrap
 from infra.bootstrap import Container
 from jobs.engine import Blocked, Deferred, Poster, Tally
 from jobs.setting_lock import SettingLock, acquire
-from services.connections import ConnectionTokenStore, moka_client
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,6 @@ Progress = Callable[[int, int], None]  # (done, total)
 PULL_OVERLAP = timedelta(minutes=5)
 PAGE = 200  # payments appended to the log at once
 LOCK_WAIT_SECONDS = 15 * 60
-DEFERRED_WAITS = (5, 15, 30, 60, 120, 300)
 
 
 class SettingBusy(Exception):
@@ -110,7 +109,7 @@ def run_master_data_sync(
         ensure_unit(poster, UNIT_NAME)
         for done, doc in enumerate(documents, start=1):
             synced = poster.upsert(doc, describe(doc), head)
-            poster.tally.add(doc.kind, synced)
+            poster.tally.add(doc.kind, synced=synced)
             if progress:
                 progress(done, len(documents))
 
@@ -320,7 +319,7 @@ def tally_payments(poster: Poster, payments: Iterable[Mapping[str, Any]]) -> Tal
     tally = Tally()
     for payment in payments:
         for kind, custom_id in poster.documents_needed(payment):
-            tally.add(kind, poster.is_posted(custom_id))
+            tally.add(kind, synced=poster.is_posted(custom_id))
     return tally
 
 
@@ -332,11 +331,7 @@ def _business_date(payment: Mapping[str, Any]) -> date:
 
 
 def setting_moka_client(container: Container, setting: Setting) -> MokaClient:
-    connection_id = setting.moka_connection_id
-    lock = container.redis.lock(f"sambung:moka-refresh:{connection_id}", timeout=120)
-    return moka_client(
-        container, ConnectionTokenStore(container.log, connection_id), refresh_lock=lock
-    )
+    return container.moka_for(setting.moka_connection_id)
 
 
 @contextlib.contextmanager
@@ -387,21 +382,26 @@ def _poster_with_retries(
     lock: SettingLock,
     post: Callable[[Poster], None],
 ) -> Poster:
-    for wait in (*DEFERRED_WAITS, None):
-        poster = Poster(container, setting_id, lock, run_id=run_id)
-        try:
-            post(poster)
-            return poster
-        except Deferred as reason:
-            if wait is None:
-                poster.error = f"Jurnal stayed unavailable: {reason}"
-                return poster
-            log.warning("sync of %s waits %ss: %s", setting_id, wait, reason)
-            lock.wait(wait)
-        except Blocked as reason:
-            poster.error = str(reason)
-            return poster
-    raise AssertionError("unreachable")
+    """Run `post`. A transient Jurnal failure raises out of the job while RQ will run it again
+    (`infra.queues.SYNC_RETRY`); on the last try, or outside RQ, it ends the run with the
+    reason."""
+    poster = Poster(container, setting_id, lock, run_id=run_id)
+    try:
+        post(poster)
+    except Deferred as reason:
+        if _retried_later():
+            log.warning("sync of %s deferred, RQ retries it: %s", setting_id, reason)
+            raise
+        poster.error = f"Jurnal stayed unavailable: {reason}"
+    except Blocked as reason:
+        poster.error = str(reason)
+    return poster
+
+
+def _retried_later() -> bool:
+    """Whether RQ runs the current job again if it fails now."""
+    job = get_current_job()
+    return job is not None and bool(job.retries_left)
 
 
 def _finish(

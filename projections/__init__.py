@@ -2,5 +2,6 @@
 errors, settings overview, reconciliation. Derived data, dropped and rebuilt from the log on demand.
 Their tables live in the store of `infra.readmodels`.
 
-May import `domain` and `infra`; never calls Moka or Jurnal.
+May import `infra`, `clients` and `domain` (the rooms below it on the ladder of
+tests/unit/test_floors.py); never calls Moka or Jurnal.
 """

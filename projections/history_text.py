@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from infra.bootstrap import Container
+from infra.readmodels import ViewStore
 from projections.queries import format_summary, run_detail, settings_overview, sync_history
 
 ERRORS_PER_RUN = 10
@@ -45,12 +45,12 @@ _WIDTHS = (18, 10, 10)
 
 
 def history_lines(
-    container: Container, setting_id: UUID | str, lang: str = "id", limit: int = 50
+    store: ViewStore, setting_id: UUID | str, lang: str = "id", limit: int = 50
 ) -> list[str]:
     words = _WORDS[lang]
-    name = settings_overview(container, [setting_id]).get(str(setting_id), {}).get("name")
+    name = settings_overview(store, [setting_id]).get(str(setting_id), {}).get("name")
     lines = [f"{words.title}: {name or setting_id}"]
-    runs = sync_history(container, setting_id, limit=limit)
+    runs = sync_history(store, setting_id, limit=limit)
     if not runs:
         return [*lines, words.empty]
     lines.append(_row(words.columns))
@@ -63,12 +63,12 @@ def history_lines(
         if run["error"]:
             lines.append(f"    ! {run['error']}")
         if run["error_count"]:
-            lines += _errors(container, run, words)
+            lines += _errors(store, run, words)
     return lines
 
 
-def _errors(container: Container, run: dict[str, Any], words: _Words) -> list[str]:
-    detail = run_detail(container, run["id"]) or {"errors": []}
+def _errors(store: ViewStore, run: dict[str, Any], words: _Words) -> list[str]:
+    detail = run_detail(store, run["id"]) or {"errors": []}
     errors = detail["errors"]
     lines = [
         f"    ! {e['moka_reference']} ({e['kind']}): {e['message']}"

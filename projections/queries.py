@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from infra.bootstrap import Container
 from infra.readmodel_schema import METRICS
+from infra.readmodels import ViewStore
 from projections.history import SUMMARY_KEYS
 from projections.open_errors import describe_cause
 from projections.reconciliation import DIFFERENCE_COLUMNS, SIDES, Metrics
@@ -56,7 +56,7 @@ _LABELS = {
 
 
 def sync_history(
-    container: Container, setting_id: UUID | str, *, limit: int = 100
+    store: ViewStore, setting_id: UUID | str, *, limit: int = 100
 ) -> list[dict[str, Any]]:
     """A setting's runs, newest first: [{id, setting_id, kind, started_at, finished_at, status,
     method, summary: {sales|sales_returns|payments|products|customers: {synced, total}},
@@ -66,21 +66,20 @@ def sync_history(
     setting = _id_text(setting_id)
     if setting is None:
         return []
-    rows = container.views.db().all(
+    rows = store.db().all(
         f"SELECT {_RUN_COLUMNS} FROM proj_runs WHERE setting_id = ? ORDER BY seq DESC LIMIT ?",
         (setting, limit),
     )
     return [_run(row) for row in rows]
 
 
-def run_detail(container: Container, run_id: UUID | str) -> dict[str, Any] | None:
+def run_detail(store: ViewStore, run_id: UUID | str) -> dict[str, Any] | None:
     """One run as in `sync_history`, plus `errors`: [{moka_reference, kind, message,
     error_class, position, resolves, custom_id}] for each item whose latest outcome in the run
     is a failure, in log order. None for an unknown run."""
     run = _id_text(run_id)
     if run is None:
         return None
-    store = container.views
     with store.reading() as db:
         row = db.one(f"SELECT {_RUN_COLUMNS} FROM proj_runs WHERE run_id = ?", (run,))
         failures = db.all(
@@ -133,7 +132,7 @@ def format_summary(summary: dict[str, dict[str, int]], lang: str = "id") -> list
 
 
 def open_errors(
-    container: Container, setting_id: UUID | str, *, items_per_cause: int = ITEMS_PER_CAUSE
+    store: ViewStore, setting_id: UUID | str, *, items_per_cause: int = ITEMS_PER_CAUSE
 ) -> list[dict[str, Any]]:
     """A setting's open errors grouped by cause, the largest first: [{cause, error_class,
     message, kind, count, items: [{moka_reference, custom_id, message, position, resolves,
@@ -145,7 +144,7 @@ def open_errors(
         return []
     # Counted in the index, then each cause's oldest items read by a short range of it: the
     # answer costs the same with fifty open errors or fifty thousand.
-    with container.views.reading() as db:
+    with store.reading() as db:
         causes = db.all(
             "SELECT error_class, cause, kind, COUNT(*) FROM proj_open_errors"
             " WHERE setting_id = ? GROUP BY error_class, cause, kind",
@@ -192,13 +191,13 @@ def _error_item(row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def settings_overview(
-    container: Container, setting_ids: Iterable[UUID | str]
+    store: ViewStore, setting_ids: Iterable[UUID | str]
 ) -> dict[str, dict[str, Any]]:
     """The settings list's columns by setting id: {setting_id, company_id, name, tag, tags,
     warehouse, deleted, master_data: {last_success_at, last_sync_at, last_status},
     transactions: {...}}. Ids the views do not know are left out."""
     wanted = sorted({text for text in map(_id_text, setting_ids) if text is not None})
-    db = container.views.db()
+    db = store.db()
     overview: dict[str, dict[str, Any]] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
@@ -236,7 +235,7 @@ def _overview_row(row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def reconciliation(
-    container: Container,
+    store: ViewStore,
     setting_id: UUID | str,
     date_from: date | str,
     date_to: date | str,
@@ -253,7 +252,7 @@ def reconciliation(
         return []
     first, last = _iso_date(date_from), _iso_date(date_to)
     columns = ", ".join(f"{side}_{metric}" for side in SIDES for metric in METRICS)
-    with container.views.reading() as db:
+    with store.reading() as db:
         days = db.all(
             f"SELECT business_date, differing, {columns} FROM proj_recon_days"
             " WHERE setting_id = ? AND business_date BETWEEN ? AND ? ORDER BY business_date",

@@ -27,11 +27,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.log import DocumentKind, DocumentPosted, PaymentReceived
+from domain.moka_money import NotANumber, moka_decimal
 from infra.eventlog import GlobalEntry
 from infra.readmodel_schema import METRICS
 from infra.readmodels import Db
@@ -146,14 +147,12 @@ def _money(record: Mapping[str, Any], *names: str) -> Decimal:
     """The first of `names` that the record carries, as an exact Decimal (Moka sends floats)."""
     for name in names:
         value = record.get(name)
-        if value is None or value == "" or isinstance(value, bool):
+        if value is None or value == "":
             continue
         try:
-            number = Decimal(str(value))
-        except InvalidOperation:
+            return moka_decimal(value, name)
+        except NotANumber:
             continue
-        if number.is_finite():
-            return number
     return ZERO
 
 

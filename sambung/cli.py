@@ -231,7 +231,7 @@ def history(setting_id: UUID, lang: str, limit: int) -> None:
 
     container = bootstrap.current()
     catch_up(container)
-    for line in history_lines(container, setting_id, lang, limit):
+    for line in history_lines(container.views, setting_id, lang, limit):
         click.echo(line)
 
 
@@ -305,7 +305,9 @@ def secrets() -> None:
 @secrets.command("rotate")
 def secrets_rotate() -> None:
     """Re-seal every stored secret with SAMBUNG_SECRET_KEY (old keys in SAMBUNG_OLD_SECRET_KEYS)."""
-    resealed = bootstrap.current().log.reseal_secrets()
+    from services.secrets import rotate_secrets
+
+    resealed = rotate_secrets(bootstrap.current().log)
     click.echo(f"{resealed} companies and Moka connections re-sealed with the current key")
 
 
@@ -360,15 +362,22 @@ def map_payment(payment_file: str, setting_file: str | None) -> None:
 @click.argument("setting_id", type=click.UUID)
 def sync_command(what: str, setting_id: UUID) -> None:
     """Sync a setting now, in this process, with progress (method Manual)."""
-    from jobs import dispatch, sync
+    from domain.log import RunKind, RunMethod
+    from infra import queues
+    from jobs import sync
+    from services import syncing
 
     container = bootstrap.current()
     with _refused_cleanly():
         if what == "master-data":
-            run_id = container.log.request_run(setting_id, "master_data", "Manual").run_id
+            run_id = syncing.record_run(
+                container, setting_id, RunKind.MASTER_DATA, RunMethod.MANUAL
+            )
             job = sync.run_master_data_sync
         else:
-            run_id = container.log.request_run(setting_id, "transactions", "Manual").run_id
+            run_id = syncing.record_run(
+                container, setting_id, RunKind.TRANSACTIONS, RunMethod.MANUAL
+            )
             job = sync.run_transactions_sync
     with click.progressbar(length=1, label=f"Syncing {what}") as bar:
 
@@ -378,17 +387,17 @@ def sync_command(what: str, setting_id: UUID) -> None:
 
         counts = job(container, setting_id, run_id, progress=progress)
     _print_run(container, run_id, counts)
-    dispatch.wake_poster(container, setting_id)
+    queues.wake_poster(container, setting_id)
 
 
 @main.command("sync-all")
 def sync_all() -> None:
     """Ask the workers to sync transactions of every setting whose master data has synced."""
-    from jobs import dispatch
+    from services import syncing
 
     container = bootstrap.current()
     settings = [s for s in container.log.list_settings() if s.master_data_synced]
-    run_ids = dispatch.request_all_transactions_syncs(container, [s.id for s in settings])
+    run_ids = syncing.request_all_transactions_syncs(container, [s.id for s in settings])
     for setting, run_id in zip(settings, run_ids, strict=True):
         click.echo(f"{setting.name}: run {run_id} queued")
 
@@ -405,7 +414,9 @@ def replay(
     """Post a setting's logged sales again, after fixing what made them fail."""
     import json
 
+    from domain.log import RunKind, RunMethod
     from jobs import replay as replaying
+    from services import syncing
 
     container = bootstrap.current()
     params = {"only_failed": only_failed, "since": since, "until": until}
@@ -414,7 +425,9 @@ def replay(
             documents = replaying.dry_run(container, setting_id, params)
             click.echo(json.dumps({"documents": documents}, indent=2, default=str))
             return
-        run_id = container.log.request_run(setting_id, "replay", "Replay", params=params).run_id
+        run_id = syncing.record_run(
+            container, setting_id, RunKind.REPLAY, RunMethod.REPLAY, params=params
+        )
     counts = replaying.replay(str(setting_id), str(run_id))
     _print_run(container, run_id, counts)
 

@@ -301,9 +301,7 @@ def tell_the_story(demo: Demo) -> list[str]:
 
 def _jurnal(demo: Demo) -> Any:
     """A Jurnal client as the accountant's own tools would use it, sharing Sambung's budget."""
-    from services.connections import jurnal_client
-
-    return jurnal_client(demo.container, JURNAL_CLIENT_ID, JURNAL_CLIENT_SECRET)
+    return demo.container.jurnal_client(JURNAL_CLIENT_ID, JURNAL_CLIENT_SECRET)
 
 
 def _make_jurnal_references(demo: Demo) -> None:

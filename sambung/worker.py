@@ -13,7 +13,8 @@ import threading
 
 from rq import SimpleWorker
 
-from infra.bootstrap import QUEUE_NAMES, Container
+from infra.bootstrap import Container
+from infra.queues import QUEUE_NAMES
 from projections import runner
 
 

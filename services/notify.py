@@ -48,19 +48,18 @@ from rq import Retry
 
 from domain import notifications as texts
 from domain.audit import Action
-from domain.errors import CompanyNotFound
 from domain.log import PostingFailed, SyncFinished
 from domain.notifications import CompanyNotifications, Notice, NoticeKind, notice_for
-from infra.api_tokens import Principal
+from infra import queues
 from infra.bootstrap import Container
 from services import audit
 
 log = logging.getLogger(__name__)
 
-QUEUE = "notifications"
-EMAIL_JOB = "jobs.notifications.send_email"
-DIGEST_JOB = "jobs.notifications.send_digest"
-WEBHOOK_JOB = "jobs.notifications.call_webhook"
+QUEUE = queues.NOTIFICATIONS
+EMAIL_JOB = queues.SEND_EMAIL
+DIGEST_JOB = queues.SEND_DIGEST
+WEBHOOK_JOB = queues.CALL_WEBHOOK
 SIGNATURE_HEADER = "X-Sambung-Signature"
 EVENT_HEADER = "X-Sambung-Event"
 WEBHOOK_TIMEOUT = 10
@@ -83,16 +82,14 @@ return 1
 # -- the company's choices --------------------------------------------------------------------
 
 
-def notification_settings(
-    container: Container, caller: Principal, company_id: UUID
-) -> dict[str, Any]:
-    return _view(container, _choices(container, caller, company_id))
+def notification_settings(container: Container, company_id: UUID) -> dict[str, Any]:
+    return _view(container, _choices(container, company_id))
 
 
 def configure_notifications(
-    container: Container, caller: Principal, company_id: UUID, body: Mapping[str, Any]
+    container: Container, company_id: UUID, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    choices = _choices(container, caller, company_id)
+    choices = _choices(container, company_id)
     before = (choices.notify_url, list(choices.recipients))
     choices.configure(body.get("notify_url"), body.get("recipients", []))
     if body.get("rotate_secret"):
@@ -118,34 +115,29 @@ def subscribe(container: Container, company_id: UUID, email: str, lang: str = "i
     container.log.save(choices)
 
 
-def my_choice(
-    container: Container, caller: Principal, company_id: UUID, email: str
-) -> dict[str, Any] | None:
+def my_choice(container: Container, company_id: UUID, email: str) -> dict[str, Any] | None:
     """How `email` hears from the company: {email, lang, digest}, or None when not at all."""
-    choices = _choices(container, caller, company_id)
+    choices = _choices(container, company_id)
     wanted = email.strip().lower()
     return next((dict(r) for r in choices.recipients if r["email"] == wanted), None)
 
 
 def choose_for_myself(
     container: Container,
-    caller: Principal,
     company_id: UUID,
     email: str,
     choice: Mapping[str, Any] | None,
 ) -> None:
     """The signed-in person's own choice: a language and digest, or no emails (None)."""
-    choices = _choices(container, caller, company_id)
+    choices = _choices(container, company_id)
     wanted = email.strip().lower()
     others = [r for r in choices.recipients if r["email"] != wanted]
     mine = [] if choice is None else [{**choice, "email": wanted}]
     body = {"notify_url": choices.notify_url, "recipients": [*others, *mine]}
-    configure_notifications(container, caller, company_id, body)
+    configure_notifications(container, company_id, body)
 
 
-def _choices(container: Container, caller: Principal, company_id: UUID) -> CompanyNotifications:
-    if not caller.sees_company(company_id):
-        raise CompanyNotFound(company_id)
+def _choices(container: Container, company_id: UUID) -> CompanyNotifications:
     container.log.get_company(company_id)
     return stored_choices(container, company_id) or _started(container, company_id)
 

@@ -34,7 +34,8 @@ from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.moka import Settings
 from sandbox.serving import RunningServer, serve_in_thread
-from services.connections import connect_moka_with_tokens, register_company
+from services.companies import register_company
+from services.moka import connect_moka_with_tokens
 from tests import waiting
 from tests.moka_support import SMALL_OUTLET, WEBHOOK_SECRET, Moka, running_moka
 
@@ -249,10 +250,8 @@ def gateway_for(stack: Stack) -> Iterator[str]:
 
 
 def make_tags(stack: Stack, company_id: UUID, *names: str) -> None:
-    from services.connections import jurnal_client
-
     credentials = stack.container.log.jurnal_credentials(company_id)
-    client = jurnal_client(stack.container, credentials.client_id, credentials.client_secret)
+    client = stack.container.jurnal_client(credentials.client_id, credentials.client_secret)
     for name in names:
         client.create("tags", {"name": name})
 

@@ -18,18 +18,10 @@ from domain.mapping.preview import posted_on_paper, returns_on_paper
 from domain.mapping.setting import MappingSetting
 from domain.mapping.wire import same_rupiah, within_rupiah
 from sandbox.moka.formats import WIB
-from sandbox.moka.payments import (
-    Cart,
-    CartLine,
-    Ids,
-    PaymentContext,
-    Staff,
-    apply_refund,
-    price_cart,
-    record_invoice_payment,
-    refund_payment,
-)
+from sandbox.moka.invoices import record_invoice_payment
+from sandbox.moka.payments import Cart, CartLine, Ids, PaymentContext, Staff, price_cart
 from sandbox.moka.pricing import Charge, Discount, Rounding
+from sandbox.moka.refunds import apply_refund, refund_payment
 
 Json = dict[str, Any]
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from domain.mapping.errors import InconsistentPayment, UnsupportedPayment
+from domain.moka_money import NotANumber, moka_decimal
 
 Json = Mapping[str, Any]
 
@@ -29,17 +30,10 @@ ROW_TOLERANCE = Decimal("0.01")
 
 def money(value: Any, field: str = "amount") -> Decimal:
     """A Moka number as an exact Decimal: floats through `str`; `null` and `""` are zero."""
-    if value is None or value == "":
-        return ZERO
-    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise UnsupportedPayment(f"Moka field {field!r} is not a number: {value!r}")
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise UnsupportedPayment(f"Moka field {field!r} is not a number: {value!r}") from None
-    if not number.is_finite():
-        raise UnsupportedPayment(f"Moka field {field!r} is not a finite number: {value!r}")
-    return number
+        return moka_decimal(value, field)
+    except NotANumber as error:
+        raise UnsupportedPayment(str(error)) from None
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 for merchants, their accountants and operators, in Bahasa Indonesia with an English switch.
 
 `views` holds the pages, `session` the sign-in and CSRF check, `forms` the setting form's
-translation to the JSON API's request bodies, and `i18n` every word the pages say. The pages call
-the same use cases as the JSON API (`services.usecases`), with the signed-in user as the caller.
+translation to the JSON API's request bodies, and `i18n` every word the pages say; the company's
+page is `company_pages`. The pages check the signed-in user's reach (`gateway.reach`) and call the
+same use cases as the JSON API (`services`), acting as that user for the audit trail.
 """
 
 from __future__ import annotations

@@ -19,12 +19,14 @@ from flask.typing import ResponseReturnValue
 
 from domain.errors import Invalid
 from domain.notifications import LANGUAGES
-from gateway import exports
+from gateway import exports, reach
 from gateway.admin import i18n
 from gateway.admin.views import admin, caller, tr
 from gateway.auth import container
 from gateway.schemas import MAX_RECONCILIATION_DAYS
-from services import audit, credentials, notify, usecases
+from services import audit, credentials, notify
+from services import companies as companies_service
+from services import history as history_service
 
 AUDIT_PAGE = 50
 
@@ -53,10 +55,10 @@ def company(company_id: UUID) -> ResponseReturnValue:
 
 
 def _company_page(company_id: UUID, errors: dict[str, str], status: int = 200) -> Any:
-    shown = usecases.show_company(container(), caller(), company_id)
+    shown = companies_service.company_view(reach.company(container(), caller(), company_id))
     before = request.args.get("before", type=int)
     trail = audit.audit_trail(
-        container(), caller(), company_id, before=before if before and before > 0 else None,
+        container(), company_id, before=before if before and before > 0 else None,
         limit=AUDIT_PAGE,
     )  # fmt: skip
     zone = ZoneInfo(container().config.timezone)
@@ -64,8 +66,8 @@ def _company_page(company_id: UUID, errors: dict[str, str], status: int = 200) -
         {**entry, "at": entry["at"].astimezone(zone), "label": _action(entry["action"])}
         for entry in trail["entries"]
     ]
-    settings = notify.notification_settings(container(), caller(), company_id)
-    mine = notify.my_choice(container(), caller(), company_id, g.admin_user.email)
+    settings = notify.notification_settings(container(), company_id)
+    mine = notify.my_choice(container(), company_id, g.admin_user.email)
     return render_template(
         "company.html",
         company=shown,
@@ -92,7 +94,8 @@ def replace_credential(company_id: UUID) -> ResponseReturnValue:
     if missing:
         return _company_page(company_id, _problems(missing), 422)
     try:
-        done = credentials.replace_credential(container(), caller(), company_id, body)
+        reach.company(container(), caller(), company_id)
+        done = credentials.replace_credential(container(), company_id, body)
     except Invalid as refused:
         return _company_page(company_id, _problems(refused.fields), 422)
     flash(tr("company.credential_replaced", n=len(done["resumed_setting_ids"])), "ok")
@@ -106,7 +109,8 @@ def choose_notifications(company_id: UUID) -> ResponseReturnValue:
     if mode not in ("now", "digest", "off") or lang not in LANGUAGES:
         return _company_page(company_id, {"mode": tr("common.form_errors")}, 422)
     choice = None if mode == "off" else {"lang": lang, "digest": mode == "digest"}
-    notify.choose_for_myself(container(), caller(), company_id, g.admin_user.email, choice)
+    reach.company(container(), caller(), company_id)
+    notify.choose_for_myself(container(), company_id, g.admin_user.email, choice)
     flash(tr("company.notify_saved"), "ok")
     return redirect(url_for("admin.company", company_id=company_id))
 
@@ -114,10 +118,11 @@ def choose_notifications(company_id: UUID) -> ResponseReturnValue:
 @admin.post("/companies/<uuid:company_id>/notifications/webhook")
 def set_webhook(company_id: UUID) -> ResponseReturnValue:
     url = request.form.get("notify_url", "").strip() or None
-    current = notify.notification_settings(container(), caller(), company_id)
+    reach.company(container(), caller(), company_id)
+    current = notify.notification_settings(container(), company_id)
     body = {"notify_url": url, "recipients": current["recipients"]}
     try:
-        notify.configure_notifications(container(), caller(), company_id, body)
+        notify.configure_notifications(container(), company_id, body)
     except Invalid as refused:
         return _company_page(company_id, _problems(refused.fields), 422)
     flash(tr("company.webhook_saved"), "ok")
@@ -136,30 +141,31 @@ def _problems(fields: dict[str, str]) -> dict[str, str]:
     ".<any(csv, xlsx):file_format>"
 )
 def export(setting_id: UUID, what: str, file_format: str) -> Response:
+    reach.setting(container(), caller(), setting_id)
     if what == "runs":
-        runs = usecases.sync_history(container(), caller(), setting_id)
+        runs = history_service.sync_history(container(), setting_id)
         return exports.download(exports.runs_table(runs), file_format, f"sync-history-{setting_id}")
     if what == "errors":
-        groups = usecases.open_errors(
-            container(), caller(), setting_id, items_per_cause=exports.ALL_ITEMS
+        groups = history_service.open_errors(
+            container(), setting_id, items_per_cause=exports.ALL_ITEMS
         )
         return exports.download(
             exports.errors_table(groups), file_format, f"open-errors-{setting_id}"
         )
     first, last = _window(setting_id)
-    days = usecases.reconciliation(container(), caller(), setting_id, first, last)
+    days = history_service.reconciliation(container(), setting_id, first, last)
     name = f"reconciliation-{setting_id}-{first}-{last}"
     return exports.download(exports.reconciliation_table(days), file_format, name)
 
 
 def _window(setting_id: UUID) -> tuple[date, date]:
     """The reconciliation page's own window: ?from=&to=, or its default."""
-    current = usecases.show_setting(container(), caller(), setting_id)
+    current = reach.setting(container(), caller(), setting_id)
     try:
         first = date.fromisoformat(request.args["from"])
         last = date.fromisoformat(request.args["to"])
     except (KeyError, ValueError):
-        first = current["transactions_from"]
+        first = current.transactions_from
         last = datetime.now(ZoneInfo(container().config.timezone)).date()
     if last < first or (last - first).days > MAX_RECONCILIATION_DAYS:
         last = min(last, date.fromordinal(first.toordinal() + MAX_RECONCILIATION_DAYS))

@@ -1,6 +1,7 @@
-"""The admin pages. Each view reads the form or the query, calls the JSON API's use case (which
-checks the caller's reach, exactly as for a token of the same scope) and renders the answer in
-the merchant's language. Nothing here decides anything a use case decides.
+"""The admin pages. Each view reads the form or the query, checks the signed-in user's reach
+(`gateway.reach`, exactly as for a token of the same scope), calls the JSON API's use case in
+`services` and renders the answer in the merchant's language. Nothing here decides anything a use
+case decides.
 
 A company's user reaches only that company: another company's setting, run or Moka connection
 answers 404, as in the API.
@@ -32,7 +33,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import CompanyInvalid, Invalid, NotFound, Refused
-from domain.settings import JurnalPackage
+from gateway import reach
 from gateway.admin import i18n
 from gateway.admin.forms import form_values, load, setting_body
 from gateway.admin.session import (
@@ -54,9 +55,16 @@ from gateway.schemas import (
 )
 from infra.api_tokens import Principal
 from infra.users import LOCKOUT_SECONDS, LoginThrottle, check_password
+from jobs import replay as replay_job
 from projections.queries import format_summary
-from services import usecases
-from services.connections import UpstreamUnavailable
+from services import choices as choices_service
+from services import companies as companies_service
+from services import history as history_service
+from services import moka as moka_service
+from services import replay as replay_service
+from services import settings as settings_service
+from services import syncing
+from services.errors import UpstreamUnavailable
 
 admin = Blueprint(
     "admin",
@@ -209,7 +217,7 @@ def companies() -> ResponseReturnValue:
 
 
 def _companies_page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
-    rows = usecases.list_companies(container(), caller())
+    rows = [companies_service.company_view(c) for c in reach.companies(container(), caller())]
     return render_template("companies.html", companies=rows, values=values, errors=errors), status
 
 
@@ -222,7 +230,8 @@ def add_company() -> ResponseReturnValue:
     loaded, problems = load(CompanyCreateSchema, body)
     if not problems:
         try:
-            company = usecases.register_company(container(), loaded)
+            registered = companies_service.register_company(container(), **loaded)
+            company = companies_service.company_view(registered)
         except Invalid as error:
             problems = error.fields
         else:
@@ -238,8 +247,8 @@ def add_company() -> ResponseReturnValue:
 
 @admin.get("/settings")
 def settings() -> ResponseReturnValue:
-    found = usecases.list_companies(container(), caller())
-    rows = usecases.list_settings(container(), caller())
+    found = [companies_service.company_view(c) for c in reach.companies(container(), caller())]
+    rows = settings_service.with_overview(container(), reach.settings(container(), caller()))
     by_company: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_company[str(row["company_id"])].append(row)
@@ -248,9 +257,10 @@ def settings() -> ResponseReturnValue:
 
 @admin.post("/settings/<uuid:setting_id>/sync/<any('master-data', 'transactions'):kind>")
 def sync(setting_id: UUID, kind: str) -> ResponseReturnValue:
-    start = usecases.sync_master_data if kind == "master-data" else usecases.sync_transactions
+    start = syncing.sync_master_data if kind == "master-data" else syncing.sync_transactions
+    found = reach.setting(container(), caller(), setting_id)
     try:
-        run_id = start(container(), caller(), setting_id)
+        run_id = start(container(), found)
     except Refused as error:
         flash(i18n.error_text(error, g.lang), "error")
         return redirect(url_for("admin.settings"))
@@ -260,10 +270,11 @@ def sync(setting_id: UUID, kind: str) -> ResponseReturnValue:
 
 @admin.post("/settings/sync-all")
 def sync_all() -> ResponseReturnValue:
-    result = usecases.sync_all_transactions(container(), caller(), None)
+    chosen = reach.settings_named(container(), caller(), None)
+    result = syncing.sync_all_transactions(container(), chosen)
     flash(tr("settings.sync_all_started", n=len(result["run_ids"])), "ok")
     if result["skipped"]:
-        names = {str(s["id"]): s["name"] for s in usecases.list_settings(container(), caller())}
+        names = {str(s.id): s.name for s in reach.settings(container(), caller())}
         for skipped in result["skipped"]:
             name = names.get(str(skipped["setting_id"]), str(skipped["setting_id"]))
             flash(tr("settings.sync_all_skipped", name=name), "error")
@@ -275,14 +286,19 @@ def sync_all() -> ResponseReturnValue:
 
 @admin.get("/companies/<uuid:company_id>/settings/new")
 def new_setting(company_id: UUID) -> ResponseReturnValue:
-    company = usecases.show_company(container(), caller(), company_id)
-    connections = usecases.list_moka_connections(container(), caller(), company_id)
+    found = reach.company(container(), caller(), company_id)
+    company = companies_service.company_view(found)
+    connections = [
+        moka_service.connection_view(c)
+        for c in moka_service.company_connections(container(), found.id)
+    ]
     return render_template("new_connect.html", company=company, connections=connections)
 
 
 @admin.post("/companies/<uuid:company_id>/moka/connect")
 def connect_moka(company_id: UUID) -> ResponseReturnValue:
-    url = usecases.start_moka_authorization(container(), caller(), company_id, CALLBACK_PATH)
+    reach.company(container(), caller(), company_id)
+    url = moka_service.authorization_url(container(), company_id, CALLBACK_PATH)
     # The callback must come back to this browser: a state started elsewhere is refused.
     session["moka_state"] = parse_qs(urlsplit(url).query)["state"][0]
     return redirect(url, 302)
@@ -294,8 +310,14 @@ def moka_connected() -> ResponseReturnValue:
     given = request.args.get("state", "")
     if not started or not hmac.compare_digest(started, given):
         return page_message(tr("page.error"), tr("csrf.refused"), 400)
-    connection = usecases.finish_moka_authorization_for(
-        container(), caller(), request.args.to_dict(), CALLBACK_PATH
+    # The state is required, and the signed-in caller must reach the company it was issued for
+    # (a state is not a credential of its own here).
+    query = request.args.to_dict()
+    code = moka_service.callback_code(query)
+    company_id = moka_service.company_of_state(container(), str(query.get("state") or "-"))
+    reach.company(container(), caller(), company_id)
+    connection = moka_service.connection_view(
+        moka_service.complete_authorization(container(), company_id, code, CALLBACK_PATH)
     )
     flash(tr("new.connected", email=connection["email"]), "ok")
     return redirect(url_for("admin.outlets", connection_id=connection["id"]))
@@ -303,16 +325,14 @@ def moka_connected() -> ResponseReturnValue:
 
 @admin.get("/moka/<uuid:connection_id>/outlets")
 def outlets(connection_id: UUID) -> ResponseReturnValue:
-    connection = usecases.show_moka_connection(container(), caller(), connection_id)
-    company = usecases.show_company(container(), caller(), connection["company_id"])
-    found = usecases.list_outlets(container(), caller(), connection_id)
+    connection, company = _connection_and_company(connection_id)
+    found = moka_service.outlet_list(moka_service.live_outlets(container(), connection_id))
     return render_template("outlets.html", connection=connection, company=company, outlets=found)
 
 
 @admin.route("/moka/<uuid:connection_id>/outlets/<outlet_id>/setting", methods=["GET", "POST"])
 def create_setting(connection_id: UUID, outlet_id: str) -> ResponseReturnValue:
-    connection = usecases.show_moka_connection(container(), caller(), connection_id)
-    company = usecases.show_company(container(), caller(), connection["company_id"])
+    connection, company = _connection_and_company(connection_id)
     choices, choices_error = _choices(company["id"])
     outlet_name = next((o["name"] for o in connection["outlets"] if o["id"] == outlet_id), "")
     problems: dict[str, str] = {}
@@ -329,7 +349,8 @@ def create_setting(connection_id: UUID, outlet_id: str) -> ResponseReturnValue:
         loaded, problems = load(SettingCreateSchema, body)
         if not problems:
             try:
-                created = usecases.create_setting(container(), caller(), loaded)
+                made = settings_service.create_setting(container(), loaded)
+                created = settings_service.setting_view(made)
             except Invalid as error:
                 problems = error.fields
             except Refused as error:
@@ -361,14 +382,20 @@ def create_setting(connection_id: UUID, outlet_id: str) -> ResponseReturnValue:
     ), status
 
 
+def _connection_and_company(connection_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+    found = reach.connection(container(), caller(), connection_id)
+    company = reach.company(container(), caller(), found.company_id)
+    return moka_service.connection_view(found), companies_service.company_view(company)
+
+
 def _choices(company_id: UUID) -> tuple[dict[str, Any], str | None]:
     """The pickers' options; when Jurnal cannot be reached the form still shows, saying so."""
+    company = reach.company(container(), caller(), company_id)
     try:
         fresh = request.args.get("refresh") == "1"
-        return usecases.jurnal_choices(container(), caller(), company_id, fresh=fresh), None
+        return choices_service.jurnal_choices(container(), company, fresh=fresh), None
     except (UpstreamUnavailable, CompanyInvalid):
-        company = usecases.show_company(container(), caller(), company_id)
-        package = JurnalPackage(company["package"])
+        package = company.package
         empty: dict[str, Any] = {
             "package": package.value,
             "has_tags": package.has_tags,
@@ -395,9 +422,8 @@ def _today() -> date:
 
 @admin.route("/settings/<uuid:setting_id>", methods=["GET", "POST"])
 def setting(setting_id: UUID) -> ResponseReturnValue:
-    current = usecases.show_setting(container(), caller(), setting_id)
-    company = usecases.show_company(container(), caller(), current["company_id"])
-    connection = usecases.show_moka_connection(container(), caller(), current["moka_connection_id"])
+    current = _setting(setting_id)
+    connection, company = _connection_and_company(current["moka_connection_id"])
     choices, choices_error = _choices(company["id"])
     problems: dict[str, str] = {}
     values = form_values(current)
@@ -411,7 +437,7 @@ def setting(setting_id: UUID) -> ResponseReturnValue:
         loaded, problems = load(SettingChangesSchema, body)
         if not problems:
             try:
-                usecases.change_setting(container(), caller(), setting_id, loaded)
+                settings_service.change_setting(container(), setting_id, loaded)
             except Invalid as error:
                 problems = error.fields
             else:
@@ -440,12 +466,17 @@ def setting(setting_id: UUID) -> ResponseReturnValue:
 
 @admin.route("/settings/<uuid:setting_id>/delete", methods=["GET", "POST"])
 def delete_setting(setting_id: UUID) -> ResponseReturnValue:
-    current = usecases.show_setting(container(), caller(), setting_id)
+    current = _setting(setting_id)
     if request.method == "POST":
-        usecases.delete_setting(container(), caller(), setting_id)
+        settings_service.delete_setting(container(), setting_id)
         flash(tr("detail.deleted", name=current["name"]), "ok")
         return redirect(url_for("admin.settings"))
     return render_template("delete.html", setting=current)
+
+
+def _setting(setting_id: UUID) -> dict[str, Any]:
+    """The setting as the pages show it, once the caller's reach allows it."""
+    return settings_service.setting_view(reach.setting(container(), caller(), setting_id))
 
 
 # -- history, errors, replay, reconciliation -----------------------------------------------------
@@ -453,8 +484,8 @@ def delete_setting(setting_id: UUID) -> ResponseReturnValue:
 
 @admin.get("/settings/<uuid:setting_id>/history")
 def history(setting_id: UUID) -> ResponseReturnValue:
-    current = usecases.show_setting(container(), caller(), setting_id)
-    runs = usecases.sync_history(container(), caller(), setting_id)
+    current = _setting(setting_id)
+    runs = history_service.sync_history(container(), setting_id)
     expect = request.args.get("expect", "")
     return render_template(
         "history.html",
@@ -470,8 +501,8 @@ def history(setting_id: UUID) -> ResponseReturnValue:
 def history_rows(setting_id: UUID) -> ResponseReturnValue:
     """The run table's rows, rendered as on the page, for the page's script to swap in while a
     sync runs."""
-    current = usecases.show_setting(container(), caller(), setting_id)
-    runs = usecases.sync_history(container(), caller(), setting_id)
+    current = _setting(setting_id)
+    runs = history_service.sync_history(container(), setting_id)
     rows = render_template("_runs.html", setting=current, runs=runs)
     return jsonify(running=_running(runs, request.args.get("expect", "")), rows=rows)
 
@@ -489,15 +520,16 @@ def summary_lines(summary: dict[str, Any], lang: str) -> list[str]:
 
 @admin.get("/runs/<uuid:run_id>")
 def run(run_id: UUID) -> ResponseReturnValue:
-    detail = usecases.run_detail(container(), caller(), run_id)
-    current = usecases.show_setting(container(), caller(), UUID(str(detail["setting_id"])))
+    detail = history_service.run_detail(container(), run_id)
+    reach.run_setting(container(), caller(), run_id, UUID(str(detail["setting_id"])))
+    current = _setting(UUID(str(detail["setting_id"])))
     return render_template("run.html", run=detail, setting=current)
 
 
 @admin.get("/settings/<uuid:setting_id>/errors")
 def errors(setting_id: UUID) -> ResponseReturnValue:
-    current = usecases.show_setting(container(), caller(), setting_id)
-    groups = usecases.open_errors(container(), caller(), setting_id)
+    current = _setting(setting_id)
+    groups = history_service.open_errors(container(), setting_id)
     causes = [{**group, **_fix(setting_id, group)} for group in groups]
     return render_template("errors.html", setting=current, causes=causes)
 
@@ -515,21 +547,22 @@ def _fix(setting_id: UUID, group: dict[str, Any]) -> dict[str, str]:
 
 @admin.post("/settings/<uuid:setting_id>/replay/preview")
 def replay_preview(setting_id: UUID) -> ResponseReturnValue:
-    current = usecases.show_setting(container(), caller(), setting_id)
-    planned = usecases.plan_replay(container(), caller(), setting_id, {"only_failed": True})
+    current = _setting(setting_id)
+    planned = replay_job.preview(container(), setting_id, {"only_failed": True})
     return render_template("replay.html", setting=current, documents=planned)
 
 
 @admin.post("/settings/<uuid:setting_id>/replay")
 def replay(setting_id: UUID) -> ResponseReturnValue:
-    run_id = usecases.request_replay(container(), caller(), setting_id, {"only_failed": True})
+    reach.setting(container(), caller(), setting_id)
+    run_id = replay_service.request_replay(container(), setting_id, {"only_failed": True})
     flash(tr("replay.started"), "ok")
     return redirect(url_for("admin.history", setting_id=setting_id, expect=run_id))
 
 
 @admin.get("/settings/<uuid:setting_id>/reconciliation")
 def reconciliation(setting_id: UUID) -> ResponseReturnValue:
-    current = usecases.show_setting(container(), caller(), setting_id)
+    current = _setting(setting_id)
     first = current["transactions_from"]
     last = min(_today(), first + timedelta(days=MAX_RECONCILIATION_DAYS))
     asked = {
@@ -539,8 +572,8 @@ def reconciliation(setting_id: UUID) -> ResponseReturnValue:
     loaded, problems = load(ReconciliationQuerySchema, asked)
     days: list[dict[str, Any]] = []
     if not problems:
-        days = usecases.reconciliation(
-            container(), caller(), setting_id, loaded["date_from"], loaded["date_to"]
+        days = history_service.reconciliation(
+            container(), setting_id, loaded["date_from"], loaded["date_to"]
         )
     return render_template(
         "reconciliation.html",

@@ -26,19 +26,13 @@ from decimal import Decimal
 from itertools import count
 from typing import Any
 
+from domain.moka_money import moka_decimal
 from sandbox.moka.catalog import build_item
-from sandbox.moka.formats import display_date, display_time, iso_ms, iso_us, to_decimal
+from sandbox.moka.formats import display_date, display_time, iso_ms, iso_us
 from sandbox.moka.generator import charge_of, discount_of
-from sandbox.moka.payments import (
-    Cart,
-    CartLine,
-    InvoiceError,
-    RefundError,
-    apply_refund,
-    price_cart,
-    record_invoice_payment,
-    refund_payment,
-)
+from sandbox.moka.invoices import InvoiceError, record_invoice_payment
+from sandbox.moka.payments import Cart, CartLine, price_cart
+from sandbox.moka.refunds import RefundError, apply_refund, refund_payment
 from sandbox.moka.state import BusinessState, MokaSandbox, OutletState, not_found, unprocessable
 from sandbox.moka.views import as_served
 
@@ -206,7 +200,7 @@ def _cart(
         enable_rounding=bool(settings["enable_rounding"]),
         enable_tax=bool(settings["enable_tax"]),
         enable_gratuity=bool(settings["enable_gratuity"]),
-        tendered=None if tendered is None else to_decimal(tendered),
+        tendered=None if tendered is None else moka_decimal(tendered),
         payment_note=payload.get("payment_note"),
         card_type=payload.get("card_type"),
         card_no=payload.get("card_no"),
@@ -540,7 +534,7 @@ def update_charge(sandbox: MokaSandbox, kind: str, charge_id: int, changes: Json
         raise unprocessable(f"Unknown fields: {', '.join(sorted(unknown))}")
     rate = None
     if "rate" in changes:
-        rate = to_decimal(changes["rate"]) if changes["rate"] is not None else None
+        rate = moka_decimal(changes["rate"]) if changes["rate"] is not None else None
         if rate is None or not Decimal(0) <= rate <= Decimal(100):
             raise unprocessable("rate must be a percent between 0 and 100")
     if "name" in changes and not str(changes["name"] or "").strip():

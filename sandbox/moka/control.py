@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
+from domain.moka_money import NotANumber, moka_decimal
 from sandbox.moka import changes
-from sandbox.moka.payments import invoice_outstanding
+from sandbox.moka.invoices import invoice_outstanding
 from sandbox.moka.state import ApiError, MokaSandbox, unprocessable
 
 control = Blueprint("moka_control", __name__, url_prefix="/_sandbox")
@@ -322,8 +323,10 @@ def _amount(value: Any) -> Decimal | None:
     if value is None:
         return None
     try:
-        return Decimal(str(value))
-    except InvalidOperation:
+        if value == "":
+            raise NotANumber("empty")
+        return moka_decimal(value)
+    except NotANumber:
         raise unprocessable("amount must be a number") from None
 
 

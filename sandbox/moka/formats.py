@@ -29,18 +29,6 @@ def display_time(moment: datetime) -> str:
     return moment.astimezone(WIB).strftime("%I : %M %p")
 
 
-def epoch(moment: datetime) -> float:
-    return moment.timestamp()
-
-
-def from_epoch(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, WIB)
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=WIB)
 
@@ -53,16 +41,3 @@ def money(amount: Decimal) -> float:
 def total(amount: Decimal) -> int | float:
     """Header totals come as integers when whole (`92000`) and floats otherwise (`52.5`)."""
     return int(amount) if amount == amount.to_integral_value() else float(amount)
-
-
-def to_decimal(value: object) -> Decimal:
-    """Exact decimal of a JSON number: `str(float)` is the shortest repr that round-trips."""
-    if value is None:
-        return Decimal(0)
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not money")
-    if isinstance(value, int | float | str):
-        return Decimal(str(value))
-    raise TypeError(f"not a number: {value!r}")

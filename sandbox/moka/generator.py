@@ -10,7 +10,7 @@ transfer amounts are whole rupiah; and sales, refunds and invoice payments happe
 hours.
 
 Every payment obeys Moka's arithmetic as `pricing` computes it and passes
-`domain.moka_arithmetic.check_payment_arithmetic`. The same seed and arguments give the same
+`sandbox.moka.arithmetic.check_payment_arithmetic`. The same seed and arguments give the same
 outlet, ids and money.
 """
 
@@ -24,22 +24,13 @@ from decimal import Decimal
 from itertools import accumulate
 from typing import Any
 
+from domain.moka_money import moka_decimal
 from sandbox.moka.catalog import ONLINE_SALES_TYPES, build_catalog, staff_members
-from sandbox.moka.formats import WIB, iso_ms, midnight, to_decimal
-from sandbox.moka.payments import (
-    Cart,
-    CartLine,
-    Ids,
-    PaymentContext,
-    Staff,
-    apply_refund,
-    invoice_outstanding,
-    price_cart,
-    record_invoice_payment,
-    refund_payment,
-    unit_price,
-)
+from sandbox.moka.formats import WIB, iso_ms, midnight
+from sandbox.moka.invoices import invoice_outstanding, record_invoice_payment
+from sandbox.moka.payments import Cart, CartLine, Ids, PaymentContext, Staff, price_cart, unit_price
 from sandbox.moka.pricing import Charge, Discount, Rounding, cents
+from sandbox.moka.refunds import apply_refund, refund_payment
 from sandbox.moka.views import invoice_row
 
 Json = dict[str, Any]
@@ -197,18 +188,18 @@ def _break_tax_rows(payments: list[Json], rng: random.Random, rate: float) -> No
         eligible = payment["payment_gratuities"] and not payment["include_gratuity_tax"]
         if not eligible or payment["payment_refunds"] or rng.random() >= rate:
             continue
-        base = to_decimal(payment["subtotal"]) + to_decimal(payment["gratuities"])
+        base = moka_decimal(payment["subtotal"]) + moka_decimal(payment["gratuities"])
         for row in payment["payment_taxes"]:
             row["taxable_amount"] = float(base)
-            row["total"] = float(cents(base * to_decimal(row["amount"]) / 100))
+            row["total"] = float(cents(base * moka_decimal(row["amount"]) / 100))
 
 
 def discount_of(row: Json) -> Discount:
-    return Discount(row["id"], row["name"], row["type"], to_decimal(row["amount"]), row["guid"])
+    return Discount(row["id"], row["name"], row["type"], moka_decimal(row["amount"]), row["guid"])
 
 
 def charge_of(row: Json) -> Charge:
-    return Charge(row["id"], row["name"], to_decimal(row["amount"]))
+    return Charge(row["id"], row["name"], moka_decimal(row["amount"]))
 
 
 class _Month:

@@ -25,7 +25,7 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-from sandbox.moka.formats import to_decimal
+from domain.moka_money import moka_decimal
 from sandbox.moka.pricing import cents
 
 Json = dict[str, Any]
@@ -52,10 +52,10 @@ def _taxes(payment: Json, *, dry_run: bool) -> bool:
         and not payment["include_gratuity_tax"]
     )
     if applies and not dry_run:
-        base = to_decimal(payment["subtotal"]) + to_decimal(payment["gratuities"])
+        base = moka_decimal(payment["subtotal"]) + moka_decimal(payment["gratuities"])
         for row in payment["payment_taxes"]:
             row["taxable_amount"] = float(base)
-            row["total"] = float(cents(base * to_decimal(row["amount"]) / 100))
+            row["total"] = float(cents(base * moka_decimal(row["amount"]) / 100))
     return applies
 
 
@@ -92,7 +92,7 @@ def _refund_fields(payment: Json, *, dry_run: bool) -> bool:
         for refund in refunds:
             # No derivation of this field is known (§8.4): any number will do, as in the example.
             refund["total_checkouts_amount"] = float(
-                to_decimal(refund["total_collected_amount"]) * 7 / 16
+                moka_decimal(refund["total_collected_amount"]) * 7 / 16
             )
         payment["is_refunded"], payment["refund_amount"] = False, 0
     return bool(refunds)

@@ -1,9 +1,11 @@
 """Builds v3 payment objects exactly in the shape of `data.payments[]` in Moka's example
-(reference §8): sales and invoices from a cart, refunds nested in `payment_refunds[]`, invoice
-payments, and the v4 view. Money is computed by `pricing` and written as floats.
+(reference §8): sales and invoices from a cart. Money is computed by `pricing` and written as
+floats.
 
 Payments are plain dicts because that is what the API serves and what webhooks carry; the
-functions here that change a payment (`apply_refund`, `record_invoice_payment`) mutate it.
+functions that change a payment (`refunds.apply_refund`, `invoices.record_invoice_payment`)
+mutate it. Refunds and invoice payments have their own rooms (`refunds`, `invoices`); this one
+builds sales and the rows they share.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from domain.moka_money import moka_decimal as to_decimal
 from domain.moka_payment_types import label_for
 from sandbox.moka.formats import (
     display_date,
     display_time,
     iso_us,
     money,
-    to_decimal,
     total,
 )
 from sandbox.moka.pricing import (
@@ -34,7 +36,6 @@ from sandbox.moka.pricing import (
     Priced,
     PricedLine,
     Rounding,
-    cents,
     mills,
     price,
     spread_cash,
@@ -181,7 +182,7 @@ def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
         include_gratuity_tax=cart.include_gratuity_tax,
         rounding=rounding,
     )
-    priced = _without_idle_rounding(priced, rounding)
+    priced = without_idle_rounding(priced, rounding)
     staff = cart.served_by or ctx.staff[0]
     payment_id = cart.payment_id or ids.uuid()
     created = cart.created_at
@@ -259,7 +260,7 @@ def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
         "invoice_deposit_amount": 0 if is_invoice else None,
         "invoice_payment_records": [] if is_invoice else None,
         "payment_discounts": [
-            _payment_discount(ids, payment_id, discount, amount, created, synced)
+            payment_discount(ids, payment_id, discount, amount, created, synced)
             for discount, amount in priced.bill_discount_totals()
         ],
         "payment_taxes": [
@@ -277,7 +278,7 @@ def price_cart(cart: Cart, ctx: PaymentContext, ids: Ids) -> Json:
             for row in priced.tax_rows
         ],
         "payment_gratuities": [
-            _payment_gratuity(ids, payment_id, charge, amount, created, synced)
+            payment_gratuity(ids, payment_id, charge, amount, created, synced)
             for charge, amount in priced.gratuity_rows
         ],
         "checkouts": checkouts,
@@ -308,7 +309,7 @@ def tender_rounding(
     return WHOLE_RUPIAH
 
 
-def _without_idle_rounding(priced: Priced, rounding: Rounding | None) -> Priced:
+def without_idle_rounding(priced: Priced, rounding: Rounding | None) -> Priced:
     """A non-cash amount already whole was not rounded: its `total_rounding_amount` is null."""
     if rounding is WHOLE_RUPIAH and priced.rounding == 0:
         return replace(priced, rounding=None)
@@ -325,7 +326,7 @@ def _cash_tendered(cart: Cart, due: Decimal) -> Decimal:
     return due
 
 
-def _payment_discount(
+def payment_discount(
     ids: Ids, payment_id: str, discount: Discount, amount: Decimal, at: datetime, synced: datetime
 ) -> Json:
     return {
@@ -343,7 +344,7 @@ def _payment_discount(
     }
 
 
-def _payment_gratuity(
+def payment_gratuity(
     ids: Ids, payment_id: str, charge: Charge, amount: Decimal, at: datetime, synced: datetime
 ) -> Json:
     return {
@@ -372,9 +373,7 @@ def _sale_checkout(
 ) -> Json:
     checkout_id = ids.uuid()
     modifiers = [
-        _modifier(
-            ctx, ids, payment_id, checkout_id, group, option, priced, at, synced, refund=False
-        )
+        modifier(ctx, ids, payment_id, checkout_id, group, option, priced, at, synced, refund=False)
         for group, option in line.options
     ]
     discounts = [
@@ -388,7 +387,7 @@ def _sale_checkout(
         }
         for applied in priced.discounts
     ]
-    return _checkout(
+    return checkout(
         ctx=ctx,
         ids=ids,
         checkout_id=checkout_id,
@@ -425,7 +424,7 @@ def _snapshot_of(line: CartLine, sales_type: Json, library: Decimal) -> Json:
     }
 
 
-def _checkout(
+def checkout(
     *,
     ctx: PaymentContext,
     ids: Ids,
@@ -508,7 +507,7 @@ def _checkout(
     }
 
 
-def _modifier(
+def modifier(
     ctx: PaymentContext,
     ids: Ids,
     payment_id: str,
@@ -563,388 +562,11 @@ def _modifier(
     return row
 
 
-# ---------------------------------------------------------------------------------------------
-# Refunds
-
-
-class RefundError(ValueError):
-    """The refund asks for more than the sale has left, or names a line it does not have."""
-
-
-def refund_payment(
-    sale: Json,
-    ctx: PaymentContext,
-    ids: Ids,
-    *,
-    at: datetime,
-    quantities: dict[str, int] | None = None,
-    reason: str = "Cancelled Order",
-    payment_type: str | None = None,
-    refunded_by: Staff | None = None,
-) -> Json:
-    """The raw refund object for `sale` (reference §8.4): every remaining unit when
-    `quantities` (checkout uuid → units) is omitted. Partial refunds scale cash-discount shares
-    cumulatively (so that refunding every unit gives back exactly the sale's shares) and
-    recompute percentages, service charges, taxes and rounding on what is returned."""
-    lines = {c["uuid"]: c for c in sale["checkouts"]}
-    if quantities is None:
-        quantities = {u: c["quantity"] - c["refunded_quantity"] for u, c in lines.items()}
-    quantities = {u: q for u, q in quantities.items() if q}
-    if not quantities:
-        raise RefundError(f"payment {sale['id']} has nothing left to refund")
-    for checkout_id, units in quantities.items():
-        line = lines.get(checkout_id)
-        if line is None:
-            raise RefundError(f"payment {sale['id']} has no checkout {checkout_id}")
-        if units < 0 or units > line["quantity"] - line["refunded_quantity"]:
-            raise RefundError(
-                f"checkout {checkout_id} has only "
-                f"{line['quantity'] - line['refunded_quantity']} units left"
-            )
-    bill_level = {row["discount_id"] for row in sale["payment_discounts"]}
-    chosen = [lines[u] for u in lines if u in quantities]
-    inputs = [_refund_line_input(line, quantities[line["uuid"]], bill_level) for line in chosen]
-    # A refund is rounded the way its sale was (cash to the outlet's increment, other tenders to
-    # the rupiah), or not at all if the sale was not rounded.
-    rounding = None
-    if sale["total_rounding_amount"] is not None:
-        rounding = tender_rounding(sale["payment_type"], ctx, enable_rounding=True)
-    priced = price(
-        inputs,
-        gratuities=[
-            Charge(r["gratuity_id"], r["name"], to_decimal(r["amount"]))
-            for r in sale["payment_gratuities"]
-        ],
-        taxes=[
-            Charge(r["tax_id"], r["name"], to_decimal(r["amount"])) for r in sale["payment_taxes"]
-        ],
-        include_gratuity_tax=bool(sale["include_gratuity_tax"]),
-        rounding=rounding,
-    )
-    priced = _without_idle_rounding(priced, rounding)
-    full = not sale["payment_refunds"] and all(
-        quantities.get(u, 0) == c["quantity"] for u, c in lines.items()
-    )
-    return _refund_object(
-        sale, ctx, ids, chosen, priced, at, reason, payment_type, refunded_by, full
-    )
-
-
-def _refund_line_input(line: Json, units: int, bill_level: set[int]) -> LineInput:
-    ordered, before = line["quantity"], line["refunded_quantity"]
-    given = []
-    for row in line["discounts"]:
-        discount = Discount(
-            row["discount_id"],
-            row["discount_name"],
-            row["discount_type"],
-            to_decimal(
-                row["discount_percentage"]
-                if row["discount_type"] == "percentage"
-                else row["discount_cash"]
-            ),
-        )
-        amount = None
-        if discount.kind == "cash":
-            sold = to_decimal(row["discount_amount"])
-            amount = -(cents(sold * (before + units) / ordered) - cents(sold * before / ordered))
-        given.append(DiscountInput(discount, discount.id in bill_level, amount))
-    return LineInput(to_decimal(line["item_price"]), -units, given)
-
-
-def _refund_object(
-    sale: Json,
-    ctx: PaymentContext,
-    ids: Ids,
-    chosen: list[Json],
-    priced: Priced,
-    at: datetime,
-    reason: str,
-    payment_type: str | None,
-    refunded_by: Staff | None,
-    full: bool,
-) -> Json:
-    refund_id = ids.uuid()
-    staff = refunded_by or ctx.staff_named(sale["collected_by"])
-    synced = at + timedelta(microseconds=356000)
-    checkouts = []
-    for position, (line, priced_line) in enumerate(zip(chosen, priced.lines, strict=True)):
-        checkout_id = ids.uuid()
-        modifiers = [
-            _modifier(
-                ctx,
-                ids,
-                refund_id,
-                checkout_id,
-                {"id": m["modifier_id"], "name": m["modifier_name"]},
-                {
-                    "id": m["modifier_option_id"],
-                    "name": m["modifier_option_name"],
-                    "price": m["price"],
-                },
-                priced_line,
-                at,
-                synced,
-                refund=True,
-            )
-            for m in line["modifiers"]
-        ]
-        discounts = [
-            {
-                "created_at": None,
-                "updated_at": None,
-                "discount_id": applied.discount.id,
-                "discount_amount": total(applied.amount),
-                "discount_name": applied.discount.name,
-                "discount_type": applied.discount.kind,
-                "discount_percentage": money(applied.discount.rate),
-                "discount_cash": total(applied.discount.cash),
-                "discount_guid": None,
-            }
-            for applied in priced_line.discounts
-        ]
-        snapshot = {
-            "item_id": line["item_id"],
-            "item_name": line["item_name"],
-            "item_variant_id": line["item_variant_id"],
-            "item_variant_name": line["item_variant_name"],
-            "sku": line["sku"],
-            "category_id": line["category_id"],
-            "category_name": line["category_name"],
-            "sales_type_id": line["sales_type_id"],
-            "sales_type_name": line["sales_type_name"],
-            "track_stock": line["track_stock"],
-            "unit_cogs": to_decimal(line["cogs"]) / line["quantity"] if line["quantity"] else ZERO,
-            "item_price_library": to_decimal(line["item_price_library"]),
-            "note": line["note"],
-        }
-        checkouts.append(
-            _checkout(
-                ctx=ctx,
-                ids=ids,
-                checkout_id=checkout_id,
-                payment_id=refund_id,
-                parent_checkout=line["uuid"],
-                position=position,
-                snapshot=snapshot,
-                priced=priced_line,
-                at=at,
-                synced=synced,
-                discounts=discounts,
-                modifiers=modifiers,
-            )
-        )
-    paid_back = -priced.total_collected
-    customer_name = sale["customer_name"] or ""
-    return {
-        "created_at": iso_us(at),
-        "updated_at": iso_us(at),
-        "transaction_reference": None,
-        "amount_pay": 0,
-        "business_id": ctx.business_id,
-        "pii": None,
-        "longitude": ctx.longitude,
-        "include_gratuity_tax": sale["include_gratuity_tax"],
-        "refunded_reason": reason,
-        "total_discount_amount": total(priced.discounts),
-        "collected_by": staff.name,
-        "created_by": staff.id,
-        "uuid": refund_id,
-        "auth_code": None,
-        "creator_name": staff.name,
-        "is_sales_type": True,
-        "refund_amount": total(paid_back),
-        "pg_setting": None,
-        "server_name": staff.name,
-        "refund_uuid": refund_id,
-        "total_collected_amount": total(priced.total_collected),
-        "server_title": staff.title,
-        "customer_name": customer_name,
-        "invoice_due_date": None,
-        "cashlezz_transaction_id": None,
-        "latitude": ctx.latitude,
-        "mpos_transaction_date": None,
-        "is_refunded": True,
-        "collector_id": None,
-        "transaction_status_info": None,
-        "guid": ids.uuid(),
-        "note": "",
-        "receipt_count": 0,
-        "bill_id": None,
-        "customer_email": sale["customer_email"] or "",
-        "transaction_date": display_date(at),
-        "total_redeem_amount": 0,
-        "synchronized_at": iso_us(synced),
-        "outlet_id": ctx.outlet_id,
-        "invoice_deposit_amount": None,
-        "cvm_result": None,
-        "refunded_by": staff.name,
-        "uniq_id": "0",
-        "sms_id": None,
-        "order_info": None,
-        "subtotal": total(priced.subtotal),
-        "table_name": sale["table_name"] or "",
-        "total_custom_price_amount": 0,
-        "total_item_price_amount": 0,
-        "cc_name": None,
-        "transaction_time": display_time(at),
-        "server_id": staff.id,
-        "pg_mid": None,
-        "payment_type": payment_type or _refund_method(sale["payment_type"]),
-        "is_offline": None,
-        "discount_id": None,
-        "card_type": None,
-        "payment_no": sale["payment_no"],
-        "merchant_id": None,
-        "customer_phone": sale["customer_phone"] or "",
-        "amount_change": 0,
-        "shift_id": None,
-        "card_no": None,
-        "total_gross_sales": total(priced.gross),
-        "total_rounding_amount": None if priced.rounding is None else total(priced.rounding),
-        "total_net_sales": total(priced.subtotal),
-        "status": "Done",
-        "mpos_device_id": None,
-        "transaction_certificate": None,
-        "refunded_at": iso_us(at),
-        "total_tax_amount": total(priced.taxes),
-        "refunded_date": iso_us(synced),
-        "total_gratuity_amount": total(priced.gratuities),
-        "customer_id": sale["customer_id"],
-        "transaction_number": None,
-        "is_deleted": False,
-        "tvr": None,
-        "invoice_no": None,
-        "is_refund_breakdown": True,
-        "aid": None,
-        "server_created_at": iso_us(synced),
-        "refund_type": "full" if full else "partial",
-        "parent_payment_uuid": sale["id"],
-        "order_id": None,
-        # No derivation of this field is known (§8.4); the sandbox writes the net sales.
-        "total_checkouts_amount": total(priced.subtotal),
-        "is_loyalty": False,
-        "invoice_status": None,
-        "checkouts": checkouts,
-        "payment_gratuities": [
-            _payment_gratuity(ids, refund_id, charge, amount, at, synced)
-            for charge, amount in priced.gratuity_rows
-        ],
-        "payment_taxes": [
-            {
-                "created_at": iso_us(at),
-                "updated_at": iso_us(synced),
-                "amount": money(row.charge.rate),
-                "tax_id": row.charge.id,
-                "payment_uuid": refund_id,
-                "id": 0,
-                "uuid": ids.uuid(),
-                "taxable_amount": money(row.taxable),
-                "total": money(row.total),
-                "name": row.charge.name,
-            }
-            for row in priced.tax_rows
-        ],
-        "payment_discounts": [
-            {
-                "created_at": iso_us(at),
-                "updated_at": None,
-                "id": 0,
-                **{
-                    k: v
-                    for k, v in _payment_discount(ids, refund_id, d, amount, at, synced).items()
-                    if k not in ("created_at", "updated_at")
-                },
-            }
-            for d, amount in priced.bill_discount_totals()
-        ],
-        "tax_type": "AFTER_DISCOUNT",
-        "gratuity_type": "AFTER_DISCOUNT",
-    }
-
-
-def _refund_method(sale_type: str) -> str:
-    # An invoice is never refunded as "invoice": the money goes back in cash.
-    return "cash" if sale_type == "invoice" else sale_type
-
-
-def apply_refund(sale: Json, refund: Json, *, bump_updated_at: bool = False) -> None:
-    """Nest `refund` in its sale: `payment_refunds`, `total_refund` and each line's
-    `refunded_quantity`; `is_refunded` stays false, as in the example. The sale's `updated_at`
-    moves only with `bump_updated_at` (the switch `refunds_bump_sale_updated_at`, §8.4)."""
-    by_uuid = {c["uuid"]: c for c in sale["checkouts"]}
-    for line in refund["checkouts"]:
-        parent = by_uuid.get(line["parent_checkout_uuid"])
-        if parent is not None:
-            parent["refunded_quantity"] -= line["quantity"]
-    sale["payment_refunds"].append(refund)
-    sale["total_refund"] = total(
-        to_decimal(sale["total_refund"]) + to_decimal(refund["refund_amount"])
-    )
-    if bump_updated_at:
-        apply_refund_bump(sale, refund)
-    _move_updated_at(sale)
-
-
-def apply_refund_bump(sale: Json, refund: Json) -> None:
-    """Move the sale's `updated_at` up to its refund's, as if refunds touched their sale."""
-    sale["updated_at"] = max(sale["updated_at"], refund["updated_at"], key=_instant)
-
-
-def _instant(text: str) -> datetime:
+def instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _move_updated_at(sale: Json) -> None:
+def move_updated_at(sale: Json) -> None:
     """Keep `updated_at` no earlier than `created_at` after any change."""
-    if _instant(sale["updated_at"]) < _instant(sale["created_at"]):
+    if instant(sale["updated_at"]) < instant(sale["created_at"]):
         sale["updated_at"] = sale["created_at"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Invoices
-
-
-class InvoiceError(ValueError):
-    """The payment is not an invoice, or the amount exceeds what is still owed."""
-
-
-def invoice_paid(invoice: Json) -> Decimal:
-    return sum((to_decimal(r["amount"]) for r in invoice["invoice_payment_records"] or []), ZERO)
-
-
-def invoice_outstanding(invoice: Json) -> Decimal:
-    return to_decimal(invoice["total_collected"]) - invoice_paid(invoice)
-
-
-def record_invoice_payment(
-    invoice: Json, ids: Ids, *, amount: Decimal | None, payment_type: str, at: datetime
-) -> Json:
-    """Pay an invoice, wholly (`amount` None) or in part: a record is appended to
-    `invoice_payment_records` (a sandbox invention, §8.5), `tendered` follows the amount paid so
-    far and `updated_at` moves. Returns the record."""
-    if invoice["payment_type"] != "invoice":
-        raise InvoiceError(f"payment {invoice['id']} is not an invoice")
-    outstanding = invoice_outstanding(invoice)
-    amount = outstanding if amount is None else cents(amount)
-    if amount <= 0 or amount > outstanding:
-        raise InvoiceError(
-            f"invoice {invoice['invoice_no']} has {outstanding} outstanding, cannot take {amount}"
-        )
-    record = {
-        "uuid": ids.uuid(),
-        "payment_type": payment_type,
-        "payment_type_label": label_for(payment_type),
-        "amount": total(amount),
-        "created_at": iso_us(at),
-    }
-    invoice["invoice_payment_records"].append(record)
-    invoice["tendered"] = total(invoice_paid(invoice))
-    invoice["updated_at"] = iso_us(at)
-    _move_updated_at(invoice)
-    return record
-
-
-def invoice_status(invoice: Json) -> str:
-    """`unpaid` until every rupiah is in, then `paid` (other values are undocumented)."""
-    return "paid" if invoice_outstanding(invoice) <= 0 else "unpaid"

@@ -3,7 +3,7 @@ service charges, taxes and rounding to every header total and row, in `Decimal`.
 
 The same code prices generated sales, payments inserted through the control API and (with
 negative quantities) partial refunds, so that every payment satisfies the relations R1–R12 that
-`domain.moka_arithmetic` checks.
+`sandbox.moka.arithmetic` checks.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.moka_money import moka_decimal
 from domain.moka_payment_types import label_for
-from sandbox.moka.formats import WIB, to_decimal
+from sandbox.moka.formats import WIB
 
 Json = dict[str, Any]
 ZERO = Decimal(0)
@@ -32,7 +33,7 @@ def _in_window(payments: Iterable[Json], start: date, end: date) -> tuple[list[J
 
 
 def _sum(rows: Iterable[Json], key: str) -> Decimal:
-    return sum((to_decimal(row.get(key)) for row in rows), ZERO)
+    return sum((moka_decimal(row.get(key)) for row in rows), ZERO)
 
 
 def sales_summary(payments: Iterable[Json], start: date, end: date) -> Json:
@@ -69,11 +70,11 @@ def payment_methods(payments: Iterable[Json], start: date, end: date) -> Json:
     for sale in sales:
         label = sale["payment_type_label"]
         counts[label] = counts.get(label, 0) + 1
-        collected[label] = collected.get(label, ZERO) + to_decimal(sale["total_collected"])
+        collected[label] = collected.get(label, ZERO) + moka_decimal(sale["total_collected"])
     for refund in refunds:
         label = label_for(refund["payment_type"])
         counts.setdefault(label, 0)
-        collected[label] = collected.get(label, ZERO) - to_decimal(refund["refund_amount"])
+        collected[label] = collected.get(label, ZERO) - moka_decimal(refund["refund_amount"])
     groups: dict[str, list[Json]] = {"cash_or_card": [], "invoice": [], "other": []}
     for label in sorted(collected):
         group = (

@@ -21,7 +21,8 @@ from typing import Any
 from sandbox.moka.formats import WIB
 from sandbox.moka.generator import GeneratedOutlet, generate_outlet
 from sandbox.moka.inconsistencies import break_payments
-from sandbox.moka.payments import Ids, PaymentContext, apply_refund_bump
+from sandbox.moka.payments import Ids, PaymentContext
+from sandbox.moka.refunds import apply_refund_bump
 from sandbox.moka.webhooks import WebhookDispatcher, WebhookPolicy
 
 Json = dict[str, Any]

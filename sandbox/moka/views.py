@@ -7,8 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sandbox.moka.formats import iso_ms, to_decimal
-from sandbox.moka.payments import PaymentContext, invoice_paid, invoice_status
+from domain.moka_money import moka_decimal
+from sandbox.moka.formats import iso_ms
+from sandbox.moka.invoices import invoice_paid, invoice_status
+from sandbox.moka.payments import PaymentContext
 
 Json = dict[str, Any]
 
@@ -52,7 +54,7 @@ def loyalty_of(payment: Json, customer: Json | None) -> Json | None:
     if not customer or not customer.get("loyalty"):
         return None
     balance = int(customer["loyalty"].get("point_balance") or 0)
-    earned = int(to_decimal(payment["total_collected"]) // 10000)
+    earned = int(moka_decimal(payment["total_collected"]) // 10000)
     return {
         "payment_uuid": payment["id"],
         "parent_payment_uuid": None,
@@ -79,11 +81,11 @@ def invoice_row(payment: Json, ctx: PaymentContext) -> Json:
     staff = ctx.staff_named(payment["collected_by"])
     paid = invoice_paid(payment)
     due = (
-        to_decimal(payment["subtotal"])
-        + to_decimal(payment["gratuities"])
-        + to_decimal(payment["taxes"])
+        moka_decimal(payment["subtotal"])
+        + moka_decimal(payment["gratuities"])
+        + moka_decimal(payment["taxes"])
     )
-    gross = sum((to_decimal(c["gross_sales"]) for c in payment["checkouts"]), Decimal(0))
+    gross = sum((moka_decimal(c["gross_sales"]) for c in payment["checkouts"]), Decimal(0))
     return {
         "id": payment["id"],
         "status": "Done",
@@ -91,12 +93,12 @@ def invoice_row(payment: Json, ctx: PaymentContext) -> Json:
         "payment_type": "invoice",
         "amount_pay": float(paid),
         "amount_change": 0.0,
-        "total_discount_amount": float(to_decimal(payment["discounts"])),
-        "total_gratuity_amount": float(to_decimal(payment["gratuities"])),
+        "total_discount_amount": float(moka_decimal(payment["discounts"])),
+        "total_gratuity_amount": float(moka_decimal(payment["gratuities"])),
         "total_item_price_amount": 0.0,
-        "total_tax_amount": float(to_decimal(payment["taxes"])),
+        "total_tax_amount": float(moka_decimal(payment["taxes"])),
         # No derivation of this field is known (§8.4); the sandbox writes the net sales.
-        "total_checkouts_amount": float(to_decimal(payment["subtotal"])),
+        "total_checkouts_amount": float(moka_decimal(payment["subtotal"])),
         "is_refunded": False,
         "refunded_reason": None,
         "refunded_date": None,
@@ -148,12 +150,12 @@ def invoice_row(payment: Json, ctx: PaymentContext) -> Json:
         "longitude": ctx.longitude,
         "refund_ids": [r["uuid"] for r in payment["payment_refunds"]],
         "total_gross_sales": float(gross),
-        "total_net_sales": float(to_decimal(payment["subtotal"])),
+        "total_net_sales": float(moka_decimal(payment["subtotal"])),
         "is_refund_breakdown": True,
         "customer_name": payment["customer_name"],
         "customer_email": payment["customer_email"],
         "customer_phone": payment["customer_phone"],
-        "subtotal": float(to_decimal(payment["subtotal"])),
+        "subtotal": float(moka_decimal(payment["subtotal"])),
         "creator_name": staff.name,
         "table_name": payment["table_name"],
         "collector_id": staff.id,

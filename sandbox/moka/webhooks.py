@@ -19,19 +19,14 @@ from typing import Any
 
 import requests
 
-from domain.moka_webhooks import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign_webhook_body
+from domain.moka_webhooks import (
+    EVENT_NAMES,
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    sign_webhook_body,
+)
 from sandbox.moka.formats import WIB, iso_ms
 
-EVENT_NAMES = (
-    "moka.transaction.created",
-    "moka.transaction.updated",
-    "moka.transaction.refunded",
-    "moka.item.added",
-    "moka.item.updated",
-    "moka.item.deleted",
-    "moka.customer.added",
-    "moka.customer.updated",
-)
 # GoBiz-like: five attempts about four minutes apart.
 DEFAULT_RETRY_DELAYS = (240.0, 240.0, 240.0, 240.0)
 

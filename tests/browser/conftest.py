@@ -33,7 +33,6 @@ from infra.users import add_user
 from sandbox.jurnal import JurnalSandbox
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import RunningServer, serve_in_thread
-from services.connections import jurnal_client
 from tests.engine_support import RATE_WINDOW_SECONDS
 from tests.moka_support import WEBHOOK_SECRET, Moka, running_moka
 
@@ -214,7 +213,7 @@ def served_admin(
 
 def _accountants_references(container: Container) -> None:
     # Made in Jurnal by the merchant's accountant before the setting, so the form can pick them.
-    client = jurnal_client(container, "sandbox-jurnal-client", "sandbox-jurnal-secret")
+    client = container.jurnal_client("sandbox-jurnal-client", "sandbox-jurnal-secret")
     try:
         for tag in ("Outlet Jaksel", "Tunai"):
             client.create("tags", {"name": tag})

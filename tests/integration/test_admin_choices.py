@@ -9,15 +9,21 @@ from uuid import uuid4
 import pytest
 
 from domain.errors import CompanyNotFound
+from gateway import reach
 from infra.api_tokens import Principal
-from services import usecases
+from services import choices as choices_service
 from tests.engine_support import make_tags
 
 OPERATOR = Principal(uuid4(), None, True)
 
 
+def jurnal_choices(container, caller, company_id, *, fresh=False):
+    company = reach.company(container, caller, company_id)
+    return choices_service.jurnal_choices(container, company, fresh=fresh)
+
+
 def test_the_pickers_offer_the_companys_own_accounts_and_defaults(sqlite_stack):
-    choices = usecases.jurnal_choices(sqlite_stack.container, OPERATOR, sqlite_stack.company_id)
+    choices = jurnal_choices(sqlite_stack.container, OPERATOR, sqlite_stack.company_id)
     assert choices["package"] == "Enterprise" and choices["has_warehouses"]
     deposit = {a["label"] for a in choices["accounts"]["payment_accounts"]}
     assert deposit == {"Kas (1-10001)", "Rekening Bank (1-10002)"}
@@ -30,14 +36,14 @@ def test_the_pickers_offer_the_companys_own_accounts_and_defaults(sqlite_stack):
 
 def test_the_choices_are_kept_a_while_and_read_again_on_request(sqlite_stack):
     container, company_id = sqlite_stack.container, sqlite_stack.company_id
-    before = usecases.jurnal_choices(container, OPERATOR, company_id)
+    before = jurnal_choices(container, OPERATOR, company_id)
     make_tags(sqlite_stack, company_id, "Tag Baru")
-    assert usecases.jurnal_choices(container, OPERATOR, company_id) == before
-    fresh = usecases.jurnal_choices(container, OPERATOR, company_id, fresh=True)
+    assert jurnal_choices(container, OPERATOR, company_id) == before
+    fresh = jurnal_choices(container, OPERATOR, company_id, fresh=True)
     assert "Tag Baru" in fresh["tags"] and "Tag Baru" not in before["tags"]
 
 
 def test_another_companys_user_gets_no_choices(sqlite_stack):
     stranger = Principal(uuid4(), uuid4(), False)
     with pytest.raises(CompanyNotFound):
-        usecases.jurnal_choices(sqlite_stack.container, stranger, sqlite_stack.company_id)
+        jurnal_choices(sqlite_stack.container, stranger, sqlite_stack.company_id)

@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 
 from domain.audit import Action
+from gateway import reach
 from gateway.app import create_app
 from infra import bootstrap
 from infra.api_tokens import issue_token
@@ -17,7 +18,7 @@ from sandbox.jurnal import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, JurnalSandb
 from sandbox.jurnal import create_app as jurnal_app
 from sandbox.serving import serve_in_thread
 from services import audit
-from services.usecases import sync_master_data
+from services.syncing import sync_master_data
 from tests.gateway_support import make_connection, setting_fields
 
 
@@ -141,5 +142,7 @@ def test_what_the_system_does_on_its_own_is_not_an_action(container):
     values["company_id"], values["moka_connection_id"] = company_id, connection
     setting_id = container.log.create_setting(**values)
     operator = issue_token(container.log, admin=True).principal
-    sync_master_data(container, operator, setting_id)  # no actor: the scheduler's own doing
-    assert audit.audit_trail(container, operator, company_id)["entries"] == []
+    sync_master_data(
+        container, reach.setting(container, operator, setting_id)
+    )  # no actor: the scheduler's own doing
+    assert audit.audit_trail(container, company_id)["entries"] == []

@@ -50,9 +50,7 @@ def test_a_credential_jurnal_refuses_answers_422_and_keeps_the_old_one(sqlite_st
     assert response.status_code == 422
     assert "refused by Jurnal" in response.json["error"]["fields"]["jurnal_client_secret"]
     assert sqlite_stack.container.log.jurnal_credentials(sqlite_stack.company_id) == before
-    trail = audit.audit_trail(
-        sqlite_stack.container, _operator(sqlite_stack), sqlite_stack.company_id
-    )
+    trail = audit.audit_trail(sqlite_stack.container, sqlite_stack.company_id)
     assert trail["entries"] == []
 
 
@@ -100,17 +98,15 @@ def test_a_new_credential_resumes_the_settings_the_old_one_blocked(sqlite_stack,
     assert stack.counts()["sales_invoices"] > 0
     assert stack.duplicates() == {}
     catch_up(container)
-    runs = [r for r in queries.sync_history(container, setting_id) if r["kind"] == "transactions"]
+    runs = [
+        r for r in queries.sync_history(container.views, setting_id) if r["kind"] == "transactions"
+    ]
     # The refused run, then its re-run (the seeded month holds a few sales that fail anyway).
     assert [r["status"] for r in runs][1:] == ["Gagal"]
     assert runs[0]["status"] in ("Sukses", "Sebagian")
-    still_open = {g["error_class"] for g in queries.open_errors(container, setting_id)}
+    still_open = {g["error_class"] for g in queries.open_errors(container.views, setting_id)}
     assert "JurnalAuthError" not in still_open  # what the old credential blocked is posted
-    entries = audit.audit_trail(container, _operator(stack), stack.company_id)["entries"]
+    entries = audit.audit_trail(container, stack.company_id)["entries"]
     (replaced,) = [e for e in entries if e["action"] == "company.credential_replaced"]
     assert replaced["details"] == {"jurnal_client_id": client_id, "was": client_id}
     assert ROTATED not in str(entries)
-
-
-def _operator(stack):  # type: ignore[no-untyped-def]
-    return issue_token(stack.container.log, admin=True).principal

@@ -4,7 +4,7 @@ further ones, and the commands added alongside run in the same pipeline."""
 from uuid import uuid4
 
 from infra import metrics
-from jobs import dispatch
+from infra import queues as dispatch
 
 
 def queued(container):

@@ -15,9 +15,10 @@ import pytest
 
 from domain.log import RunStatus
 from domain.mapping import JurnalDocument
-from jobs import dispatch, sync
+from jobs import sync
 from jobs.engine import Poster
 from jobs.setting_lock import LockLost, lock_key, try_acquire
+from services import syncing
 from tests.engine_support import (
     RATE_WINDOW_SECONDS,
     Stack,
@@ -87,7 +88,7 @@ def test_two_companies_syncing_at_once_share_the_ip_budget_without_a_429(sqlite_
     before = sum(stack.jurnal_state()["requests"].values())
     since = time.time()
     with worker_processes(stack, 2):
-        for request in (dispatch.request_master_data_sync, dispatch.request_transactions_sync):
+        for request in (syncing.request_master_data_sync, syncing.request_transactions_sync):
             runs = [request(stack.container, setting) for setting in (first, second)]
             wait_until(lambda: all(finished(stack, r) for r in runs), 240, "both runs")  # noqa: B023
             for run in runs:

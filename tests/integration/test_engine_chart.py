@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from jobs import sync
-from services.connections import jurnal_client
 from tests.engine_support import Stack, built_stack
 
 
@@ -24,7 +23,7 @@ def english_stack(tmp_path: Path, redis_url: str) -> Iterator[Stack]:
 
 def jurnal(stack: Stack) -> Any:
     credentials = stack.container.log.jurnal_credentials(stack.company_id)
-    return jurnal_client(stack.container, credentials.client_id, credentials.client_secret)
+    return stack.container.jurnal_client(credentials.client_id, credentials.client_secret)
 
 
 def moka_taxes(stack: Stack) -> dict[str, dict[str, Any]]:

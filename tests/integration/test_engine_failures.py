@@ -8,10 +8,13 @@ import signal
 from datetime import UTC, datetime
 
 import pytest
+from rq.job import Job
 
 from domain.errors import MasterDataNotSynced
-from domain.log import PostingFailed
-from jobs import dispatch, replay, scheduler, sync
+from domain.log import PostingFailed, RunStatus
+from infra import queues
+from jobs import replay, scheduler, sync
+from services import syncing
 from tests.engine_support import wait_until, work, worker_processes
 
 
@@ -46,7 +49,7 @@ def sweep_until_processed(stack, setting_id):
 def test_a_transaction_sync_is_refused_until_master_data_has_synced(sqlite_stack):
     setting_id = sqlite_stack.create_setting()
     with pytest.raises(MasterDataNotSynced, match="sync master data first"):
-        dispatch.request_transactions_sync(sqlite_stack.container, setting_id)
+        syncing.request_transactions_sync(sqlite_stack.container, setting_id)
 
 
 def test_lost_answers_and_the_race_window_with_two_workers_leave_every_document_once(
@@ -74,7 +77,7 @@ def test_a_worker_killed_mid_post_loses_nothing_and_duplicates_nothing(sqlite_st
     setting_id = stack.synced_setting()
     pulled = pull_without_posting(stack, setting_id)
     stack.jurnal_control("POST", "/faults", json={"latency_ms": 40})
-    dispatch.wake_poster(stack.container, setting_id)
+    queues.wake_poster(stack.container, setting_id)
     with worker_processes(stack) as (first,):
         wait_until(lambda: stack.counts()["sales_invoices"] >= 10, what="the first postings")
         os.killpg(first.pid, signal.SIGKILL)  # the worker and its RQ scheduler child
@@ -123,11 +126,10 @@ def test_a_failed_sale_posts_on_replay_once_its_cause_is_fixed(sqlite_stack):
 
 def recreate_deleted_products(stack, setting_id):
     from domain.mapping.naming import apply_naming, product_label
-    from jobs.engine import jurnal_for
 
     setting = stack.container.log.get_setting(setting_id)
     _, outlet = stack.moka.sandbox.outlet(int(stack.outlet_id))
-    client = jurnal_for(stack.container, setting.company_id)
+    client = stack.container.jurnal_for(setting.company_id)
     for item in outlet.items.values():
         if not item["is_deleted"]:
             continue
@@ -151,14 +153,43 @@ def test_transient_failures_are_retried_without_holding_up_other_settings(sqlite
     slow = stack.synced_setting(name="Kafe A")
     pull_without_posting(stack, slow)
     stack.jurnal_control("POST", "/faults", json={"error_rate": 1.0, "methods": ["POST"]})
-    dispatch.wake_poster(stack.container, slow)
+    queues.wake_poster(stack.container, slow)
     work(stack.container)
     assert stack.counts()["sales_invoices"] == 0
     assert stack.container.log.has_unprocessed(slow), "deferred, not skipped"
     retries = stack.container.queue("postings").scheduled_job_registry.get_job_ids()
     assert retries, "a retry is scheduled with RQ"
     stack.jurnal_control("POST", "/faults", json={"error_rate": 0.0})
-    dispatch.wake_poster(stack.container, slow)
+    queues.wake_poster(stack.container, slow)
     work(stack.container)
     assert not stack.container.log.has_unprocessed(slow)
     assert stack.counts()["sales_invoices"] > 0
+
+
+def test_a_sync_that_jurnal_defers_is_retried_by_rq_and_then_finishes(sqlite_stack):
+    stack = sqlite_stack
+    setting_id = stack.create_setting()
+    stack.jurnal_control("POST", "/faults", json={"error_rate": 1.0, "methods": ["POST"]})
+    run_id = syncing.request_master_data_sync(stack.container, setting_id)
+    work(stack.container)
+    assert not stack.container.log.get_run(run_id).finished, "deferred, not ended"
+    sync_queue = stack.container.queue("sync")
+    assert sync_queue.scheduled_job_registry.get_job_ids() == [f"run-{run_id}"]
+    stack.jurnal_control("POST", "/faults", json={"error_rate": 0.0})
+    # What the workers' RQ scheduler does once the retry's wait is over.
+    sync_queue.enqueue_job(Job.fetch(f"run-{run_id}", connection=stack.container.redis))
+    work(stack.container)
+    run = stack.container.log.get_run(run_id)
+    assert run.finished and run.status is RunStatus.SUCCEEDED
+    assert stack.counts()["products"] > 0
+
+
+def test_a_sync_outside_rq_that_jurnal_defers_ends_with_the_reason(sqlite_stack):
+    stack = sqlite_stack
+    setting_id = stack.create_setting()
+    stack.jurnal_control("POST", "/faults", json={"error_rate": 1.0, "methods": ["POST"]})
+    run_id = stack.container.log.request_run(setting_id, "master_data", "Manual").run_id
+    sync.run_master_data_sync(stack.container, setting_id, run_id)
+    run = stack.container.log.get_run(run_id)
+    assert run.finished and run.status is RunStatus.FAILED
+    assert run.error.startswith("Jurnal stayed unavailable")

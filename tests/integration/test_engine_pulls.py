@@ -12,7 +12,6 @@ import pytest
 
 from domain.log import PaymentReceived, PostingFailed
 from jobs import sync
-from services.connections import jurnal_client
 from tests.engine_support import built_stack
 from tests.moka_support import READINGS
 
@@ -121,7 +120,7 @@ def test_later_payments_of_an_unpaid_invoice_reach_jurnal_on_the_next_sync(stack
     assert stack.counts()["receive_payments"] == 2 and stack.duplicates() == {}
     assert transactions(stack, setting_id) == {}
 
-    client = jurnal_client(stack.container, "sandbox-jurnal-client", "sandbox-jurnal-secret")
+    client = stack.container.jurnal_client("sandbox-jurnal-client", "sandbox-jurnal-secret")
     posted = client.find_by_custom_id("sales_invoices", _invoice_custom_id(stack, setting_id))
     assert posted is not None and float(posted["remaining"]) == 0
 
@@ -183,7 +182,7 @@ def test_a_tax_changed_in_the_outlet_is_seen_by_the_next_master_data_sync(stack)
     stack.moka.control("PATCH", f"/taxes/{tax['id']}", json={"name": "PB1 Baru", "rate": 11})
     run = stack.container.log.request_run(setting_id, "master_data", "Manual").run_id
     sync.run_master_data_sync(stack.container, setting_id, run)
-    client = jurnal_client(stack.container, "sandbox-jurnal-client", "sandbox-jurnal-secret")
+    client = stack.container.jurnal_client("sandbox-jurnal-client", "sandbox-jurnal-secret")
     found = client.find_by_name("taxes", "Jaksel | PB1 Baru", refresh=True)
     assert found is not None and float(found["rate"]) == 11
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from domain.log import RunStatus
-from jobs import dispatch
+from services import syncing
 from tests.engine_support import built_stack, wait_until, worker_processes
 
 SMALL_OUTLET = {"products": 40, "customers": 20, "days": 2, "transactions_per_day": 5}
@@ -35,8 +35,8 @@ def test_a_small_outlet_syncs_at_the_real_limits_with_every_document_once(
         took: dict[str, float] = {}
         with worker_processes(stack):
             for kind, request in (
-                ("master_data", dispatch.request_master_data_sync),
-                ("transactions", dispatch.request_transactions_sync),
+                ("master_data", syncing.request_master_data_sync),
+                ("transactions", syncing.request_transactions_sync),
             ):
                 run_id = request(stack.container, setting_id)
                 wait_until(lambda: log.get_run(run_id).finished, 900, f"the {kind} run")  # noqa: B023

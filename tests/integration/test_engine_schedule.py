@@ -91,12 +91,12 @@ def test_each_setting_runs_at_its_own_time(sqlite_stack, clock):
 
 
 def test_losing_redis_loses_no_work_the_sweeper_requeues_runs_and_wakes_posters(sqlite_stack):
-    from jobs import dispatch
     from projections import runner
+    from services import syncing
 
     stack = sqlite_stack
     setting_id = stack.synced_setting()
-    run_id = dispatch.request_transactions_sync(stack.container, setting_id)
+    run_id = syncing.request_transactions_sync(stack.container, setting_id)
     stack.container.redis.flushall()  # the queue and every wake-up call are gone
     runner.catch_up(stack.container)  # the read models know the run is unfinished
     work(stack.container)
@@ -112,12 +112,12 @@ def test_losing_redis_loses_no_work_the_sweeper_requeues_runs_and_wakes_posters(
 
 
 def test_a_run_whose_job_was_stopped_is_ended_as_failed_rather_than_left_open(sqlite_stack):
-    from jobs import dispatch
     from projections import runner
+    from services import syncing
 
     stack = sqlite_stack
     setting_id = stack.synced_setting()
-    run_id = dispatch.request_transactions_sync(stack.container, setting_id)
+    run_id = syncing.request_transactions_sync(stack.container, setting_id)
     stack.container.queue("sync").fetch_job(f"run-{run_id}").cancel()  # as a crash or an operator
     runner.catch_up(stack.container)
     scheduler.tick(stack.container)

@@ -10,6 +10,7 @@ from uuid import uuid4, uuid5
 import psycopg
 import pytest
 from click.testing import CliRunner
+from eventsourcing.utils import get_topic
 
 from domain.errors import (
     ImmutableField,
@@ -32,8 +33,10 @@ from domain.log import (
 from infra import bootstrap
 from infra.bootstrap import Container
 from infra.eventlog import EventLog, open_event_log
+from infra.eventstore.streams import VersionRecorded
 from infra.secrets import SecretBox
 from sambung.cli import main
+from services.secrets import rotate_secrets
 from tests.eventlog_racer import append_payments
 
 WIB = timezone(timedelta(hours=7))
@@ -407,8 +410,8 @@ def test_rotating_the_key_reseals_every_secret(container, log):
     new_key = "a-brand-new-secret-key-for-rotation"
     rotating = EventLog(container.config.event_store_env(), SecretBox(new_key, [old_key]))
     try:
-        assert rotating.reseal_secrets() == 2  # the company and its Moka connection
-        assert rotating.reseal_secrets() == 0
+        assert rotate_secrets(rotating) == 2  # the company and its Moka connection
+        assert rotate_secrets(rotating) == 0
     finally:
         rotating.close()
     rotated = EventLog(container.config.event_store_env(), SecretBox(new_key))
@@ -643,10 +646,14 @@ def rename_topics(config, table, old, new):
     return {row[0].removeprefix(new) for row in rows}
 
 
-def test_a_store_written_before_the_move_to_infra_reads_and_appends_as_before(container, log):
-    """Stores written while the event log was `sambung/eventlog.py` hold its bookkeeping events
-    under `sambung.eventlog:...` topics: indexes, dedup versions, outcomes, the checkpoint and
-    the posting cursor read from them, and new events follow them in the same streams."""
+@pytest.mark.parametrize("former_module", ["sambung.eventlog", "infra.eventlog"])
+def test_a_store_written_before_the_moves_reads_and_appends_as_before(
+    container, log, former_module
+):
+    """Stores written while the event log was `sambung/eventlog.py`, then `infra/eventlog.py`,
+    hold its bookkeeping events under `sambung.eventlog:...` or `infra.eventlog:...` topics:
+    indexes, dedup versions, outcomes, the checkpoint and the posting cursor read from them, and
+    new events follow them in the same streams."""
     setting_id = setting(log)
     sale = log.receive(setting_id, "payment", payment(1), "webhook")
     log.record_posted(
@@ -664,8 +671,13 @@ def test_a_store_written_before_the_move_to_infra_reads_and_appends_as_before(co
     log.advance_posting_cursor(setting_id, sale.position)
     [company_id] = [c.id for c in log.list_companies()]
 
+    current_module = get_topic(VersionRecorded).partition(":")[0]
+    assert current_module == "infra.eventstore.streams"
     renamed = rename_topics(
-        container.config, log.recorder.events_table_name, "infra.eventlog:", "sambung.eventlog:"
+        container.config,
+        log.recorder.events_table_name,
+        f"{current_module}:",
+        f"{former_module}:",
     )
     assert renamed == {
         "VersionRecorded",

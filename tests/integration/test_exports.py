@@ -147,7 +147,7 @@ def test_every_open_error_downloads_one_row_per_item_grouped_by_cause(client, bo
 def test_the_export_lists_errors_beyond_what_the_json_shows(client, books, gateway_container):
     from projections import queries
 
-    shown = queries.open_errors(gateway_container, books.setting_id, items_per_cause=1)
+    shown = queries.open_errors(gateway_container.views, books.setting_id, items_per_cause=1)
     assert sum(len(g["items"]) for g in shown) == 2  # the JSON's cut, at one per cause
     _, response = fetch(client, books, "errors", "csv")
     assert len(read_csv(response)) == 3

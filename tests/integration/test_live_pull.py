@@ -102,7 +102,7 @@ def test_a_sale_pulled_and_also_delivered_by_webhook_is_one_invoice_either_way(l
         assert stack.held_by(payment_custom_id(setting, sale)) == 1
     assert stack.duplicates() == {}
     catch_up(stack.container)
-    rows = {row["method"]: row for row in sync_history(stack.container, setting_id)[:2]}
+    rows = {row["method"]: row for row in sync_history(stack.container.views, setting_id)[:2]}
     assert rows["Webhook"]["summary"]["sales"] == {"synced": 1, "total": 1}
     assert rows["Otomatis"]["kind"] == "live_pull"
     assert rows["Otomatis"]["summary"]["sales"] == {"synced": 1, "total": 1}

@@ -53,7 +53,7 @@ def test_live_pulled_postings_roll_up_per_hour_as_otomatis_beside_webhook_rows(c
         posted(log, setting_id, pulled[3], "P00004")
 
     catch_up(container)
-    rows = sync_history(container, setting_id)[:3]
+    rows = sync_history(container.views, setting_id)[:3]
     shown = [
         (r["method"], r["kind"], r["started_at"][:16], r["status"], r["summary"]["sales"])
         for r in rows
@@ -66,4 +66,4 @@ def test_live_pulled_postings_roll_up_per_hour_as_otomatis_beside_webhook_rows(c
     assert rows[2]["finished_at"].startswith("2024-05-02T09:50")
 
     rebuild(container)
-    assert sync_history(container, setting_id)[:3] == rows
+    assert sync_history(container.views, setting_id)[:3] == rows

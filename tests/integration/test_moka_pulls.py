@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from clients.moka import InMemoryTokenStore, MokaReauthorizationRequired
-from domain.moka_arithmetic import check_payment_arithmetic
 from sandbox.moka import Settings
+from sandbox.moka.arithmetic import check_payment_arithmetic
 from sandbox.moka.inconsistencies import KINDS
 from tests.moka_support import OPTIMISTIC, READINGS, REDIRECT_URI, authorize, moka_client
 

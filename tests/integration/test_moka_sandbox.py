@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from domain.moka_arithmetic import check_payment_arithmetic
 from sandbox.moka import MokaSandbox, create_app
+from sandbox.moka.arithmetic import check_payment_arithmetic
 from tests.moka_support import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, authorize
 
 EXAMPLES = Path(__file__).parents[1] / "fixtures" / "moka_examples"

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from domain.moka_arithmetic import check_payment_arithmetic
+from sandbox.moka.arithmetic import check_payment_arithmetic
 from tests.moka_support import WEBHOOK_SECRET, Receiver, receiving
 
 

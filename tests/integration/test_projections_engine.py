@@ -28,7 +28,7 @@ def test_the_views_tell_what_a_real_sync_did(stack):
     failed = [e for e in log.read(setting_id, limit=10_000) if isinstance(e, PostingFailed)]
 
     catch_up(stack.container)
-    transactions, master_data = sync_history(stack.container, setting_id)
+    transactions, master_data = sync_history(stack.container.views, setting_id)
     assert (master_data["status"], master_data["method"]) == ("Sukses", "Manual")
     assert master_data["summary"]["products"] == master_counts["products"]
     assert (transactions["status"], transactions["method"]) == ("Sebagian", "Otomatis")
@@ -38,22 +38,22 @@ def test_the_views_tell_what_a_real_sync_did(stack):
     assert f"Penjualan: {total - len(failed)} dari {total}" in format_summary(
         transactions["summary"]
     )
-    detail = run_detail(stack.container, night)
+    detail = run_detail(stack.container.views, night)
     assert sorted(e["position"] for e in detail["errors"]) == sorted(f.position for f in failed)
 
     # One cause per deleted product: each is its own fix in Jurnal.
-    causes = open_errors(stack.container, setting_id)
+    causes = open_errors(stack.container.views, setting_id)
     assert {c["error_class"] for c in causes} == {"ProductNotSynced"}
     assert sum(c["count"] for c in causes) == len(failed)
     assert all(c["cause"].startswith("Product '") for c in causes)
 
-    overview = settings_overview(stack.container, [setting_id])[str(setting_id)]
+    overview = settings_overview(stack.container.views, [setting_id])[str(setting_id)]
     assert overview["transactions"]["last_status"] == "Sebagian"
     assert overview["master_data"]["last_success_at"] == master_data["finished_at"]
 
     # Over the synced period, Jurnal holds what Moka sold except the sales that failed: every
     # other sale's differences net out (taxes aside: Jurnal rounds them its own way).
-    days = reconciliation(stack.container, setting_id, "2024-04-01", "2024-06-30")
+    days = reconciliation(stack.container.views, setting_id, "2024-04-01", "2024-06-30")
     unposted = {f.moka_reference.split(" ")[0] for f in failed}
     listed = [sale for day in days for sale in day["sales"]]
     assert unposted <= {sale["reference"] for sale in listed}

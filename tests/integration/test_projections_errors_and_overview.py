@@ -46,7 +46,7 @@ def test_open_errors_are_grouped_by_cause_with_a_count(container, log, setting_i
     failing_night(log, setting_id)
 
     catch_up(container)
-    ovo, amount = open_errors(container, setting_id)
+    ovo, amount = open_errors(container.views, setting_id)
     assert ovo["cause"] == "no deposit account mapped for OVO (3 sales)"
     assert (ovo["error_class"], ovo["kind"], ovo["count"], ovo["message"]) == (
         "MappingError",
@@ -60,8 +60,8 @@ def test_open_errors_are_grouped_by_cause_with_a_count(container, log, setting_i
     assert amount["items"][0]["message"] == (
         "Sale P00004: Jurnal would total 92001.50, Moka collected 92000"
     )
-    assert open_errors(container, setting_id, items_per_cause=2)[0]["count"] == 3
-    assert len(open_errors(container, setting_id, items_per_cause=2)[0]["items"]) == 2
+    assert open_errors(container.views, setting_id, items_per_cause=2)[0]["count"] == 3
+    assert len(open_errors(container.views, setting_id, items_per_cause=2)[0]["items"]) == 2
 
 
 def test_a_replay_that_posts_failed_documents_clears_their_errors(container, log, setting_id):
@@ -72,16 +72,16 @@ def test_a_replay_that_posts_failed_documents_clears_their_errors(container, log
     replay.finish()
 
     catch_up(container)
-    groups = {g["error_class"]: g for g in open_errors(container, setting_id)}
+    groups = {g["error_class"]: g for g in open_errors(container.views, setting_id)}
     assert groups["MappingError"]["cause"] == "no deposit account mapped for OVO (1 sale)"
     assert [i["moka_reference"] for i in groups["MappingError"]["items"]] == ["P00003"]
-    newest, night_row = sync_history(container, setting_id)[:2]
+    newest, night_row = sync_history(container.views, setting_id)[:2]
     assert (newest["method"], newest["status"]) == ("Replay", "Sukses")
     assert newest["summary"]["sales"] == {"synced": 2, "total": 2}
     # History is history: the night still shows what failed then.
     assert night_row["id"] == str(night.run_id)
     assert night_row["error_count"] == 4
-    assert len(run_detail(container, night.run_id)["errors"]) == 4
+    assert len(run_detail(container.views, night.run_id)["errors"]) == 4
 
 
 def test_a_document_that_fails_again_stays_open_with_the_latest_message(container, log, setting_id):
@@ -91,7 +91,7 @@ def test_a_document_that_fails_again_stays_open_with_the_latest_message(containe
     assert replay.finish() == "Gagal"
 
     catch_up(container)
-    causes = [g["cause"] for g in open_errors(container, setting_id)]
+    causes = [g["cause"] for g in open_errors(container.views, setting_id)]
     assert "no deposit account mapped for GoPay (1 sale)" in causes
     assert not any("OVO" in cause for cause in causes)
 
@@ -107,7 +107,9 @@ def test_a_webhook_posting_also_clears_an_open_error(container, log, setting_id)
         resolves=positions[0],
     )
     catch_up(container)
-    assert [g["error_class"] for g in open_errors(container, setting_id)] == ["AmountMismatch"]
+    assert [g["error_class"] for g in open_errors(container.views, setting_id)] == [
+        "AmountMismatch"
+    ]
 
 
 def test_a_posted_document_that_jurnal_totalled_otherwise_is_an_open_error_until_it_agrees(
@@ -125,7 +127,7 @@ def test_a_posted_document_that_jurnal_totalled_otherwise_is_an_open_error_until
     run.posted("sales_invoice", "P00001", position, amounts=off, custom_id="moka-sale-1")
     run.finish()
     catch_up(container)
-    [group] = open_errors(container, setting_id)
+    [group] = open_errors(container.views, setting_id)
     assert (group["error_class"], group["kind"], group["count"]) == (
         "JurnalTotalsDiffer",
         "sales_invoice",
@@ -143,15 +145,15 @@ def test_a_posted_document_that_jurnal_totalled_otherwise_is_an_open_error_until
     )
     run.finish()
     catch_up(container)
-    assert open_errors(container, setting_id) == []
+    assert open_errors(container.views, setting_id) == []
 
 
 def test_open_errors_belong_to_their_setting(container, log, setting_id):
     failing_night(log, setting_id)
     other = synced_setting(log, outlet_id="4523", name="Outlet Bandung")
     catch_up(container)
-    assert open_errors(container, other) == []
-    assert open_errors(container, "nonsense") == []
+    assert open_errors(container.views, other) == []
+    assert open_errors(container.views, "nonsense") == []
 
 
 def test_the_overview_shows_the_settings_list_columns(container, log):
@@ -166,7 +168,7 @@ def test_the_overview_shows_the_settings_list_columns(container, log):
         },
     )
     catch_up(container)
-    row = settings_overview(container, [setting_id])[str(setting_id)]
+    row = settings_overview(container.views, [setting_id])[str(setting_id)]
     assert (row["name"], row["tag"], row["warehouse"], row["deleted"]) == (
         "Outlet Jakarta Selatan",
         "Jakarta Selatan",
@@ -194,10 +196,10 @@ def test_the_overview_keeps_last_sync_and_last_successful_sync_apart(container, 
     partial.finish()
 
     catch_up(container)
-    row = settings_overview(container, [setting_id])[str(setting_id)]
+    row = settings_overview(container.views, [setting_id])[str(setting_id)]
     assert row["master_data"]["last_status"] == "Sukses"
     assert row["master_data"]["last_success_at"] == row["master_data"]["last_sync_at"]
-    history = {r["id"]: r for r in sync_history(container, setting_id)}
+    history = {r["id"]: r for r in sync_history(container.views, setting_id)}
     transactions = row["transactions"]
     assert transactions["last_status"] == "Sebagian"
     assert transactions["last_sync_at"] == history[str(partial.run_id)]["finished_at"]
@@ -211,7 +213,7 @@ def test_the_overview_follows_changes_and_deletion(container, log):
     log.delete_setting(other)
 
     catch_up(container)
-    overview = settings_overview(container, [setting_id, str(other), "not-an-id"])
+    overview = settings_overview(container.views, [setting_id, str(other), "not-an-id"])
     assert set(overview) == {str(setting_id), str(other)}
     assert (overview[str(setting_id)]["name"], overview[str(setting_id)]["tags"]) == (
         "Outlet Kemang",

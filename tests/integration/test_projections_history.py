@@ -26,7 +26,7 @@ def setting_id(log):
 
 def newest_runs(container, setting_id, count):
     """The `count` newest rows (the oldest is the setting's first master-data sync)."""
-    return sync_history(container, setting_id)[:count]
+    return sync_history(container.views, setting_id)[:count]
 
 
 def received(log, setting_id, *payments):
@@ -52,7 +52,7 @@ def test_a_master_data_run_shows_its_products_and_customers(container, log):
     assert run.finish() == "Sukses"
 
     assert catch_up(container) > 0
-    [row] = sync_history(container, setting_id)
+    [row] = sync_history(container.views, setting_id)
     assert row["id"] == str(run.run_id)
     assert (row["status"], row["method"], row["kind"]) == ("Sukses", "Manual", "master_data")
     assert row["summary"]["products"] == {"synced": 4, "total": 4}
@@ -107,7 +107,7 @@ def test_a_partial_run_is_sebagian_and_lists_each_failed_item(container, log, se
     assert row["summary"]["sales"] == {"synced": 3, "total": 5}
     assert row["error_count"] == 2
     assert format_summary(row["summary"]) == ["Penjualan: 3 dari 5"]
-    detail = run_detail(container, run.run_id)
+    detail = run_detail(container.views, run.run_id)
     assert {k: detail[k] for k in row} == row
     assert detail["errors"][0] == {
         "moka_reference": "P00004",
@@ -177,7 +177,7 @@ def test_a_document_retried_within_a_run_counts_once(container, log, setting_id)
     [row] = newest_runs(container, setting_id, 1)
     assert row["summary"]["sales"] == {"synced": 1, "total": 1}
     assert row["error_count"] == 0
-    assert run_detail(container, run.run_id)["errors"] == []
+    assert run_detail(container.views, run.run_id)["errors"] == []
 
 
 def webhook_posting(log, setting_id, position, reference, *, failed=False):
@@ -227,7 +227,9 @@ def test_webhook_postings_are_one_rolling_row_per_setting_per_hour(
         {"synced": 2, "total": 3},
         1,
     )
-    assert [e["moka_reference"] for e in run_detail(container, nine["id"])["errors"]] == ["P00002"]
+    assert [e["moka_reference"] for e in run_detail(container.views, nine["id"])["errors"]] == [
+        "P00002"
+    ]
     assert (ten["status"], ten["summary"]["sales"]) == ("Sukses", {"synced": 1, "total": 1})
     [other] = newest_runs(container, other_setting, 1)
     assert other["summary"]["sales"] == {"synced": 1, "total": 1}
@@ -236,7 +238,7 @@ def test_webhook_postings_are_one_rolling_row_per_setting_per_hour(
     with clock("2024-05-02T09:55:00+07:00", tick=True):
         webhook_posting(log, setting_id, positions[1], "P00002")
     catch_up(container)
-    nine = run_detail(container, nine["id"])
+    nine = run_detail(container.views, nine["id"])
     assert (nine["status"], nine["summary"]["sales"], nine["errors"]) == (
         "Sukses",
         {"synced": 3, "total": 3},
@@ -272,9 +274,11 @@ def test_history_is_newest_first_and_empty_for_an_unknown_setting(container, log
     for run in runs:
         run.finish()
     catch_up(container)
-    assert [r["id"] for r in sync_history(container, setting_id)] == [
+    assert [r["id"] for r in sync_history(container.views, setting_id)] == [
         str(r.run_id) for r in reversed(runs)
     ]
-    assert [r["id"] for r in sync_history(container, setting_id, limit=1)] == [str(runs[-1].run_id)]
-    assert sync_history(container, "not-a-uuid") == []
-    assert run_detail(container, "0b5f1c4e-0000-4000-8000-000000000000") is None
+    assert [r["id"] for r in sync_history(container.views, setting_id, limit=1)] == [
+        str(runs[-1].run_id)
+    ]
+    assert sync_history(container.views, "not-a-uuid") == []
+    assert run_detail(container.views, "0b5f1c4e-0000-4000-8000-000000000000") is None

@@ -53,7 +53,7 @@ def test_a_day_posted_exactly_as_moka_sold_it_has_no_difference(container, log, 
     post_sales(log, setting_id, payments, receive(log, setting_id, *payments))
 
     catch_up(container)
-    [day] = reconciliation(container, setting_id, DAY, DAY)
+    [day] = reconciliation(container.views, setting_id, DAY, DAY)
     assert day["date"] == "2024-05-02"
     expected = {"sales": "127500.5", "returns": "0", "taxes": "12427.32", "collected": "127500.5"}
     assert day["moka"] == expected
@@ -77,7 +77,7 @@ def test_a_difference_names_the_sales_behind_it(container, log, setting_id):
     run.finish()
 
     catch_up(container)
-    [day] = reconciliation(container, setting_id, "2024-05-01", "2024-05-31")
+    [day] = reconciliation(container.views, setting_id, "2024-05-01", "2024-05-31")
     # P00002's invoice totals a rupiah more than Moka collected; its deposit is still right.
     assert day["difference"] == {
         "sales": "91999",
@@ -96,8 +96,13 @@ def test_a_difference_names_the_sales_behind_it(container, log, setting_id):
     }
     assert (unposted["reference"], unposted["jurnal"]) == ("P00003", ZERO)
     assert unposted["moka"]["sales"] == "92000"
-    assert reconciliation(container, setting_id, DAY, DAY, sales_per_day=1)[0]["sales_count"] == 2
-    assert len(reconciliation(container, setting_id, DAY, DAY, sales_per_day=1)[0]["sales"]) == 1
+    assert (
+        reconciliation(container.views, setting_id, DAY, DAY, sales_per_day=1)[0]["sales_count"]
+        == 2
+    )
+    assert (
+        len(reconciliation(container.views, setting_id, DAY, DAY, sales_per_day=1)[0]["sales"]) == 1
+    )
 
 
 def test_a_refund_counts_on_its_own_day_with_the_money_paid_back(container, log, setting_id):
@@ -118,7 +123,7 @@ def test_a_refund_counts_on_its_own_day_with_the_money_paid_back(container, log,
     run.finish()
 
     catch_up(container)
-    sold, returned = reconciliation(container, setting_id, DAY, NEXT_DAY)
+    sold, returned = reconciliation(container.views, setting_id, DAY, NEXT_DAY)
     assert sold["moka"] == {"sales": "92000", "returns": "0", "taxes": "9200", "collected": "92000"}
     assert returned["date"] == "2024-05-03"
     assert returned["moka"] == {
@@ -141,7 +146,7 @@ def test_a_refund_counts_on_its_own_day_with_the_money_paid_back(container, log,
     )
     run.finish()
     catch_up(container)
-    sold, returned = reconciliation(container, setting_id, DAY, NEXT_DAY)
+    sold, returned = reconciliation(container.views, setting_id, DAY, NEXT_DAY)
     assert returned["jurnal"] == returned["moka"]
     assert (sold["difference"], returned["difference"]) == (ZERO, ZERO)
 
@@ -168,7 +173,7 @@ def test_a_rounding_adjustment_explains_a_return_that_jurnal_rounded_otherwise(
     run.finish()
 
     catch_up(container)
-    _, returned = reconciliation(container, setting_id, DAY, NEXT_DAY)
+    _, returned = reconciliation(container.views, setting_id, DAY, NEXT_DAY)
     assert (
         returned["jurnal"]
         == returned["moka"]
@@ -198,7 +203,7 @@ def test_only_the_latest_revision_of_a_payment_counts(container, log, setting_id
     assert revised_position > position
 
     catch_up(container)
-    [day] = reconciliation(container, setting_id, DAY, DAY)
+    [day] = reconciliation(container.views, setting_id, DAY, DAY)
     assert day["moka"] == {"sales": "92000", "returns": "92000", "taxes": "0", "collected": "0"}
     assert day["difference"] == {
         "sales": "0",
@@ -215,7 +220,7 @@ def test_an_unpaid_invoice_is_sold_at_once_and_collected_when_paid(container, lo
     [position] = receive(log, setting_id, unpaid)
     post_sales(log, setting_id, [unpaid], [position])
     catch_up(container)
-    [day] = reconciliation(container, setting_id, DAY, DAY)
+    [day] = reconciliation(container.views, setting_id, DAY, DAY)
     assert (day["moka"]["sales"], day["moka"]["collected"]) == ("150000", "0")
     assert day["difference"] == ZERO
 
@@ -228,7 +233,7 @@ def test_an_unpaid_invoice_is_sold_at_once_and_collected_when_paid(container, lo
     }
     [paid_position] = receive(log, setting_id, paid)
     catch_up(container)
-    _, next_day = reconciliation(container, setting_id, DAY, NEXT_DAY)
+    _, next_day = reconciliation(container.views, setting_id, DAY, NEXT_DAY)
     assert next_day["difference"]["collected"] == "150000"
     assert next_day["sales"][0]["reference"] == "P00001"
 
@@ -242,7 +247,7 @@ def test_an_unpaid_invoice_is_sold_at_once_and_collected_when_paid(container, lo
     )
     run.finish()
     catch_up(container)
-    sold, collected = reconciliation(container, setting_id, DAY, NEXT_DAY)
+    sold, collected = reconciliation(container.views, setting_id, DAY, NEXT_DAY)
     assert (sold["difference"], collected["difference"]) == (ZERO, ZERO)
     assert collected["jurnal"]["collected"] == "150000"
 
@@ -258,7 +263,7 @@ def test_a_document_posted_again_replaces_its_amounts(container, log, setting_id
     )
     again.finish()
     catch_up(container)
-    [day] = reconciliation(container, setting_id, DAY, DAY)
+    [day] = reconciliation(container.views, setting_id, DAY, DAY)
     assert day["jurnal"]["sales"] == "92000"
     assert day["difference"] == ZERO
 
@@ -271,12 +276,12 @@ def test_a_range_shows_only_its_days(container, log, setting_id):
     receive(log, other, sale(9, day=date(2024, 5, 15)))
     catch_up(container)
     assert [
-        d["date"] for d in reconciliation(container, setting_id, "2024-05-02", "2024-05-31")
+        d["date"] for d in reconciliation(container.views, setting_id, "2024-05-02", "2024-05-31")
     ] == [
         "2024-05-15",
         "2024-05-31",
     ]
-    assert reconciliation(container, setting_id, "2024-06-01", "2024-06-30") == []
+    assert reconciliation(container.views, setting_id, "2024-06-01", "2024-06-30") == []
 
 
 def test_a_generated_month_posted_faithfully_reconciles_to_the_rupiah(container, log, setting_id):
@@ -337,7 +342,7 @@ def test_a_generated_month_posted_faithfully_reconciles_to_the_rupiah(container,
     assert any(p.get("invoice_payment_records") for p in outlet.payments)
 
     catch_up(container)
-    days = reconciliation(container, setting_id, "2024-04-01", "2024-06-30")
+    days = reconciliation(container.views, setting_id, "2024-04-01", "2024-06-30")
     assert days
     for day in days:
         assert day["difference"] == ZERO, day["date"]

@@ -96,10 +96,10 @@ def test_a_crash_mid_batch_counts_nothing_twice(container, log):
 
     catch_up(container)
     survived = canonical_dump(container)
-    night = sync_history(container, setting_id)[1]
+    night = sync_history(container.views, setting_id)[1]
     assert night["summary"]["sales"] == {"synced": 10, "total": 12}
     assert night["summary"]["sales_returns"] == {"synced": 1, "total": 1}
-    assert [g["count"] for g in open_errors(container, setting_id)] == [1]
+    assert [g["count"] for g in open_errors(container.views, setting_id)] == [1]
     rebuild(container)
     assert canonical_dump(container) == survived
 
@@ -145,9 +145,12 @@ def test_two_runners_at_once_apply_every_event_exactly_once(container, config, l
             other.close()
     assert failures == []
     catch_up(container)
-    [day] = reconciliation(container, setting_id, DAY, DAY)
+    [day] = reconciliation(container.views, setting_id, DAY, DAY)
     assert day["moka"]["sales"] == day["jurnal"]["sales"] == str(92000 * 40)
-    assert sync_history(container, setting_id)[0]["summary"]["sales"] == {"synced": 40, "total": 40}
+    assert sync_history(container.views, setting_id)[0]["summary"]["sales"] == {
+        "synced": 40,
+        "total": 40,
+    }
     concurrent = canonical_dump(container)
     rebuild(container)
     assert canonical_dump(container) == concurrent
@@ -180,7 +183,9 @@ def test_an_event_is_in_the_history_within_a_second(container, log):
         )
         run = EngineRun(log, setting_id)
         wait_until(
-            lambda: any(r["id"] == str(run.run_id) for r in sync_history(container, setting_id)),
+            lambda: any(
+                r["id"] == str(run.run_id) for r in sync_history(container.views, setting_id)
+            ),
             1.0,
             "the run in the history",
         )
@@ -222,7 +227,7 @@ def test_views_of_an_older_layout_are_rebuilt_from_the_log(container, config, lo
         assert upgraded.views.position() == 0
         catch_up(upgraded)
         assert canonical_dump(upgraded) == current
-        assert sync_history(upgraded, setting_id)
+        assert sync_history(upgraded.views, setting_id)
     finally:
         upgraded.close()
 

@@ -1,6 +1,13 @@
-"""The floors hold, read from the import graph of the source tree (with `ast`, importing nothing):
-the shell `sambung/` is imported by no room but `wsgi.py` and the tests; the ground floor `infra/`
-imports none of the rooms above it; `domain/` imports no other room."""
+"""The floors hold, read from the import graph of the source tree (with `ast`, importing nothing).
+
+Imports only go downwards along one ladder, top to bottom:
+
+    sambung (the shell) > gateway > jobs > services > projections > infra > clients > domain
+
+so each room may import the rooms below it and none above. `sambung/` is imported by no room
+but `wsgi.py` and the tests. Beside the ladder, `sandbox/` imports only `domain`, and `bench/`
+imports nothing above `jobs` (it runs syncs in its own process, as the CLI does, and the
+sandbox), so neither the gateway nor the shell."""
 
 from __future__ import annotations
 
@@ -10,18 +17,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ROOMS = (
-    "domain",
-    "infra",
-    "services",
-    "clients",
-    "projections",
-    "jobs",
-    "gateway",
-    "sandbox",
-    "bench",
-    "sambung",
-)
+# Top to bottom: a room may import only rooms after it.
+LADDER = ("sambung", "gateway", "jobs", "services", "projections", "infra", "clients", "domain")
+ROOMS = (*LADDER, "sandbox", "bench")
 SKIPPED = {".venv", ".git", "tests", "build", "dist"}
 
 
@@ -82,22 +80,37 @@ def test_the_tree_is_read() -> None:
     assert {"gateway.app", "gateway.app.create_app"} <= imported_modules("wsgi", modules["wsgi"])
 
 
+def above(room: str) -> set[str]:
+    return set(LADDER[: LADDER.index(room)])
+
+
 @pytest.mark.parametrize(
     ("importers", "forbidden"),
     [
         # The shell sits on top: below it, nothing imports it (wsgi.py and tests are the
         # entry points that may).
         (set(ROOMS) - {"sambung"}, {"sambung"}),
-        # The ground floor imports nothing from the floors above it.
-        ({"infra"}, {"jobs", "projections", "gateway", "services", "sambung"}),
-        # The domain is pure: no other room of the application.
-        ({"domain"}, set(ROOMS) - {"domain"}),
+        *[({room}, above(room)) for room in LADDER[1:]],
+        # The fakes stand in for the outside world: they share only the domain's arithmetic.
+        ({"sandbox"}, set(ROOMS) - {"sandbox", "domain"}),
+        ({"bench"}, above("jobs")),
     ],
-    ids=["nothing-below-imports-the-shell", "infra-imports-no-upper-floor", "domain-is-alone"],
+    ids=[
+        "nothing-below-imports-the-shell",
+        *[f"{room}-imports-nothing-above-it" for room in LADDER[1:]],
+        "sandbox-imports-only-domain",
+        "bench-imports-nothing-above-jobs",
+    ],
 )
 def test_floor_rule(importers: set[str], forbidden: set[str]) -> None:
     found = offences(importers, forbidden)
     assert not found, "imports that break the floors:\n" + "\n".join(found)
+
+
+def test_the_ladder_names_every_room_of_the_tree() -> None:
+    """A new top-level package must take a place in the rules, or it would escape them."""
+    packages = {name for name in source_modules() if "." not in name} - {"wsgi"}
+    assert packages <= set(ROOMS)
 
 
 def test_a_breach_fails_naming_the_module(tmp_path: Path) -> None:
@@ -118,3 +131,30 @@ def test_a_breach_fails_naming_the_module(tmp_path: Path) -> None:
         "jobs.sync (jobs/sync.py) imports sambung",
         "jobs.sync (jobs/sync.py) imports sambung.cli",
     ]
+
+
+def test_the_read_models_take_their_store_not_the_container() -> None:
+    """Only the projections' runner is handed the container; the views and the queries are
+    passed the store they read (`infra.readmodels`), so nothing else of the container leaks in."""
+    found = [
+        f"{module} imports {name}"
+        for module, path in source_modules().items()
+        if room_of(module) == "projections" and module != "projections.runner"
+        for name in sorted(imported_modules(module, path))
+        if name.startswith("infra.bootstrap")
+    ]
+    assert "infra.bootstrap" in imported_modules(
+        "projections.runner", source_modules()["projections.runner"]
+    )
+    assert not found, "\n".join(found)
+
+
+def test_only_infra_queues_names_the_job_functions() -> None:
+    """Work is put on a queue by the job's dotted name, and those names are spelled in one
+    place, so that renaming a job cannot leave a caller enqueueing a name that is gone."""
+    spelled = {
+        module
+        for module, path in source_modules().items()
+        if room_of(module) in set(LADDER) - {"jobs"} and '"jobs.' in path.read_text()
+    }
+    assert spelled == {"infra.queues"}

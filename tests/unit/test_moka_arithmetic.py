@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.moka_arithmetic import check_payment_arithmetic
+from sandbox.moka.arithmetic import check_payment_arithmetic
 from sandbox.moka.generator import generate_outlet
 
 EXAMPLES = Path(__file__).parents[1] / "fixtures" / "moka_examples"

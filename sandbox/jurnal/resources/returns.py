@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..arithmetic import sales_return
+from ..arithmetic import NotANumber, decimal_of, sales_return
 from ..errors import Invalid, Problems
 from ..formats import bare, money, rupiah, show_date
 from ..store import Record
@@ -181,8 +181,8 @@ def _quantity(
     row: dict[str, Any], invoice: Record, line: dict[str, Any], problems: Problems
 ) -> Decimal:
     try:
-        quantity = Decimal(str(row.get("return_quantity")))
-    except ArithmeticError:
+        quantity = decimal_of(row.get("return_quantity"))
+    except NotANumber:
         quantity = Decimal(-1)
     if row.get("return_quantity") in (None, "") or not quantity.is_finite() or quantity < 0:
         problems.field("return_quantity", "(Must be greater than or equal to 0)")

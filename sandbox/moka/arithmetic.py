@@ -1,9 +1,9 @@
 """The relations between a Moka v3 payment's totals and rows (reference §9.1, R1–R12, plus the
 row sums of §14), as a pure check that names every relation a payment violates.
 
-The Moka sandbox generates payments that pass it; the mapping can run it before posting, since
-the header totals are the truth and the rows only a breakdown to be checked. Accepts payloads
-parsed with floats or with `Decimal` money alike.
+The Moka sandbox generates payments that pass it, and the tests hold the sandbox to it (the
+mapping takes the header totals as the truth and needs no such check). Accepts payloads parsed
+with floats or with `Decimal` money alike.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+
+from domain.moka_money import moka_decimal
 
 Payload = Mapping[str, Any]
 
@@ -22,15 +24,7 @@ MILLI_TOLERANCE = Decimal("0.0005")
 
 def amount(value: Any) -> Decimal:
     """A JSON number as an exact decimal; `null` and `""` count as zero."""
-    if value is None or value == "":
-        return ZERO
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not an amount")
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int | float | str):
-        return Decimal(str(value))
-    raise TypeError(f"not an amount: {value!r}")
+    return moka_decimal(value)
 
 
 def total_of(rows: Iterable[Payload], key: str) -> Decimal:
