@@ -18,6 +18,17 @@ from infra.queues import QUEUE_NAMES
 from projections import runner
 
 
+class _Worker(SimpleWorker):
+    def unsubscribe(self) -> None:
+        # RQ ends its command-channel listener by waiting for it to wake, which it does on a
+        # message or after a minute, and UNSUBSCRIBE's reply could wake it before it was told
+        # to end: a SIGTERM then took a minute to stop the worker. Told first, the listener
+        # ends on that reply.
+        if self.pubsub_thread is not None:
+            self.pubsub_thread._running.clear()
+        super().unsubscribe()
+
+
 def run_worker(container: Container, *, burst: bool = False, name: str | None = None) -> None:
     stop = threading.Event()
     projector = threading.Thread(
@@ -27,7 +38,7 @@ def run_worker(container: Container, *, burst: bool = False, name: str | None = 
     try:
         # Queue order is priority: postings first, so a long catch-up never delays webhooks.
         queues = [container.queue(name) for name in QUEUE_NAMES]
-        worker = SimpleWorker(queues, connection=container.redis, name=name)
+        worker = _Worker(queues, connection=container.redis, name=name)
         worker.work(burst=burst, with_scheduler=True)
     finally:
         stop.set()
