@@ -20,8 +20,8 @@ demo: install
 
 # The suite mostly waits (Jurnal's limits in a compressed minute, servers, a browser, one sync at
 # the real 60 s minute), so it runs in worker processes, more of them than the two cores it
-# was measured on. `loadgroup` keeps each `xdist_group` (the browser tests: one Chromium) on one
-# worker. PYTEST_WORKERS=0 runs it in this process.
+# was measured on. With `loadgroup` (see tests/conftest.py) one worker runs the browser tests and
+# the rest go one at a time to whichever worker is free. PYTEST_WORKERS=0 runs it in this process.
 PYTEST_WORKERS ?= 4
 
 test: install
