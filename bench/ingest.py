@@ -1,12 +1,12 @@
 """`sambung bench ingest`: how close the webhook gateway comes to a bare Flask endpoint.
 
-Both run under gunicorn as `sambung serve` runs the gateway (the same `GatewayServer`, 2 workers)
-on the scratch stack, side by side in one run, and the same load generator (wrk, else an asyncio
-client; the output names it) keeps 16 connections busy on each in turn, alternating rounds so
-that the machine's swings hit both alike. Every gateway request is a distinct, correctly signed
-`moka.transaction.created` webhook of a Moka payment (one checkout line with discounts, taxes,
-a gratuity and a modifier) for an outlet with a live setting; the bare endpoint gets the same
-bodies and headers, reads the body and answers 202.
+Both run under gunicorn as `sambung serve` runs the gateway (the same `GatewayServer`, 2 workers
+with its threads) on the scratch stack, side by side in one run, and the same load generator
+(wrk, else an asyncio client; the output names it) keeps 16 connections busy on each in turn,
+alternating rounds so that the machine's swings hit both alike. Every gateway request is
+a distinct, correctly signed `moka.transaction.created` webhook of a Moka payment (one checkout
+line with discounts, taxes, a gratuity and a modifier) for an outlet with a live setting; the
+bare endpoint gets the same bodies and headers, reads the body and answers 202.
 
 The gateway's 202s are then counted in its log: each must be a stored event (a 202 means stored),
 so the figure cannot come from answers that skipped the work.

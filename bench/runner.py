@@ -32,6 +32,8 @@ GOALS: dict[str, tuple[str, float] | None] = {
     "append_ratio": (">=", 0.9),
     "history_p95_ms": ("<=", 20.0),
     "reconciliation_p95_ms": ("<=", 100.0),
+    "summary_calls_per_day": ("<=", 15.0),
+    "per_sale_calls_per_day": None,
 }
 
 Scenario = Callable[[bool, str, bool, Path, Say], dict[str, Any]]
@@ -92,6 +94,13 @@ def _read_models(quick: bool, store: str, tiny: bool, data_dir: Path, say: Say) 
     }
 
 
+def _summary(quick: bool, store: str, tiny: bool, data_dir: Path, say: Say) -> dict[str, Any]:
+    from bench import summary
+
+    sizes: dict[str, Any] = {"days": 2, "per_day": 20} if tiny else {}
+    return summary.run(quick=quick, store=store, say=say, **sizes)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "ingest": _ingest,
     "sync": _sync,
@@ -100,6 +109,7 @@ SCENARIOS: dict[str, Scenario] = {
     "catchup": _catchup,
     "append": _append,
     "read-models": _read_models,
+    "summary": _summary,
 }
 
 

@@ -139,7 +139,9 @@ def env_for(boxes: Sandboxes, limits: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def make_setting(stack: Scratch, boxes: Sandboxes, seeded: dict[str, Any], start: date) -> Any:
+def make_setting(
+    stack: Scratch, boxes: Sandboxes, seeded: dict[str, Any], start: date, **fields: Any
+) -> Any:
     from services.companies import register_company
     from services.moka import connect_moka_with_tokens
 
@@ -162,6 +164,7 @@ def make_setting(stack: Scratch, boxes: Sandboxes, seeded: dict[str, Any], start
         sales_account="Pendapatan",
         purchase_account="Beban Pokok Pendapatan",
         payment_accounts=PAYMENT_ACCOUNTS,
+        **fields,
     )
 
 

@@ -31,6 +31,8 @@ ACCOUNT_DEFAULTS: Mapping[str, str] = {
     "purchase_account": "default_cost_of_good_sold",
     "sell_tax_account": "default_sale_tax_account",
     "buy_tax_account": "default_purchase_tax_account",
+    # The daily summary's balancing entry: where the company books its sales by default.
+    "rounding_account": "default_sale_account",
 }
 INVENTORY_DEFAULT = "default_inventory_account"
 CASH_AND_BANK = 3

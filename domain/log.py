@@ -103,8 +103,9 @@ _SUMMARY_KEYS = {
     DocumentKind.CREDIT_MEMO_REFUND: "refunds_paid",
     DocumentKind.JOURNAL_ENTRY: "refunds_paid",
 }
-# The keys of a run's `counts`, each `{"synced": n, "total": m}`.
-COUNT_KEYS = tuple(dict.fromkeys(_SUMMARY_KEYS.values()))
+# The keys of a run's `counts`, each `{"synced": n, "total": m}`; `daily_summaries` counts the
+# business days a daily-summary setting posted ("Ringkasan Harian: 30 dari 30 hari").
+COUNT_KEYS = (*dict.fromkeys(_SUMMARY_KEYS.values()), "daily_summaries")
 
 
 # -- the log's events -------------------------------------------------------------------------

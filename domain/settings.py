@@ -382,7 +382,11 @@ SETTING_FIELDS = (
     "sell_tax_account",
     "buy_tax_account",
     "payment_accounts",
+    "posting_mode",
+    "rounding_account",
+    "summary_close_time",
 )
+POSTING_MODES = ("per_sale", "daily_summary")
 IMMUTABLE_FIELDS = frozenset(
     {
         "company_id",
@@ -409,6 +413,11 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "sell_tax_account": None,
     "buy_tax_account": None,
     "payment_accounts": {},
+    "posting_mode": "per_sale",
+    # The daily summary's balancing entry goes here; empty is the setting's sales account.
+    "rounding_account": None,
+    # When a business day closes for the daily summary; empty: at the setting's sync time.
+    "summary_close_time": None,
 }
 
 
@@ -469,6 +478,14 @@ class Setting(Aggregate):
         self.sell_tax_account: str | None = values.get("sell_tax_account")
         self.buy_tax_account: str | None = values.get("buy_tax_account")
         self.payment_accounts = _accounts_from_wire(values["payment_accounts"])
+        # Settings created before posting modes existed post per sale.
+        self.posting_mode: str = values.get("posting_mode") or "per_sale"
+        self.rounding_account: str | None = values.get("rounding_account")
+        self.summary_close_time: time | None = values.get("summary_close_time")
+        # The mode chosen at creation, and each later change by the first business day it
+        # governs ("YYYY-MM-DD" → mode): the days before a change keep the mode they had.
+        self.first_posting_mode: str = self.posting_mode
+        self.posting_mode_changes: dict[str, str] = {}
         self.deleted = False
         self.master_data_synced_at: datetime | None = None
 
@@ -476,8 +493,13 @@ class Setting(Aggregate):
         """Every field by name: payment accounts as `{bucket: {"account", "tag"}}` dicts."""
         return _to_wire({name: getattr(self, name) for name in SETTING_FIELDS})
 
-    def update(self, changes: Mapping[str, Any], package: JurnalPackage) -> dict[str, Any]:
-        """Apply the mutable `changes`; return those that differ from the current values."""
+    def update(
+        self, changes: Mapping[str, Any], package: JurnalPackage, *, today: date | None = None
+    ) -> dict[str, Any]:
+        """Apply the mutable `changes`; return those that differ from the current values.
+
+        A new `posting_mode` takes effect from the business day after `today` (the merchant's
+        date, required then): the days up to today, posted or not, keep the mode they had."""
         self.require_live()
         unknown = [name for name in changes if name not in SETTING_FIELDS]
         if unknown:
@@ -493,6 +515,14 @@ class Setting(Aggregate):
                 {name: "cannot change; delete the setting and create it again" for name in frozen}
             )
         gate_plan(checked, package, only=tuple(different))
+        if "posting_mode" in different:
+            if today is None:
+                raise SettingInvalid({"posting_mode": "a change needs the merchant's date"})
+            since = date.fromordinal(today.toordinal() + 1).isoformat()
+            different["posting_mode_changes"] = {
+                **self.posting_mode_changes,
+                since: different["posting_mode"],
+            }
         if different:
             self._changed(changes=different)
         return different
@@ -517,6 +547,10 @@ class Setting(Aggregate):
             raise SettingNotFound(self.id, f"setting {self.id} was deleted")
 
     # -- what the sync engine needs ------------------------------------------------------------
+
+    def posting_mode_on(self, day: date) -> str:
+        """The posting mode that governs the sales of business day `day`."""
+        return posting_mode_on(day, self.first_posting_mode, self.posting_mode_changes)
 
     @property
     def master_data_synced(self) -> bool:
@@ -546,6 +580,15 @@ class Setting(Aggregate):
         `Outlet Jakarta Selatan | Jus Jeruk`: prefix, name and suffix joined by " | "."""
         parts = (self.name_prefix, name, self.name_suffix)
         return NAMING_SEPARATOR.join(part for part in parts if part)
+
+
+def posting_mode_on(day: date, first: str, changes: Mapping[str, str]) -> str:
+    """The mode of business day `day`: the latest change that governs it, else the first."""
+    mode = first
+    for since, changed in sorted(changes.items()):
+        if day.isoformat() >= since:
+            mode = changed
+    return mode
 
 
 def one_month_before(day: date) -> date:
@@ -680,6 +723,18 @@ def _time_of_day(value: Any) -> time:
     return value.replace(second=0, microsecond=0)
 
 
+def _posting_mode(value: Any) -> str:
+    if value not in POSTING_MODES:
+        raise _FieldError(f"must be one of {', '.join(POSTING_MODES)}")
+    return str(value)
+
+
+def _optional_time(value: Any) -> time | None:
+    if value is None or value == "":
+        return None
+    return _time_of_day(value)
+
+
 def _uuid(value: Any) -> UUID:
     if isinstance(value, UUID):
         return value
@@ -752,4 +807,7 @@ _FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "purchase_account": _optional_text,
     "sell_tax_account": _optional_text,
     "buy_tax_account": _optional_text,
+    "posting_mode": _posting_mode,
+    "rounding_account": _optional_text,
+    "summary_close_time": _optional_time,
 }

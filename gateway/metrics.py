@@ -1,6 +1,8 @@
 """`GET /metrics` in Prometheus text format, and the per-request bookkeeping behind it: every
 answered request is counted by route template, method and status, and logged as one structured
-line (with the setting, company, run and token ids it concerned, never the token itself).
+line (with the setting, company, run and token ids it concerned, never the token itself, and
+whatever the view put in `g.log_fields`). A view that counted its own answer already (an
+accepted webhook, counted with its batch) sets `g.request_counted`.
 
 The counters are in Redis (`infra.metrics`), so every gunicorn process and machine adds to the
 same numbers and any of them can answer a scrape. Queue depths are read at scrape time.
@@ -74,8 +76,10 @@ def install_request_tracking(app: Flask) -> None:
     def count(response: Response) -> ResponseReturnValue:
         route = request.url_rule.rule if request.url_rule else "unmatched"
         labels = {"route": route, "method": request.method, "status": response.status_code}
+        counted = g.pop("request_counted", False) and response.status_code == 202
         try:
-            metrics.increment(container().redis, metrics.HTTP_REQUESTS, labels)
+            if not counted:
+                metrics.increment(container().redis, metrics.HTTP_REQUESTS, labels)
         except redis.RedisError:
             # Counting is best effort: an answer already decided must not turn into a 500.
             log.warning("could not count the request", extra={"route": route})
@@ -94,6 +98,7 @@ def install_request_tracking(app: Flask) -> None:
                 "caller_company_id": str(principal.company_id)
                 if principal and principal.company_id
                 else None,
+                **g.get("log_fields", {}),
             },
         )
         return response

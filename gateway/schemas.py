@@ -228,6 +228,13 @@ class PaymentAccountsSchema(RequestSchema):
     other = fields.Nested(PaymentAccountSchema, metadata={"description": PAYMENT_BUCKETS["other"]})
 
 
+POSTING_MODES = ("per_sale", "daily_summary")
+POSTING_MODE_HELP = (
+    "per_sale (default): each sale its own invoice and payment, keeping each customer and "
+    "receipt; daily_summary: each business day of the outlet as one invoice, a payment per "
+    "payment method, one return and a balancing entry, keeping Jurnal's call budget. A change "
+    "takes effect from the next business day."
+)
 ACCOUNT_HELP = (
     "A Jurnal account's name or number, checked against the company's chart; empty: the "
     "company's own default account."
@@ -262,6 +269,24 @@ class SettingChangesSchema(RequestSchema):
         allow_none=True, metadata={"description": "Taxes' purchase account. " + ACCOUNT_HELP}
     )
     payment_accounts = fields.Nested(PaymentAccountsSchema)
+    posting_mode = fields.String(
+        validate=validate.OneOf(POSTING_MODES),
+        metadata={"description": POSTING_MODE_HELP},
+    )
+    rounding_account = _text(
+        allow_none=True,
+        metadata={
+            "description": "Daily summary: where its balancing journal entry books what "
+            "Jurnal's rounding cannot equal. " + ACCOUNT_HELP
+        },
+    )
+    summary_close_time = fields.Time(
+        allow_none=True,
+        metadata={
+            "description": "Daily summary: HH:MM at which a business day closes and is posted; "
+            "empty: at the end of the day (the next sync posts it)."
+        },
+    )
 
 
 class SettingCreateSchema(SettingChangesSchema):
@@ -297,6 +322,15 @@ class SettingSchema(Schema):
         keys=fields.String(validate=validate.OneOf(list(PAYMENT_BUCKETS))),
         values=fields.Nested(PaymentAccountSchema),
         required=True,
+    )
+    posting_mode = fields.String(required=True)
+    rounding_account = fields.String(required=True, allow_none=True)
+    summary_close_time = fields.Time(required=True, allow_none=True, format="%H:%M")
+    posting_mode_changes = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "Each posting-mode change by the first business day it governs."},
     )
     transactions_from = fields.Date(
         required=True, metadata={"description": "One calendar month before the start date."}
@@ -399,13 +433,15 @@ class CountSchema(Schema):
 
 
 class SummarySchema(Schema):
-    """Per kind, how many of the run's items reached Jurnal; kinds with nothing are absent."""
+    """Per kind, how many of the run's items reached Jurnal; kinds with nothing are absent.
+    `daily_summaries`: business days of a daily-summary setting fully posted."""
 
     sales = fields.Nested(CountSchema)
     sales_returns = fields.Nested(CountSchema)
     payments = fields.Nested(CountSchema)
     products = fields.Nested(CountSchema)
     customers = fields.Nested(CountSchema)
+    daily_summaries = fields.Nested(CountSchema)
 
 
 class RunSchema(Schema):

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
 from domain.moka_webhooks import SIGNATURE_HEADER
 from gateway.auth import container
-from gateway.intake import Intake, receive_webhook
+from gateway.intake import ROUTE, Intake, receive_webhook
 from gateway.routing import ApiBlueprint
 from gateway.schemas import WebhookAcceptedSchema, WebhookSchema
 
@@ -16,7 +16,7 @@ webhooks = ApiBlueprint("webhooks", __name__, tag="webhooks")
 
 @webhooks.operation(
     "POST",
-    "/webhooks/moka",
+    ROUTE,
     summary="Receive a Moka webhook",
     access="signature",
     body=WebhookSchema,
@@ -33,4 +33,6 @@ def moka_webhook() -> tuple[int, Intake]:
         request.content_length,
         request.headers.get(SIGNATURE_HEADER),
     )
+    g.request_counted = True  # with the rest of its batch (`gateway.intake._settle`)
+    g.log_fields = intake.details
     return 202, intake

@@ -8,7 +8,7 @@ them and rebuilds them from the log on its next start.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 TRACKING_TABLE = "proj_tracking"
 
 METRICS = ("sales", "returns", "taxes", "collected")
@@ -104,6 +104,10 @@ _TABLES = {
         {_DIFFERENCE_COLUMNS},
         differs INTEGER NOT NULL,
         PRIMARY KEY (setting_id, sale_id, business_date)""",
+    "proj_recon_modes": """
+        setting_id TEXT PRIMARY KEY,
+        first_mode TEXT NOT NULL,
+        changes TEXT NOT NULL""",
     "proj_recon_days": f"""
         setting_id TEXT NOT NULL,
         business_date TEXT NOT NULL,

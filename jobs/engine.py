@@ -262,6 +262,8 @@ class Poster:
             self.log.advance_posting_cursor(self.setting_id, cursor)
 
     def process(self, event: LogEvent) -> None:
+        if isinstance(event, PaymentReceived) and self.summarised(event.record):
+            return  # its day's summary posts it (`jobs.summary`)
         if isinstance(event, PaymentReceived):
             self.post_payment(event.record, resolves=event.position, received_at=event.timestamp)
         elif isinstance(event, MokaDataReceived) and event.source == Source.WEBHOOK:
@@ -583,9 +585,17 @@ class Poster:
         except (JurnalTransientError, JurnalRateLimited, requests.RequestException) as error:
             raise Deferred(f"Jurnal could not take {doc.kind} {doc.custom_id}: {error}") from error
 
+    def summarised(self, payment: Mapping[str, Any]) -> bool:
+        from jobs.summary import summarised_payment
+
+        return summarised_payment(self.setting, payment, self.container.config.timezone)
+
     def documents_needed(self, payment: Mapping[str, Any]) -> list[tuple[str, str]]:
         """(kind, custom id) of every document a payment needs in Jurnal, known without asking
-        Jurnal; just its invoice when the payment cannot be read (its invoice fails then)."""
+        Jurnal; just its invoice when the payment cannot be read (its invoice fails then).
+        None for a sale its day's summary posts (counted per day instead)."""
+        if self.summarised(payment):
+            return []
         invoice = ("sales_invoice", sale_invoice_custom_id(payment, self.setting))
         try:
             return [invoice, *follow_up_custom_ids(payment, self.setting)]

@@ -4,13 +4,15 @@ Selects the setting's Moka payments by log position (`event_ids`), by sale time 
 `until`, ISO datetimes or dates, in the setting's timezone) and/or only those with a document not
 in Jurnal (`only_failed`), and runs them through the same poster as a webhook or a pull. Documents
 already in Jurnal are skipped, so a replay can never duplicate. Each payment is replayed at its
-latest revision in the log. A dry run returns the documents that would be sent, writing nothing.
+latest revision in the log; a daily-summary setting's days in the selected range are replayed
+per day (`jobs.summary`), failed summary documents included. A dry run returns the documents
+that would be sent, writing nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -19,6 +21,7 @@ from domain.log import PaymentReceived
 from infra import bootstrap
 from infra.bootstrap import Container
 from jobs.engine import DryRun, Poster
+from jobs.summary import SUMMARY_KEY, DayRange, SummaryPoster
 from jobs.sync import post_under_lock
 from services.plain import plain
 from services.replay import replay_params
@@ -37,6 +40,7 @@ def replay(setting_id: str, run_id: str) -> dict[str, dict[str, int]]:
     def post(poster: Poster) -> None:
         for position, payment in selected_payments(container, poster, selection):
             poster.post_payment(payment, resolves=position)
+        replay_summaries(poster, selection)
 
     return post_under_lock(container, UUID(setting_id), UUID(run_id), post)
 
@@ -56,7 +60,27 @@ def dry_run(
     shown = DryRun()
     for position, payment in selected_payments(container, poster, selection):
         poster.post_payment(payment, resolves=position, dry_run=shown)
+    replay_summaries(poster, selection, dry_run=shown)
     return shown.documents
+
+
+def replay_summaries(poster: Poster, selection: Selection, dry_run: DryRun | None = None) -> None:
+    """The daily summaries of the selected days (a daily-summary setting's sales are posted
+    per day, not per payment): what Jurnal lacks of them, failed documents included."""
+    if selection.event_ids is not None:
+        return
+    timezone = ZoneInfo(poster.container.config.timezone)
+    first = selection.since.astimezone(timezone).date() if selection.since else None
+    last = selection.until.astimezone(timezone).date() if selection.until else None
+    summaries = SummaryPoster(poster)
+    tally = summaries.post_closed_days(
+        datetime.now(UTC),
+        days=DayRange(first, last),
+        retry_failed=True,
+        dry_run=dry_run,
+    )
+    if tally.days and dry_run is None:
+        poster.tally.counts[SUMMARY_KEY] = tally.as_count()
 
 
 class Selection:

@@ -30,7 +30,7 @@ from domain.log import RunMethod
 from domain.schedule import due_run_date
 from infra import queues
 from infra.bootstrap import Container
-from jobs import live_pull
+from jobs import live_pull, summary
 from projections.queries import sync_history
 from services import notify, syncing
 
@@ -52,6 +52,9 @@ def tick(container: Container, now: datetime | None = None) -> list[UUID]:
         run_id = _start_daily_run_if_due(container, setting, now)
         if run_id is not None:
             started.append(run_id)
+        closed = summary.start_close_run_if_due(container, setting, now)
+        if closed is not None:
+            started.append(closed)
         if container.log.has_unprocessed(setting.id):
             queues.wake_poster(container, setting.id)
         _requeue_lost_runs(container, setting.id)

@@ -57,6 +57,7 @@ from infra import bootstrap
 from infra.bootstrap import Container
 from jobs.engine import Blocked, Deferred, Poster, Tally
 from jobs.setting_lock import SettingLock, acquire
+from jobs.summary import post_summaries
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ def run_transactions_sync(
             poster.progress = (lambda done: progress(done, total)) if progress else None
             poster.post_pending()
             poster.tally = tally_payments(poster, payments)
+            post_summaries(poster, until)
 
         return _post_holding(container, setting_id, run_id, lock, post, checkpoint=until)
 

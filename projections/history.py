@@ -37,6 +37,8 @@ from infra.readmodels import Db
 from projections.view import Context, doc_key, to_json
 
 SUMMARY_KEYS = ("sales", "sales_returns", "payments", "products", "customers")
+# Shown only by runs of a daily-summary setting: its business days posted ("Ringkasan Harian").
+DAY_KEY = "daily_summaries"
 
 Summary = dict[str, dict[str, int]]
 
@@ -48,7 +50,7 @@ def empty_summary() -> Summary:
 def summary_of(counts: dict[str, dict[str, int]]) -> Summary:
     """The five counts the history shows, from a run's counts (absent kinds count zero)."""
     summary = empty_summary()
-    for key in SUMMARY_KEYS:
+    for key in (*SUMMARY_KEYS, DAY_KEY):
         if key in counts:
             summary[key] = {"synced": counts[key]["synced"], "total": counts[key]["total"]}
     return summary

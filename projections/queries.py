@@ -16,7 +16,7 @@ from uuid import UUID
 
 from infra.readmodel_schema import METRICS
 from infra.readmodels import ViewStore
-from projections.history import SUMMARY_KEYS
+from projections.history import DAY_KEY, SUMMARY_KEYS
 from projections.open_errors import describe_cause
 from projections.reconciliation import DIFFERENCE_COLUMNS, SIDES, Metrics
 
@@ -37,6 +37,7 @@ _LABELS = {
             "payments": "Penerimaan Pembayaran",
             "products": "Produk",
             "customers": "Pelanggan",
+            DAY_KEY: "Ringkasan Harian",
         },
     ),
     "en": (
@@ -47,6 +48,7 @@ _LABELS = {
             "payments": "Payments Received",
             "products": "Products",
             "customers": "Customers",
+            DAY_KEY: "Daily Summaries",
         },
     ),
 }
@@ -112,7 +114,7 @@ def _run(row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _ordered(summary: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-    return {key: summary[key] for key in SUMMARY_KEYS}
+    return {key: summary[key] for key in (*SUMMARY_KEYS, DAY_KEY) if key in summary}
 
 
 def format_summary(summary: dict[str, dict[str, int]], lang: str = "id") -> list[str]:
@@ -121,9 +123,10 @@ def format_summary(summary: dict[str, dict[str, int]], lang: str = "id") -> list
     if lang not in _LABELS:
         raise ValueError(f"lang must be one of {', '.join(_LABELS)}")
     template, labels = _LABELS[lang]
+    days = {"id": " hari", "en": " days"}[lang]
     return [
-        template.format(label=labels[key], **summary[key])
-        for key in SUMMARY_KEYS
+        template.format(label=labels[key], **summary[key]) + (days if key == DAY_KEY else "")
+        for key in (*SUMMARY_KEYS, DAY_KEY)
         if key in summary and summary[key]["total"] > 0
     ]
 

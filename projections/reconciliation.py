@@ -17,6 +17,11 @@ Both sides are kept as *parts*, each one document's contribution to four metrics
   adjustment, equals the refund. Collected money is thus net of refunds on both sides. A
   document posted again replaces its part.
 
+A setting in daily-summary mode posts a day's paid sales as a few documents for the whole
+day: those sales' parts, and the summary documents' (custom ids with `-day-<date>-`), roll up
+into one row per day, `summary:<date>` ("Ringkasan Harian <date>"), instead of one per sale;
+the mode of each day follows the setting's own events.
+
 Parts roll up into one row per sale and day (the sale found through the payment event the
 document resolves) and one row per day; both change by the part's delta, so a day's totals cost
 one row to read whatever the size of the log.
@@ -24,6 +29,8 @@ one row to read whatever the size of the log.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,8 +38,18 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from domain.log import DocumentKind, DocumentPosted, PaymentReceived
+from domain.daily_summary import PostingMode, summarised
+from domain.log import (
+    DocumentKind,
+    DocumentPosted,
+    PaymentReceived,
+    SettingChanged,
+    SettingCreated,
+)
+from domain.mapping.errors import MappingError
+from domain.mapping.moka import read_payment
 from domain.moka_money import NotANumber, moka_decimal
+from domain.settings import posting_mode_on
 from infra.eventlog import GlobalEntry
 from infra.readmodel_schema import METRICS
 from infra.readmodels import Db
@@ -40,6 +57,7 @@ from projections.view import Context
 
 ZERO = Decimal(0)
 SIDES = ("moka", "jurnal")
+_SUMMARY_DOCUMENT = re.compile(r"-day-(\d{4}-\d{2}-\d{2})-\d+-")
 
 
 @dataclass(frozen=True)
@@ -181,19 +199,37 @@ def jurnal_metrics(kind: str, amounts: Mapping[str, str]) -> Metrics | None:
     if kind == DocumentKind.CREDIT_MEMO_REFUND:
         return Metrics(collected=-total)
     if kind == DocumentKind.JOURNAL_ENTRY:
-        return Metrics(returns=total, collected=-total)
+        # A daily summary's balancing entry also moves tax; a refund's adjustment never does.
+        return Metrics(returns=total, taxes=tax, collected=-total)
     return None
 
 
 # -- the view -----------------------------------------------------------------------------------
 
 
+def summary_row(day: date) -> tuple[str, str]:
+    """The sale id and reference of a daily summary's row."""
+    return f"summary:{day.isoformat()}", f"Ringkasan Harian {day.isoformat()}"
+
+
 class Reconciliation:
-    events = (PaymentReceived, DocumentPosted)
+    events = (PaymentReceived, DocumentPosted, SettingCreated, SettingChanged)
 
     def apply(self, db: Db, entry: GlobalEntry, context: Context) -> None:
         event = entry.event
-        if isinstance(event, PaymentReceived):
+        if isinstance(event, SettingCreated):
+            db.execute(
+                "INSERT INTO proj_recon_modes (setting_id, first_mode, changes) VALUES (?, ?, ?)"
+                " ON CONFLICT (setting_id) DO NOTHING",
+                (str(event.setting_id), event.values.get("posting_mode") or "per_sale", "{}"),
+            )
+        elif isinstance(event, SettingChanged) and "posting_mode_changes" in event.changes:
+            db.execute(
+                "UPDATE proj_recon_modes SET changes = ? WHERE setting_id = ?",
+                (json.dumps(event.changes["posting_mode_changes"], sort_keys=True),
+                 str(event.setting_id)),
+            )  # fmt: skip
+        elif isinstance(event, PaymentReceived):
             self._payment(db, event, context)
         elif isinstance(event, DocumentPosted) and event.amounts:
             self._posted(db, event)
@@ -202,6 +238,11 @@ class Reconciliation:
         setting_id = str(event.setting_id)
         received = context.local(event.updated_at).date()
         found = moka_parts(event.moka_id, event.record, context.timezone, received)
+        if found and self._summarised(db, setting_id, event.record, found[0].business_date):
+            found = [
+                Part(p.key, *summary_row(p.business_date), p.business_date, p.metrics)
+                for p in found
+            ]
         parts = {part.key: part for part in found}
         _positions(db)[setting_id, event.position] = found[0].sale_id
         before = {
@@ -232,9 +273,29 @@ class Reconciliation:
             # A document that resolves no payment event still counts, under its Moka reference.
             sale_id = row[0] if row else f"ref:{event.moka_reference}"
         day = date.fromisoformat(event.amounts["business_date"])
-        new = Part(event.custom_id, sale_id, event.moka_reference, day, metrics)
+        reference = event.moka_reference
+        if _SUMMARY_DOCUMENT.search(event.custom_id):
+            sale_id, reference = summary_row(day)
+        new = Part(event.custom_id, sale_id, reference, day, metrics)
         old = self._stored_part(db, setting_id, "jurnal", event.custom_id)
         self._replace(db, setting_id, "jurnal", event.custom_id, old, new)
+
+    @staticmethod
+    def _summarised(db: Db, setting_id: str, record: Mapping[str, Any], day: date) -> bool:
+        """Whether the payment went into its day's summary (see `jobs.summary`)."""
+        row = db.one(
+            "SELECT first_mode, changes FROM proj_recon_modes WHERE setting_id = ?",
+            (setting_id,),
+        )
+        if row is None:
+            return False
+        mode = posting_mode_on(day, row[0], json.loads(row[1]))
+        if mode != PostingMode.DAILY_SUMMARY:
+            return False
+        try:
+            return summarised(read_payment(record))
+        except MappingError:
+            return False
 
     @staticmethod
     def _stored_part(db: Db, setting_id: str, side: str, key: str) -> Part | None:

@@ -13,7 +13,16 @@ import click
 from infra import bootstrap
 
 # The scenarios of `sambung bench`, in the order `all` runs them (bench/runner.py).
-BENCH_SCENARIOS = ("ingest", "sync", "drain", "freshness", "catchup", "append", "read-models")
+BENCH_SCENARIOS = (
+    "ingest",
+    "sync",
+    "drain",
+    "freshness",
+    "catchup",
+    "append",
+    "read-models",
+    "summary",
+)
 
 
 @click.group()
@@ -430,6 +439,44 @@ def replay(
         )
     counts = replaying.replay(str(setting_id), str(run_id))
     _print_run(container, run_id, counts)
+
+
+@main.group()
+def setting() -> None:
+    """Settings: one Moka outlet into one Jurnal company."""
+
+
+@setting.command("create")
+@click.argument("setting_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--posting-mode",
+    type=click.Choice(["per_sale", "daily_summary"]),
+    default=None,
+    help="per_sale (default): each sale its invoice and payment, keeping each customer and "
+    "receipt. daily_summary: a day in a handful of documents, keeping Jurnal's call budget.",
+)
+def setting_create(setting_file: str, posting_mode: str | None) -> None:
+    """Create a setting from SETTING_FILE, a JSON object with the API's setting fields, checked
+    as the API checks them (accounts against the company's chart)."""
+    import json
+    from pathlib import Path
+
+    from marshmallow import ValidationError
+
+    from gateway.schemas import SettingCreateSchema
+    from services import audit
+    from services.settings import create_setting
+
+    given = json.loads(Path(setting_file).read_text(encoding="utf-8"))
+    if posting_mode is not None:
+        given["posting_mode"] = posting_mode
+    try:
+        body = SettingCreateSchema().load(given)
+    except ValidationError as invalid:
+        raise click.ClickException(json.dumps(invalid.messages)) from None
+    with _refused_cleanly(), audit.acting_as(audit.cli_actor()):
+        made = create_setting(bootstrap.current(), body)
+    click.echo(f"setting {made.id} ({made.name}) created, posting mode {made.posting_mode}")
 
 
 def _print_run(container: Any, run_id: UUID, counts: dict[str, dict[str, int]]) -> None:

@@ -1,9 +1,12 @@
 """`sambung serve`: the gateway under gunicorn, as production serves it (`gunicorn wsgi:app`).
 
 The app is built in each gunicorn worker after the fork (no preload), so no connection, lock or
-thread of the master crosses into a worker. SIGTERM (and Ctrl-C) stop the master gracefully: it
-stops accepting, lets the workers finish their requests within `GRACEFUL_SECONDS`, and exits only
-once every worker has; `sambung up` waits longer than that before it kills anything.
+thread of the master crosses into a worker. Each worker serves with `THREADS` threads (gunicorn's
+gthread worker, which also keeps connections alive), so that the webhooks a process takes at once
+share one durable commit (`infra.group_commit`); production's `gunicorn wsgi:app` takes the same
+`--threads` (deploy/). SIGTERM (and Ctrl-C) stop the master gracefully: it stops accepting, lets
+the workers finish their requests within `GRACEFUL_SECONDS`, and exits only once every worker
+has; `sambung up` waits longer than that before it kills anything.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 GRACEFUL_SECONDS = 5
+THREADS = 8
 
 
 class GatewayServer(BaseApplication):  # type: ignore[misc]
@@ -20,6 +24,9 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
         self.options: dict[str, Any] = {
             "bind": f"{host}:{port}",
             "workers": workers,
+            # Threads, so that one process has concurrent webhooks to commit together
+            # (`infra.group_commit`); gunicorn serves with its gthread worker when threads > 1.
+            "threads": THREADS,
             "graceful_timeout": GRACEFUL_SECONDS,
             "accesslog": "-" if access_log else None,
             "proc_name": "sambung-gateway",

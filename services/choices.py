@@ -23,6 +23,8 @@ _SUITED_CATEGORIES: dict[str, frozenset[int]] = {
     "purchase_account": frozenset({15, 16, 17}),
     "sell_tax_account": frozenset({10}),
     "buy_tax_account": frozenset({2}),
+    # Revenue and other income, where a summary's rounding belongs.
+    "rounding_account": frozenset({13, 14}),
 }
 
 JURNAL_CHOICES_TTL = 300

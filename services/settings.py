@@ -26,6 +26,7 @@ def setting_view(setting: Setting) -> dict[str, Any]:
     return {
         "id": setting.id,
         **setting.values(),
+        "posting_mode_changes": dict(setting.posting_mode_changes),
         "transactions_from": setting.transactions_from,
         "master_data_synced_at": setting.master_data_synced_at,
     }

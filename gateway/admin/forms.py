@@ -21,7 +21,13 @@ from gateway.errors import flatten_messages
 
 TEXT_FIELDS = ("name", "default_customer", "name_prefix", "name_suffix")
 # Empty: the company's own default account (`domain.chart`).
-ACCOUNT_FIELDS = ("sales_account", "purchase_account", "sell_tax_account", "buy_tax_account")
+ACCOUNT_FIELDS = (
+    "sales_account",
+    "purchase_account",
+    "sell_tax_account",
+    "buy_tax_account",
+    "rounding_account",
+)
 OPTIONAL_CHOICES = ("tag", "warehouse")
 FLAGS = ("track_inventory", "auto_sync", "sync_by_product_name")
 
@@ -44,6 +50,10 @@ def setting_body(
         body["sync_time"] = form["sync_time"].strip()
     if form.get("start_date"):
         body["start_date"] = form["start_date"].strip()
+    if form.get("posting_mode"):
+        body["posting_mode"] = form["posting_mode"].strip()
+    if "summary_close_time" in form:
+        body["summary_close_time"] = form["summary_close_time"].strip() or None
     allowed = {"tag": has_tags, "warehouse": has_warehouses}
     for name in OPTIONAL_CHOICES:
         if allowed[name]:
@@ -78,7 +88,7 @@ def form_values(setting: Mapping[str, Any]) -> dict[str, str]:
                 values[f"payment_accounts.{bucket}.tag"] = entry.get("tag") or ""
         elif isinstance(value, bool):
             values[name] = "on" if value else ""
-        elif name == "sync_time" and value is not None:
+        elif name in ("sync_time", "summary_close_time") and value is not None:
             values[name] = value.strftime("%H:%M")
         elif value is not None:
             values[name] = str(value)

@@ -180,6 +180,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.section.setting": ("Pengaturan", "Setting"),
     "detail.section.product": ("Product Account Mapping", "Product Account Mapping"),
     "detail.section.taxes": ("Akun Pajak", "Tax Accounts"),
+    "detail.section.posting": ("Cara Posting ke Jurnal", "How sales reach Jurnal"),
+    "posting_mode.per_sale": ("Per penjualan", "Per sale"),
+    "posting_mode.daily_summary": ("Ringkasan harian", "Daily summary"),
+    "posting_mode.per_sale.help": (
+        "Setiap penjualan menjadi faktur dan pembayaran sendiri: pelanggan dan nomor struk "
+        "Moka tetap terlihat di Jurnal. Memakai sekitar dua panggilan API Jurnal per penjualan.",
+        "Each sale becomes its own invoice and payment: each customer and Moka receipt stays "
+        "visible in Jurnal. Costs about two Jurnal API calls per sale.",
+    ),
+    "posting_mode.daily_summary.help": (
+        "Satu hari outlet menjadi satu faktur per produk ke pelanggan default, satu "
+        "pembayaran per metode pembayaran, satu retur, dan jurnal penyeimbang: hemat kuota "
+        "API Jurnal (sekitar 15 panggilan per hari), tetapi pelanggan dan struk per penjualan "
+        "hanya tercatat di memo dan daftar struk. Faktur yang belum dibayar tetap per "
+        "penjualan.",
+        "A day of the outlet becomes one invoice (a line per product) to the default customer, "
+        "one payment per payment method, one return and a balancing entry: it keeps Jurnal's "
+        "API budget (about 15 calls a day), but each sale's customer and receipt live only in "
+        "the memo and the receipt list. Unpaid invoices stay per sale.",
+    ),
     "detail.section.payment": ("Metode Pembayaran", "Payment Methods"),
     "detail.account": ("Akun", "Account"),
     "detail.tag": ("Tag", "Tag"),
@@ -539,6 +559,33 @@ FIELDS: dict[str, dict[str, tuple[str, str]]] = {
         "help": (
             "Akun untuk pajak penjualan (mis. PB1, PPN Keluaran). Kosong: akun standar perusahaan.",
             "The account of taxes on sales (e.g. PB1, output VAT). Empty: the company's default.",
+        ),
+    },
+    "posting_mode": {
+        "label": ("Mode posting", "Posting mode"),
+        "help": (
+            "Perubahan berlaku mulai hari bisnis berikutnya (Asia/Jakarta); hari yang sudah "
+            "berjalan atau sudah diposting tidak berubah.",
+            "A change takes effect from the next business day (Asia/Jakarta); days already "
+            "under way or posted keep their mode.",
+        ),
+    },
+    "rounding_account": {
+        "label": ("Akun pembulatan ringkasan", "Summary rounding account"),
+        "help": (
+            "Ringkasan harian: jurnal penyeimbang mencatat selisih pembulatan Jurnal terhadap "
+            "Moka di akun ini. Kosong: akun penjualan.",
+            "Daily summary: the balancing entry books where Jurnal's rounding differs from "
+            "Moka's here. Empty: the sales account.",
+        ),
+    },
+    "summary_close_time": {
+        "label": ("Jam tutup hari bisnis", "Business day closes at"),
+        "help": (
+            "Ringkasan harian: hari diposting setelah jam ini. Kosong: setelah tengah malam, "
+            "pada sinkronisasi berikutnya.",
+            "Daily summary: a day is posted after this time. Empty: after midnight, at the next "
+            "sync.",
         ),
     },
     "buy_tax_account": {

@@ -12,11 +12,14 @@ of its version stream, in the same insert. If that version is already there (sam
 same version, the store's unique key on the version stream rejects the second, which then
 re-reads and sees the duplicate. A newer `updated_at` is stored as the next revision; an older
 one arriving late is stale and not stored.
+
+The gateway's webhooks take another way in with the same rules: `infra.group_commit` plans the
+appends of concurrent requests with `_plan_received` and writes them in one locked transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -94,15 +97,35 @@ class Appending(StoreBase):
         source: Source,
         batch: Sequence[tuple[Mapping[str, Any], str, datetime]],
     ) -> list[Appended]:
-        position = self.head(setting_id) + 1
-        # stream → ((updated_at, progress), revision, position)
-        newest: dict[UUID, tuple[tuple[datetime, int], int, int]] = {}
+        results, to_save = self._plan_received(
+            setting_id, kind, source, batch, self.head(setting_id), self._last, {}
+        )
+        if to_save:
+            self.events.put(to_save)  # plain events: no aggregates to collect or snapshot
+        return results
+
+    def _plan_received(
+        self,
+        setting_id: UUID,
+        kind: MokaKind,
+        source: Source,
+        batch: Sequence[tuple[Mapping[str, Any], str, datetime]],
+        head: int,
+        last_of: Callable[[UUID], DomainEvent | None],
+        newest: dict[UUID, tuple[tuple[datetime, int], int, int]],
+    ) -> tuple[list[Appended], list[DomainEvent]]:
+        """The events that append `batch` after position `head`, and what becomes of each
+        record; nothing is written. `last_of` reads a stream's last event; `newest` (version
+        stream → ((updated_at, progress), revision, position)) is what is known of version
+        streams beyond the store, so that a record repeated in the batch is stored once.
+        `infra.group_commit` plans the appends of several requests in one transaction with it."""
+        position = head + 1
         results: list[Appended] = []
         to_save: list[DomainEvent] = []
         for record, moka_id, updated_at in batch:
             versions = version_stream_id(setting_id, kind, moka_id)
             if versions not in newest:
-                last = self._last(versions)
+                last = last_of(versions)
                 if isinstance(last, VersionRecorded):
                     newest[versions] = (
                         (last.updated_at, last.progress),
@@ -142,9 +165,7 @@ class Appending(StoreBase):
             newest[versions] = (version, revision, position)
             results.append(Appended(setting_id, "stored", position, revision))
             position += 1
-        if to_save:
-            self.events.put(to_save)  # plain events: no aggregates to collect or snapshot
-        return results
+        return results, to_save
 
     def latest_record(
         self, setting_id: UUID, kind: MokaKind | str, moka_id: str

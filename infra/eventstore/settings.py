@@ -10,6 +10,7 @@ from datetime import date, datetime
 from datetime import time as time_of_day
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.errors import SettingNotFound
 from domain.log import SettingChanged, SettingCreated, SettingDeleted
@@ -50,8 +51,14 @@ class Settings(StoreBase):
         warehouse: str | None = None,
         sync_by_product_name: bool = False,
         payment_accounts: Mapping[str, Mapping[str, str | None]] | None = None,
+        posting_mode: str = "per_sale",
+        rounding_account: str | None = None,
+        summary_close_time: time_of_day | str | None = None,
     ) -> UUID:
         values = {
+            "posting_mode": posting_mode,
+            "rounding_account": rounding_account,
+            "summary_close_time": summary_close_time,
             "outlet_id": outlet_id,
             "name": name,
             "start_date": start_date,
@@ -108,7 +115,7 @@ class Settings(StoreBase):
         def attempt() -> Setting:
             setting = self.get_setting(setting_id)
             package = self.get_company(setting.company_id).package
-            applied = setting.update(changes, package)
+            applied = setting.update(changes, package, today=merchant_today(self.env))
             if applied:
                 changed = self._next_log_event(SettingChanged, setting_id, changes=applied)
                 self.save(setting, changed)
@@ -160,3 +167,10 @@ class Settings(StoreBase):
     def has_unprocessed(self, setting_id: UUID) -> bool:
         """Whether the setting's log holds events the sync engine has not processed yet."""
         return self.head(setting_id) > self.posting_cursor(setting_id)
+
+
+def merchant_today(env: Mapping[str, str]) -> date:
+    """Today where the merchants are (`SAMBUNG_TIMEZONE`): a posting-mode change starts the
+    next business day."""
+    zone = ZoneInfo(env.get("SAMBUNG_TIMEZONE") or "Asia/Jakarta")
+    return datetime.now(zone).date()

@@ -28,7 +28,9 @@ SEED_FIELDS = {
     "transactions_per_day": int,
     "email": str,
     "password": str,
+    "deleted_products": int,
 }
+RATE_FIELDS = ("inconsistent_rate", "refund_rate", "invoice_rate")
 
 
 def sandbox() -> MokaSandbox:
@@ -72,11 +74,12 @@ def seed() -> Response:
             options["start_date"] = date.fromisoformat(given["start_date"])
         except ValueError:
             raise unprocessable("start_date must be YYYY-MM-DD") from None
-    if given.get("inconsistent_rate") is not None:
-        try:
-            options["inconsistent_rate"] = float(given["inconsistent_rate"])
-        except (TypeError, ValueError):
-            raise unprocessable("inconsistent_rate must be a number") from None
+    for name in RATE_FIELDS:
+        if given.get(name) is not None:
+            try:
+                options[name] = float(given[name])
+            except (TypeError, ValueError):
+                raise unprocessable(f"{name} must be a number") from None
     seed_value = options.pop("seed", 1)
     return respond(sandbox().seed(seed_value, **options), 201)
 

@@ -324,8 +324,10 @@ class MokaSandbox:
         inconsistent_rate: float = 0.0,
         email: str | None = None,
         password: str | None = None,
+        **shape: Any,
     ) -> Json:
-        """Generate an outlet, install it (replacing a business with the same id) and issue a
+        """Generate an outlet (`shape`: the generator's `refund_rate`, `invoice_rate`,
+        `deleted_products`), install it (replacing a business with the same id) and issue a
         token pair for its owner, as if the owner had connected the sandbox's app."""
         # The inconsistency switch is applied here, for all five kinds of §9.2.
         generated = generate_outlet(
@@ -337,6 +339,7 @@ class MokaSandbox:
             start_date=start_date,
             email=email,
             **({"password": password} if password else {}),
+            **shape,
         )
         with self.lock:
             broken = break_payments(

@@ -112,3 +112,16 @@ def test_drain_posts_three_backlogs_on_one_credential_at_the_limit_shape(tmp_pat
     assert drain["floor_seconds"] == pytest.approx(
         drain["calls"] / 30 * drain["window_seconds"], abs=0.01
     )
+
+
+def test_summary_counts_jurnal_calls_per_day_in_both_modes_for_one_month(tmp_path):
+    figures = bench(tmp_path, "summary")
+    summary = figures["details"]["summary"]
+    days = summary["days"]
+    for mode, key in (("daily_summary", "summary_calls_per_day"),
+                      ("per_sale", "per_sale_calls_per_day")):  # fmt: skip
+        assert summary[mode]["calls"] > 0
+        assert figures[key] == pytest.approx(summary[mode]["calls"] / days, abs=0.01)
+        assert summary[mode]["days_equal_to_the_rupiah"] == days
+    assert summary["daily_summary"]["days_equal_to_the_sen"] == days
+    assert summary["daily_summary"]["documents"] < summary["per_sale"]["documents"]

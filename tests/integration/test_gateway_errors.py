@@ -70,8 +70,10 @@ def test_log_lines_are_json_with_the_identifiers(client, gateway_container, capl
     client.post("/webhooks/moka", data=raw, headers=signed(raw))
     client.get(f"/api/v1/settings/{tenant.setting_id}", headers=tenant.headers)
     lines = [json.loads(line) for line in json_lines(caplog.records)]
-    stored = next(line for line in lines if line["message"] == "webhook stored")
-    assert stored["setting_ids"] == [str(tenant.setting_id)]
+    # One line per webhook: its request's, with what it received and where it went.
+    (stored,) = [line for line in lines if line.get("route") == "/webhooks/moka"]
+    assert stored["message"] == "POST /webhooks/moka 202" and stored["outcome"] == "stored"
+    assert stored["setting_ids"] == [str(tenant.setting_id)] and stored["positions"] == [2]
     assert stored["outlet_id"] == "4522" and stored["moka_id"] == "1950404"
     assert stored["event_id"] == "8f14e45f-ceea-4c6b-a7e5-3b2c1f0d9a61"
     request = next(
