@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/sambung demo
 
+# The suite mostly waits (Jurnal's limits in a compressed minute, servers, a browser, one sync at
+# the real 60 s minute), so it runs in worker processes, more of them than the two cores it
+# was measured on. With `loadgroup` (see tests/conftest.py) one worker runs the browser tests and
+# the rest go one at a time to whichever worker is free. PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= 4
+
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

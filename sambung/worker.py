@@ -31,7 +31,8 @@ from projections import runner
 
 
 class HeartbeatWorker(SimpleWorker):
-    """`SimpleWorker` whose running job beats every `job_monitoring_interval` seconds."""
+    """`SimpleWorker` whose running job beats every `job_monitoring_interval` seconds, and
+    which stops at once on SIGTERM."""
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         # The job lives while it beats: three missed beats and it is abandoned, whatever its
@@ -56,6 +57,15 @@ class HeartbeatWorker(SimpleWorker):
             stop.set()
             beating.join()
         self.set_state(WorkerStatus.IDLE)
+
+    def unsubscribe(self) -> None:
+        # RQ ends its command-channel listener by waiting for it to wake, which it does on a
+        # message or after a minute, and UNSUBSCRIBE's reply could wake it before it was told
+        # to end: a SIGTERM then took a minute to stop the worker. Told first, the listener
+        # ends on that reply.
+        if self.pubsub_thread is not None:
+            self.pubsub_thread._running.clear()
+        super().unsubscribe()
 
 
 def run_worker(container: Container, *, burst: bool = False, name: str | None = None) -> None:

@@ -7,6 +7,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis as redis_lib
@@ -34,6 +35,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         layer = Path(str(item.fspath)).parent.name
         if layer in ("unit", "integration", "e2e", "browser"):
             item.add_marker(getattr(pytest.mark, layer))
+    # The slow tests first, so that under pytest-xdist the longest waits start at once and
+    # run beside the many short tests instead of after them (the order is the same in every
+    # worker, as xdist requires).
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make test`'s `--dist loadgroup`: the browser tests are one group, run by one worker
+    (one Chromium; one screenshot folder written at a time); every other test is handed out
+    on its own, in collection order, to the next free worker. (pytest-xdist's own groups, an
+    `@name` suffix it writes into node ids, are lost under pytest 9.2, whose node ids it can
+    no longer rewrite, so the groups are told by folder here.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "browser" if nodeid.startswith("tests/browser/") else nodeid
+
+    return ByGroup(config, log)
 
 
 @pytest.fixture(scope="session")

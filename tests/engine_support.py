@@ -226,13 +226,11 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60.0, what: str =
 
 
 def work(container: Container) -> None:
-    """Run the queued jobs to the end in this process, as a worker would."""
-    from rq import SimpleWorker
+    """Run the queued jobs to the end in this process, as a worker would (without RQ's command
+    channel, whose listener can take a minute to stop: see `notify_support.BurstWorker`)."""
+    from tests.notify_support import burst
 
-    from infra.queues import QUEUE_NAMES
-
-    queues = [container.queue(name) for name in QUEUE_NAMES]
-    SimpleWorker(queues, connection=container.redis).work(burst=True, with_scheduler=False)
+    burst(container)
 
 
 @contextmanager

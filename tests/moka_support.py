@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -140,13 +139,25 @@ class Delivery:
         return self.headers.get("X-Go-Idempotency-Key", "")
 
 
+HOLD_LIMIT = 30.0
+
+
+def _set_event() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
 @dataclass
 class Receiver:
-    """A webhook endpoint that records every delivery and answers `statuses` in turn (then 200)."""
+    """A webhook endpoint that records every delivery and answers `statuses` in turn (then 200).
+
+    While `answering` is clear, a delivery waits (up to `HOLD_LIMIT` seconds) before it is
+    recorded and answered: a receiver slower than anything the test does meanwhile."""
 
     secret: str = WEBHOOK_SECRET
     statuses: list[int] = field(default_factory=list)
-    delay: float = 0.0
+    answering: threading.Event = field(default_factory=_set_event)
     deliveries: list[Delivery] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -157,7 +168,7 @@ class Receiver:
         def hooks() -> Response:
             raw = request.get_data()
             ok = verify_webhook_signature(raw, request.headers.get("X-Go-Signature"), self.secret)
-            time.sleep(self.delay)
+            self.answering.wait(HOLD_LIMIT)
             with self.lock:
                 self.deliveries.append(Delivery(raw, dict(request.headers), ok))
                 status = self.statuses.pop(0) if self.statuses else 200
@@ -169,7 +180,7 @@ class Receiver:
         with self.lock:
             self.deliveries.clear()
             self.statuses.clear()
-            self.delay = 0.0
+            self.answering.set()
 
     def names(self) -> list[str]:
         return [json.loads(d.body)["header"]["event_name"] for d in self.deliveries]

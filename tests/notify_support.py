@@ -23,7 +23,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from flask import Flask, request
 from rq import SimpleWorker
 
-from infra.bootstrap import QUEUE_NAMES, Container
+from infra.bootstrap import Container
+from infra.queues import QUEUE_NAMES
 from sandbox.serving import serve_in_thread
 
 SMTP_USER, SMTP_PASSWORD = "sambung", "smtp-pass word"

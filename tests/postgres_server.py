@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+PORT_ATTEMPTS = 3
+
 
 class PostgresUnavailable(RuntimeError):
     pass
@@ -79,18 +81,28 @@ def running_postgres() -> Iterator[PostgresServer]:
     data = root / "data"
     if as_user:
         shutil.chown(root, "postgres", "postgres")
-    port = free_port()
     run = lambda *args: subprocess.run(  # noqa: E731
         [*as_user, *args], check=True, capture_output=True, text=True
     )
     try:
         run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
             "-E", "UTF8", "--no-sync")  # fmt: skip
-        options = (
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        )
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-            "-w", "-t", "30", "start")  # fmt: skip
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            port = free_port()
+            options = (
+                f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c max_connections=200"
+            )
+            try:
+                run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options,
+                    "-l", str(root / "log"), "-w", "-t", "30", "start")  # fmt: skip
+                break
+            except subprocess.CalledProcessError:
+                # Another process (the suite runs in parallel workers) took the free port
+                # between the probe and PostgreSQL's bind: try another one.
+                log = (root / "log").read_text() if (root / "log").exists() else ""
+                if attempt == PORT_ATTEMPTS or "Address already in use" not in log:
+                    raise
     except subprocess.CalledProcessError as exc:
         log = (root / "log").read_text() if (root / "log").exists() else ""
         shutil.rmtree(root, ignore_errors=True)

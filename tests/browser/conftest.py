@@ -14,9 +14,9 @@ Screenshots of each screen go to `test-output/screenshots/<viewport>/` (or SAMBU
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -153,11 +153,15 @@ class Admin:
         return counts
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+class _MadeLater:
+    """A WSGI app that forwards to `app` once it is set: the gateway is served before it is
+    made, because its own address goes into its configuration (Moka's OAuth comes back to it),
+    and a port held from the start cannot be taken meanwhile by another process."""
+
+    app: Any = None
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        return self.app(environ, start_response)
 
 
 @pytest.fixture
@@ -171,9 +175,11 @@ def served_admin(
     jurnal_server = serve_in_thread(
         jurnal_app(JurnalSandbox(rate_window_seconds=RATE_WINDOW_SECONDS))
     )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with running_moka() as moka:
+    gateway_app = _MadeLater()
+    gateway = serve_in_thread(gateway_app)
+    url = gateway.url
+    with contextlib.ExitStack() as stopping, running_moka() as moka:
+        stopping.callback(gateway.stop)
         seeded = moka.seed(11, **STORY_OUTLET)
         env = {
             "SAMBUNG_DATA_DIR": str(tmp_path / "var"),
@@ -191,7 +197,7 @@ def served_admin(
         }
         container = Container(Config.from_env(env))
         bootstrap.install(container)
-        gateway = serve_in_thread(create_app(container=container), port=port)
+        gateway_app.app = create_app(container=container)
         try:
             moka.control(
                 "POST", "/subscriptions",
@@ -205,7 +211,7 @@ def served_admin(
             shots.mkdir(parents=True)
             yield Admin(url, container, moka, jurnal_server, seeded, env, shots)
         finally:
-            gateway.stop()
+            stopping.close()  # the gateway first, while the container it serves is open
             bootstrap.install(None)
             container.close()
             jurnal_server.stop()
