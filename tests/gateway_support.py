@@ -132,6 +132,13 @@ def setting_fields(company_id: UUID, connection_id: UUID, **changes: Any) -> dic
     }
 
 
+def post_setting(client: FlaskClient, company: tuple[UUID, UUID, dict[str, str]], **changes: Any):
+    """POST a setting for `company` (its id, its Moka connection's id, its token's headers)."""
+    company_id, connection_id, headers = company
+    body = setting_fields(company_id, connection_id, **changes)
+    return client.post("/api/v1/settings", json=body, headers=headers)
+
+
 def make_tenant(container: Container, name: str = "PT Prima FnB", **setting: Any) -> Tenant:
     company_id = make_company(container, name)
     connection_id = make_connection(container, company_id)

@@ -23,6 +23,7 @@ from tests.gateway_support import (
     JURNAL_SECRET,
     make_company,
     make_connection,
+    post_setting,
     setting_fields,
     token_for,
 )
@@ -53,12 +54,6 @@ def company(gateway_container):
     return company_id, connection_id, token_for(gateway_container, company_id)
 
 
-def create(client, company, **changes):
-    company_id, connection_id, headers = company
-    body = setting_fields(company_id, connection_id, **changes)
-    return client.post("/api/v1/settings", json=body, headers=headers)
-
-
 def tomorrow_in_jakarta() -> set[str]:
     """Tomorrow where the merchant is, read around the call (a test at midnight sees both)."""
     today = datetime.now(JAKARTA).date()
@@ -66,19 +61,21 @@ def tomorrow_in_jakarta() -> set[str]:
 
 
 def test_a_setting_is_created_in_daily_summary_mode(client, company):
-    answer = create(client, company, posting_mode="daily_summary", summary_close_time="23:30")
+    answer = post_setting(client, company, posting_mode="daily_summary", summary_close_time="23:30")
     assert answer.status_code == 201, answer.json
     assert answer.json["posting_mode"] == "daily_summary"
     assert answer.json["summary_close_time"] == "23:30"
     assert answer.json["posting_mode_changes"] == {}
-    assert create(client, company).json["posting_mode"] == "per_sale"
+    assert post_setting(client, company).json["posting_mode"] == "per_sale"
 
 
 def test_an_unknown_mode_or_rounding_account_answers_422_naming_the_field(client, company):
-    answer = create(client, company, posting_mode="weekly")
+    answer = post_setting(client, company, posting_mode="weekly")
     assert answer.status_code == 422
     assert "posting_mode" in answer.json["error"]["fields"]
-    answer = create(client, company, posting_mode="daily_summary", rounding_account="Pembulatan")
+    answer = post_setting(
+        client, company, posting_mode="daily_summary", rounding_account="Pembulatan"
+    )
     assert answer.status_code == 422
     assert (
         "not an account of this Jurnal company"
@@ -88,7 +85,7 @@ def test_an_unknown_mode_or_rounding_account_answers_422_naming_the_field(client
 
 def test_a_mode_change_takes_effect_from_the_next_business_day(client, company, gateway_container):
     _, _, headers = company
-    setting = create(client, company).json
+    setting = post_setting(client, company).json
     before = tomorrow_in_jakarta()
     answer = client.patch(
         f"/api/v1/settings/{setting['id']}", json={"posting_mode": "daily_summary"}, headers=headers
@@ -115,7 +112,7 @@ def test_the_admin_form_offers_both_modes_with_what_each_gives_up(
     client, company, gateway_container
 ):
     add_user(gateway_container.log, "ops@sambung.test", PASSWORD, admin=True)
-    setting = create(client, company).json
+    setting = post_setting(client, company).json
     token = _csrf(client.get("/login").get_data(as_text=True))
     client.post("/login", data={"email": "ops@sambung.test", "password": PASSWORD,
                                 "csrf_token": token})  # fmt: skip
@@ -137,7 +134,6 @@ def test_the_cli_creates_a_daily_summary_setting_from_a_file(
     gateway_config,
 ):
     company_id, connection_id, _ = company
-    from tests.gateway_support import setting_fields
 
     body = setting_fields(company_id, connection_id, posting_mode="daily_summary")
     path = tmp_path / "setting.json"

@@ -23,6 +23,7 @@ from tests.gateway_support import (
     make_company,
     make_connection,
     make_tenant,
+    post_setting,
     setting_fields,
     token_for,
 )
@@ -77,14 +78,8 @@ def company(gateway_container):
     return company_id, connection_id, token_for(gateway_container, company_id)
 
 
-def create(client, company, **changes):
-    company_id, connection_id, headers = company
-    body = setting_fields(company_id, connection_id, **changes)
-    return client.post("/api/v1/settings", json=body, headers=headers)
-
-
 def test_a_setting_takes_every_field_and_answers_201_with_it(client, company):
-    response = create(client, company, **EVERY_FIELD)
+    response = post_setting(client, company, **EVERY_FIELD)
     assert response.status_code == 201, response.json
     setting = response.json
     company_id, connection_id, _ = company
@@ -101,20 +96,20 @@ def test_a_setting_takes_every_field_and_answers_201_with_it(client, company):
 
 
 def test_optional_fields_take_the_add_ons_defaults(client, company):
-    setting = create(client, company).json
+    setting = post_setting(client, company).json
     assert setting["sync_time"] == "22:00" and setting["auto_sync"] is True
     assert setting["track_inventory"] is False and setting["payment_accounts"] == {}
     assert setting["tag"] is None and setting["warehouse"] is None
 
 
 def test_accounts_left_out_are_the_companys_own_defaults(client, company):
-    setting = create(client, company, sales_account=None, purchase_account=None).json
+    setting = post_setting(client, company, sales_account=None, purchase_account=None).json
     for name in ("sales_account", "purchase_account", "sell_tax_account", "buy_tax_account"):
         assert setting[name] is None, name
 
 
 def test_an_account_the_companys_chart_lacks_answers_422_naming_it_and_the_closest(client, company):
-    response = create(
+    response = post_setting(
         client,
         company,
         sales_account="Sales Revenue",
@@ -139,7 +134,7 @@ def test_an_account_the_companys_chart_lacks_answers_422_naming_it_and_the_close
 
 def test_changing_to_an_account_the_chart_lacks_answers_422(client, company):
     _, _, headers = company
-    setting = create(client, company).json
+    setting = post_setting(client, company).json
     path = f"/api/v1/settings/{setting['id']}"
     refused = client.patch(path, headers=headers, json={"sell_tax_account": "PPN Keluaran"})
     assert refused.status_code == 422
@@ -181,7 +176,7 @@ def test_missing_and_mistyped_fields_answer_422_naming_each(client, company):
 
 
 def test_an_outlet_the_connection_does_not_have_answers_422(client, company):
-    response = create(client, company, outlet_id="777")
+    response = post_setting(client, company, outlet_id="777")
     assert response.status_code == 422
     assert "outlet_id" in response.json["error"]["fields"]
 
@@ -199,9 +194,9 @@ def test_a_tag_or_warehouse_above_the_companys_package_is_refused(client, gatewa
 
 
 def test_a_setting_over_the_quota_answers_409(client, company):
-    assert create(client, company).status_code == 201
-    assert create(client, company, outlet_id="4523").status_code == 201
-    third = create(client, company)
+    assert post_setting(client, company).status_code == 201
+    assert post_setting(client, company, outlet_id="4523").status_code == 201
+    third = post_setting(client, company)
     assert third.status_code == 409
     assert third.json["error"]["code"] == "quota_exceeded"
     assert "quota of 2" in third.json["error"]["message"]
@@ -219,7 +214,7 @@ def test_a_body_that_is_not_json_answers_400(client, company):
 
 def test_show_change_and_delete_a_setting(client, gateway_container, company):
     _, _, headers = company
-    setting = create(client, company).json
+    setting = post_setting(client, company).json
     path = f"/api/v1/settings/{setting['id']}"
     assert client.get(path, headers=headers).json == setting
 
@@ -240,7 +235,7 @@ def test_show_change_and_delete_a_setting(client, gateway_container, company):
     assert client.delete(path, headers=headers).status_code == 204
     gone = client.get(path, headers=headers)
     assert gone.status_code == 404 and "deleted" in gone.json["error"]["message"]
-    assert create(client, company).status_code == 201, "the quota place was freed"
+    assert post_setting(client, company).status_code == 201, "the quota place was freed"
 
 
 @pytest.mark.parametrize(
@@ -257,7 +252,7 @@ def test_patching_a_set_once_field_answers_422_saying_it_cannot_change(
     client, company, field, value
 ):
     _, _, headers = company
-    setting = create(client, company, name_prefix="Jaksel").json
+    setting = post_setting(client, company, name_prefix="Jaksel").json
     response = client.patch(
         f"/api/v1/settings/{setting['id']}", headers=headers, json={field: value}
     )
@@ -268,7 +263,7 @@ def test_patching_a_set_once_field_answers_422_saying_it_cannot_change(
 
 def test_sending_a_set_once_fields_current_value_is_not_a_change(client, company):
     _, _, headers = company
-    setting = create(client, company).json
+    setting = post_setting(client, company).json
     response = client.patch(
         f"/api/v1/settings/{setting['id']}",
         headers=headers,
@@ -279,7 +274,7 @@ def test_sending_a_set_once_fields_current_value_is_not_a_change(client, company
 
 def test_patching_an_unknown_field_answers_422(client, company):
     _, _, headers = company
-    setting = create(client, company).json
+    setting = post_setting(client, company).json
     response = client.patch(
         f"/api/v1/settings/{setting['id']}", headers=headers, json={"colour": "red"}
     )
@@ -288,7 +283,7 @@ def test_patching_an_unknown_field_answers_422(client, company):
 
 def test_the_list_carries_the_overview_columns(client, gateway_container, company):
     _, _, headers = company
-    setting = create(client, company, tag="Jaksel").json
+    setting = post_setting(client, company, tag="Jaksel").json
     catch_up(gateway_container)
     (row,) = client.get("/api/v1/settings", headers=headers).json["settings"]
     assert row["id"] == setting["id"] and row["name"] == setting["name"]
