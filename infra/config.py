@@ -76,6 +76,9 @@ class Config:
     smtp_from: str = "Sambung <sambung@localhost>"
     # Waits before each new try of an undelivered notification (compressed in tests).
     notify_retry_seconds: tuple[int, ...] = (10, 60, 300, 900, 3600)
+    # Off: a company's notification webhook may not point at a loopback, private, link-local or
+    # otherwise non-public address (a merchant must not make Sambung call its own network).
+    notify_private_hosts: bool = False
     # The local hour (SAMBUNG_TIMEZONE) at which daily digests go out.
     digest_hour: int = 7
 
@@ -127,6 +130,7 @@ class Config:
             notify_retry_seconds=_waits(env, "SAMBUNG_NOTIFY_RETRY_SECONDS")
             or cls.notify_retry_seconds,
             digest_hour=_hour(env, "SAMBUNG_DIGEST_HOUR", 7),
+            notify_private_hosts=_flag(env, "SAMBUNG_NOTIFY_PRIVATE_HOSTS", False),
         )
 
     def with_changes(self, **changes: Any) -> Config:

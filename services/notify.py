@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
 import smtplib
+import socket
 import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -49,7 +51,13 @@ from rq import Retry
 from domain import notifications as texts
 from domain.audit import Action
 from domain.log import PostingFailed, SyncFinished
-from domain.notifications import CompanyNotifications, Notice, NoticeKind, notice_for
+from domain.notifications import (
+    CompanyNotifications,
+    Notice,
+    NoticeKind,
+    NotificationsInvalid,
+    notice_for,
+)
 from infra import queues
 from infra.bootstrap import Container
 from services import audit
@@ -91,6 +99,8 @@ def configure_notifications(
 ) -> dict[str, Any]:
     choices = _choices(container, company_id)
     before = (choices.notify_url, list(choices.recipients))
+    if body.get("notify_url") and not container.config.notify_private_hosts:
+        _refuse_a_literal_private_host(body["notify_url"])
     choices.configure(body.get("notify_url"), body.get("recipients", []))
     if body.get("rotate_secret"):
         choices.rotate_secret(container.log.secrets.seal(_new_secret()))
@@ -386,6 +396,13 @@ def call_webhook(container: Container, company_id: str, notice: Mapping[str, Any
     timezone = ZoneInfo(container.config.timezone)
     text = texts.webhook_text(found, container.config.public_url, timezone)
     body = json.dumps({"text": text, "sambung": found.as_dict()}, ensure_ascii=False).encode()
+    if not container.config.notify_private_hosts:
+        private = _private_address_of(choices.notify_url)
+        if private:
+            # Permanent: trying again would call the same address.
+            log.warning("notification %s not sent: the company's webhook %s resolves to %s, "
+                        "a non-public address", found.id, choices.notify_url, private)  # fmt: skip
+            return
     secret = container.log.secrets.unseal(choices.webhook_secret)
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -404,6 +421,38 @@ def call_webhook(container: Container, company_id: str, notice: Mapping[str, Any
                     found.id, choices.notify_url, error)  # fmt: skip
         raise
     log.info("notification %s posted to the company's webhook", found.id)
+
+
+def _refuse_a_literal_private_host(url: str) -> None:
+    """The address is checked again, resolved, before each call (`_private_address_of`); here
+    only what needs no name lookup, so that saving the form never waits on DNS."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost") or _is_private(host):
+        raise NotificationsInvalid(
+            {"notify_url": "must not point at a loopback, private or link-local address"}
+        )
+
+
+def _private_address_of(url: str) -> str | None:
+    """The first non-public address the URL's host resolves to, if any. (A name that resolves
+    differently between this check and the call can still slip through; the check stops the
+    plain cases: 127.0.0.1, the cloud metadata address, the office network.)"""
+    parts = urlsplit(url)
+    try:
+        found = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None  # unresolvable: the call fails on its own and RQ tries again
+    for *_, address in found:
+        if _is_private(str(address[0])):
+            return str(address[0])
+    return None
+
+
+def _is_private(host: str) -> bool:
+    try:
+        return not ipaddress.ip_address(host.split("%")[0]).is_global
+    except ValueError:
+        return False  # a name, not an address
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -32,7 +32,10 @@ PEOPLE = [
 
 @pytest.fixture
 def notified(gateway_config, smtp_server, receiver):
-    config = gateway_config.with_changes(smtp_url=smtp_server.url, notify_retry_seconds=(0, 0, 0))
+    # The receiver listens on loopback, which a company's webhook may only reach when allowed.
+    config = gateway_config.with_changes(
+        smtp_url=smtp_server.url, notify_retry_seconds=(0, 0, 0), notify_private_hosts=True
+    )
     container = Container(config)
     bootstrap.install(container)
     container.redis.delete("sambung:notify:position", "sambung:notify:digest-people")
@@ -229,7 +232,9 @@ def test_notifications_are_the_companys_own(api, notified, tenant):
 
 
 def test_without_smtp_configured_only_the_webhook_goes_out(gateway_config, receiver, caplog):
-    container = Container(gateway_config.with_changes(notify_retry_seconds=(0,)))
+    container = Container(
+        gateway_config.with_changes(notify_retry_seconds=(0,), notify_private_hosts=True)
+    )
     bootstrap.install(container)
     try:
         container.redis.delete("sambung:notify:position")
@@ -267,3 +272,51 @@ def test_the_email_goes_over_starttls_when_the_server_offers_it(gateway_config, 
     assert received["Subject"] == "halo"
     # The server refuses AUTH and mail before STARTTLS: the login proves the channel was TLS.
     assert server.mailbox.logins == [SMTP_USER]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:6379/",
+        "http://[::1]:8080/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://10.1.2.3/hook",
+        "http://localhost:5000/hook",
+        "http://metrics.localhost/",
+    ],
+)
+def test_a_company_cannot_point_its_webhook_at_a_private_address(gateway_config, url):
+    container = Container(gateway_config)
+    try:
+        made = make_tenant(container)
+        api = create_app(container=container, test_config={"TESTING": True}).test_client()
+        answer = api.put(
+            f"/api/v1/companies/{made.company_id}/notifications",
+            json={"notify_url": url, "recipients": PEOPLE},
+            headers=made.headers,
+        )
+        assert answer.status_code == 422, answer.json
+        assert "private" in answer.json["error"]["fields"]["notify_url"]
+        assert notify.notification_settings(container, made.company_id)["notify_url"] is None
+    finally:
+        container.close()
+
+
+def test_a_webhook_that_resolves_to_a_private_address_is_not_called(
+    gateway_config, notified, tenant, receiver, caplog
+):
+    """Saved while loopback was allowed (or under a name that now resolves to it): before each
+    call the name is resolved again, and a non-public address is refused without a retry."""
+    strict = Container(gateway_config)
+    notice = {"id": "n-1", "kind": "run_failed", "company_id": str(tenant.company_id),
+              "setting_id": str(tenant.setting_id), "setting_name": "Kafe", "cause": "Gagal",
+              "at": datetime.now(UTC).isoformat(), "failed": 1, "total": 1}  # fmt: skip
+    try:
+        caplog.set_level(logging.WARNING, logger="services.notify")
+        notify.call_webhook(strict, str(tenant.company_id), notice)
+        assert receiver.calls == []
+        assert any("non-public address" in r.getMessage() for r in caplog.records)
+        notify.call_webhook(notified, str(tenant.company_id), notice)
+        assert len(receiver.calls) == 1, "the same notice goes out where loopback is allowed"
+    finally:
+        strict.close()
