@@ -26,7 +26,7 @@ from bench.chaos import (
     run_chaos,
 )
 
-SALES = 200
+SALES = 100
 
 
 def _assert_exact_books(result, lines):
