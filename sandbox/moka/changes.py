@@ -55,14 +55,24 @@ def insert_payment(sandbox: MokaSandbox, outlet_id: int, payload: Json) -> str:
             if "total_collected" in payload:
                 payment = _complete_payment(sandbox, outlet, payload)
             else:
-                payment = price_cart(
-                    _cart(sandbox, business, outlet, payload), outlet.context, sandbox.ids
-                )
+                payment = _priced_with_a_new_id(sandbox, business, outlet, payload)
             outlet.payments[payment["id"]] = payment
             event, body, returned = "moka.transaction.created", payment, payment["id"]
         delay = _hold_if_offline(sandbox, outlet, body) if event.endswith("created") else 0.0
         sandbox.webhooks.publish(event, outlet.id, served(sandbox, body), delay=delay)
         return returned
+
+
+def _priced_with_a_new_id(
+    sandbox: MokaSandbox, business: BusinessState, outlet: OutletState, payload: Json
+) -> Json:
+    """The cart priced under an id no payment of the outlet has. Moka's ids never repeat, but
+    the sandbox's seeded ids come from the same kind of stream as the generator's, so a live
+    sale could draw a generated sale's id and replace it."""
+    while True:
+        payment = price_cart(_cart(sandbox, business, outlet, payload), outlet.context, sandbox.ids)
+        if payment["id"] not in outlet.payments:
+            return payment
 
 
 def served(sandbox: MokaSandbox, payment: Json) -> Json:

@@ -390,3 +390,33 @@ def test_the_same_seed_gives_the_same_outlet_and_reset_forgets_everything(moka):
     assert again["outlet_ids"] == first["outlet_ids"]
     assert sorted(moka.sandbox.outlet(again["outlet_ids"][0])[1].payments) == ids
     assert get(moka, "/v1/businesses", first["access_token"]).status_code == 401
+
+
+def test_a_sale_rung_up_live_never_takes_a_generated_sales_id():
+    """The sandbox's ids and the generator's come from streams seeded alike; with this seed and
+    shape two live sales used to draw generated sales' ids and replace them (the chaos run then
+    saw an invoice that no longer matched 'its' sale)."""
+    from datetime import date
+
+    from sandbox.moka.changes import insert_payment
+
+    sandbox = MokaSandbox(webhook_secret="x", seed=1)
+    seeded = sandbox.seed(1, products=40, customers=20, days=2, transactions_per_day=20,
+                          start_date=date(2026, 12, 4))  # fmt: skip
+    outlet_id = int(seeded["outlet_ids"][0])
+    _, outlet = sandbox.outlet(outlet_id)
+    generated = dict(outlet.payments)
+    items = [item["id"] for item in outlet.items.values() if not item["is_deleted"]]
+    live = [
+        insert_payment(
+            sandbox,
+            outlet_id,
+            {
+                "payment_type": "cash",
+                "checkouts": [{"item_id": items[n % len(items)], "quantity": 1}],
+            },
+        )
+        for n in range(200)
+    ]
+    assert len(set(live)) == 200 and not set(live) & set(generated)
+    assert all(outlet.payments[uuid] is payment for uuid, payment in generated.items())
