@@ -26,7 +26,7 @@ from bench.chaos import (
     run_chaos,
 )
 
-SALES = 100
+SALES = 200
 
 
 def _assert_exact_books(result, lines):
