@@ -60,8 +60,8 @@ def test_the_limits_and_the_window_are_read_from_the_environment():
     # A stricter plan than the documented defaults: the variables may tighten the budget; tests
     # compress time with the window, never lift a limit.
     config = Config.from_env(
-        {"JURNAL_RATE_LIMIT_PER_MINUTE": "20", "JURNAL_RATE_LIMIT_PER_HOUR": "1200",
-         "JURNAL_IP_RATE_LIMIT_PER_MINUTE": "25", "JURNAL_IP_RATE_LIMIT_PER_HOUR": "1500",
+        {"JURNAL_RATE_LIMIT_PER_MINUTE": "20", "JURNAL_RATE_LIMIT_PER_HOUR": "600",
+         "JURNAL_IP_RATE_LIMIT_PER_MINUTE": "25", "JURNAL_IP_RATE_LIMIT_PER_HOUR": "750",
          "JURNAL_RATE_WINDOW_SECONDS": "1.5"}
     )  # fmt: skip
     assert (
@@ -70,7 +70,7 @@ def test_the_limits_and_the_window_are_read_from_the_environment():
         config.jurnal_ip_rate_limit_per_minute,
         config.jurnal_ip_rate_limit_per_hour,
         config.jurnal_rate_window_seconds,
-    ) == (20, 1200, 25, 1500, 1.5)
+    ) == (20, 600, 25, 750, 1.5)
 
 
 @pytest.mark.parametrize("raw", ["abc", "0", "-1", "inf", "nan"])
