@@ -158,6 +158,9 @@ def test_the_merchants_story(page: Any, served_admin: Admin) -> None:
         page.locator("tr[data-setting]", has_text="Kafe Sandbox Jaksel").locator(
             "button.sync-transactions"
         ).click()
+        # The click posts a form and lands on the history: watch that page, not the one left.
+        expect(page.locator("h1")).to_contain_text("Daftar Sinkronisasi")
+        expect(page.locator("#runs tbody")).to_be_attached()
         page.evaluate(WATCH_THE_RUNS)
         expect(page.locator("#live-note")).to_be_visible()
         sales = page.locator("#runs tr.run", has_text="Transaksi Tersinkronisasi").first
