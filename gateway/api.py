@@ -19,7 +19,7 @@ from gateway.company_schemas import (
     NotificationsBodySchema,
     NotificationsSchema,
 )
-from gateway.routing import ApiBlueprint
+from gateway.routing import ApiBlueprint, Dumped
 from gateway.schemas import (
     AuthorizeQuerySchema,
     CallbackQuerySchema,
@@ -384,7 +384,7 @@ def list_runs(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
     if query["format"] != "json":
         table = exports.runs_table(runs)
         return exports.download(table, query["format"], f"sync-history-{setting_id}")
-    return 200, {"runs": runs}
+    return 200, Dumped({"runs": runs})
 
 
 @history.operation(
@@ -397,7 +397,7 @@ def list_runs(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
 def show_run(run_id: UUID) -> Answer:
     detail = history_service.run_detail(container(), run_id)
     reach.run_setting(container(), principal(), run_id, UUID(detail["setting_id"]))
-    return 200, detail
+    return 200, Dumped(detail)
 
 
 @history.operation(
@@ -419,7 +419,7 @@ def list_errors(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
         )
         table = exports.errors_table(groups)
         return exports.download(table, query["format"], f"open-errors-{setting_id}")
-    return 200, {"errors": history_service.open_errors(container(), setting_id)}
+    return 200, Dumped({"errors": history_service.open_errors(container(), setting_id)})
 
 
 @history.operation(
@@ -449,13 +449,14 @@ def read_events(setting_id: UUID, query: dict[str, Any]) -> Answer:
 )
 def reconcile(setting_id: UUID, query: dict[str, Any]) -> Answer | Response:
     reach.setting(container(), principal(), setting_id)
-    days = history_service.reconciliation(
-        container(), setting_id, query["date_from"], query["date_to"]
-    )
-    if query["format"] != "json":
-        name = f"reconciliation-{setting_id}-{query['date_from']}-{query['date_to']}"
-        return exports.download(exports.reconciliation_table(days), query["format"], name)
-    return 200, {"days": days}
+    first, last = query["date_from"], query["date_to"]
+    if query["format"] == "json":
+        return 200, Dumped(
+            history_service.reconciliation_json(container(), setting_id, first, last)
+        )
+    days = history_service.reconciliation(container(), setting_id, first, last)
+    name = f"reconciliation-{setting_id}-{first}-{last}"
+    return exports.download(exports.reconciliation_table(days), query["format"], name)
 
 
 API_BLUEPRINTS = (companies, moka, settings, sync, history)

@@ -8,13 +8,15 @@ them and rebuilds them from the log on its next start.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 TRACKING_TABLE = "proj_tracking"
 
 METRICS = ("sales", "returns", "taxes", "collected")
 _SIDES = ("moka", "jurnal")
 _METRIC_COLUMNS = ", ".join(f"{side}_{m} TEXT NOT NULL" for side in _SIDES for m in METRICS)
-# Kept per sale so that listing the sales behind a difference does no arithmetic.
+# Kept per sale so that listing the sales behind a difference does no arithmetic; `listing` is
+# the sale's entry in the reconciliation answer as JSON text while its sides differ (NULL while
+# they agree), so that a month of differences is joined, not built and dumped, per request.
 _DIFFERENCE_COLUMNS = ", ".join(f"difference_{m} TEXT NOT NULL" for m in METRICS)
 
 _TABLES = {
@@ -103,6 +105,7 @@ _TABLES = {
         {_METRIC_COLUMNS},
         {_DIFFERENCE_COLUMNS},
         differs INTEGER NOT NULL,
+        listing TEXT,
         PRIMARY KEY (setting_id, sale_id, business_date)""",
     "proj_recon_modes": """
         setting_id TEXT PRIMARY KEY,

@@ -18,7 +18,7 @@ from infra.readmodel_schema import METRICS
 from infra.readmodels import ViewStore
 from projections.history import DAY_KEY, SUMMARY_KEYS
 from projections.open_errors import describe_cause
-from projections.reconciliation import DIFFERENCE_COLUMNS, SIDES, Metrics
+from projections.reconciliation import SIDES, Metrics
 
 ITEMS_PER_CAUSE = 100
 SALES_PER_DAY = 100
@@ -250,9 +250,25 @@ def reconciliation(
     returns, taxes, collected} Decimal strings, `sales_count` counts the sales whose two sides
     differ that day and `sales` lists the first `sales_per_day` of them by Moka reference:
     [{sale_id, reference, moka, jurnal, difference}]."""
+    answer = reconciliation_json(store, setting_id, date_from, date_to, sales_per_day=sales_per_day)
+    days: list[dict[str, Any]] = json.loads(answer)["days"]
+    return days
+
+
+def reconciliation_json(
+    store: ViewStore,
+    setting_id: UUID | str,
+    date_from: date | str,
+    date_to: date | str,
+    *,
+    sales_per_day: int = SALES_PER_DAY,
+) -> str:
+    """`reconciliation`'s days as the JSON text of {"days": [...]}. The view stores each
+    differing sale's entry as JSON text, so a month's answer (thousands of sales) is joined
+    from them rather than built and dumped: this is what the API sends."""
     setting = _id_text(setting_id)
     if setting is None:
-        return []
+        return _days_text([])
     first, last = _iso_date(date_from), _iso_date(date_to)
     columns = ", ".join(f"{side}_{metric}" for side in SIDES for metric in METRICS)
     with store.reading() as db:
@@ -261,40 +277,32 @@ def reconciliation(
             " WHERE setting_id = ? AND business_date BETWEEN ? AND ? ORDER BY business_date",
             (setting, first, last),
         )
-        sale_columns = f"business_date, sale_id, reference, {columns}, {DIFFERENCE_COLUMNS}"
         sales = db.all(
-            f"SELECT {sale_columns} FROM ("
-            f" SELECT {sale_columns}, ROW_NUMBER() OVER"
+            "SELECT business_date, listing FROM ("
+            " SELECT business_date, listing, ROW_NUMBER() OVER"
             " (PARTITION BY business_date ORDER BY reference, sale_id) AS n"
             " FROM proj_recon_sales WHERE setting_id = ? AND differs = 1"
             " AND business_date BETWEEN ? AND ?) AS ranked"
             " WHERE n <= ? ORDER BY business_date, n",
             (setting, first, last, sales_per_day),
         )
-    by_day: dict[str, list[dict[str, Any]]] = {}
-    for day, sale_id, reference, *texts in sales:
-        by_day.setdefault(day, []).append(
-            {"sale_id": sale_id, "reference": reference, **_stored_comparison(texts)}
-        )
-    return [
-        {
-            "date": day,
-            **_compared(numbers),
-            "sales_count": differing,
-            "sales": by_day.get(day, []),
-        }
-        for day, differing, *numbers in days
-    ]
+    by_day: dict[str, list[str]] = {}
+    for day, listing in sales:
+        by_day.setdefault(day, []).append(listing)
+    entries = []
+    for day, differing, *numbers in days:
+        head = _json({"date": day, **_compared(numbers), "sales_count": differing})
+        # The head's closing brace gives way to the day's stored sales.
+        entries.append(f'{head[:-1]},"sales":[{",".join(by_day.get(day, ()))}]}}')
+    return _days_text(entries)
 
 
-def _stored_comparison(texts: list[str]) -> dict[str, dict[str, str]]:
-    size = len(METRICS)
-    moka, jurnal, difference = (texts[i * size : (i + 1) * size] for i in range(3))
-    return {
-        "moka": dict(zip(METRICS, moka, strict=True)),
-        "jurnal": dict(zip(METRICS, jurnal, strict=True)),
-        "difference": dict(zip(METRICS, difference, strict=True)),
-    }
+def _days_text(entries: list[str]) -> str:
+    return f'{{"days":[{",".join(entries)}]}}'
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _compared(numbers: list[str]) -> dict[str, dict[str, str]]:

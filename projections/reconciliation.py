@@ -364,13 +364,14 @@ class Reconciliation:
             )
         else:
             difference = sides["moka"].plus(sides["jurnal"], -1)
+            listing = sale_listing(part.sale_id, reference, sides) if differs else None
             db.execute(
                 "INSERT INTO proj_recon_sales (setting_id, sale_id, business_date, reference, "
-                f"{_SIDE_COLUMNS}, {DIFFERENCE_COLUMNS}, differs)"
-                f" VALUES ({', '.join('?' * 17)})"
+                f"{_SIDE_COLUMNS}, {DIFFERENCE_COLUMNS}, differs, listing)"
+                f" VALUES ({', '.join('?' * 18)})"
                 " ON CONFLICT (setting_id, sale_id, business_date) DO UPDATE SET"
                 f" reference = excluded.reference, {_SIDE_UPDATES}, {_DIFFERENCE_UPDATES},"
-                " differs = excluded.differs",
+                " differs = excluded.differs, listing = excluded.listing",
                 (
                     setting_id,
                     part.sale_id,
@@ -379,6 +380,7 @@ class Reconciliation:
                     *_side_texts(sides),
                     *(decimal_text(v) for v in difference.values()),
                     int(differs),
+                    listing,
                 ),
             )
         delta = Metrics().plus(part.metrics, sign)
@@ -448,6 +450,20 @@ _SIDE_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _SIDE_NAMES)
 _DIFFERENCE_NAMES = [f"difference_{metric}" for metric in METRICS]
 DIFFERENCE_COLUMNS = ", ".join(_DIFFERENCE_NAMES)
 _DIFFERENCE_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _DIFFERENCE_NAMES)
+
+
+def sale_listing(sale_id: str, reference: str, sides: Mapping[str, Metrics]) -> str:
+    """A differing sale's entry in the reconciliation answer, as the JSON text it is stored as:
+    {sale_id, reference, moka, jurnal, difference} (moka − jurnal), money as Decimal strings."""
+    moka, jurnal = sides["moka"], sides["jurnal"]
+    entry = {
+        "sale_id": sale_id,
+        "reference": reference,
+        "moka": moka.as_dict(),
+        "jurnal": jurnal.as_dict(),
+        "difference": moka.plus(jurnal, -1).as_dict(),
+    }
+    return json.dumps(entry, separators=(",", ":"))
 
 
 def _sides(texts: Sequence[str]) -> dict[str, Metrics]:

@@ -61,3 +61,10 @@ def reconciliation(
     container: Container, setting_id: UUID, date_from: date, date_to: date
 ) -> list[dict[str, Any]]:
     return queries.reconciliation(container.views, setting_id, date_from, date_to)
+
+
+def reconciliation_json(
+    container: Container, setting_id: UUID, date_from: date, date_to: date
+) -> str:
+    """`reconciliation`'s answer as JSON text, {"days": [...]}, as the API sends it."""
+    return queries.reconciliation_json(container.views, setting_id, date_from, date_to)
