@@ -14,9 +14,7 @@ TRACKING_TABLE = "proj_tracking"
 METRICS = ("sales", "returns", "taxes", "collected")
 _SIDES = ("moka", "jurnal")
 _METRIC_COLUMNS = ", ".join(f"{side}_{m} TEXT NOT NULL" for side in _SIDES for m in METRICS)
-# Kept per sale so that listing the sales behind a difference does no arithmetic; `listing` is
-# the sale's entry in the reconciliation answer as JSON text while its sides differ (NULL while
-# they agree), so that a month of differences is joined, not built and dumped, per request.
+# Kept per sale so that listing the sales behind a difference does no arithmetic.
 _DIFFERENCE_COLUMNS = ", ".join(f"difference_{m} TEXT NOT NULL" for m in METRICS)
 
 _TABLES = {
@@ -105,8 +103,17 @@ _TABLES = {
         {_METRIC_COLUMNS},
         {_DIFFERENCE_COLUMNS},
         differs INTEGER NOT NULL,
-        listing TEXT,
         PRIMARY KEY (setting_id, sale_id, business_date)""",
+    # The sales whose two sides differ, each as its entry in the reconciliation answer (JSON
+    # text), keyed in the order a day lists them: a month of differences is then read from a
+    # few adjacent pages and joined, not gathered from across every sale's row and dumped.
+    "proj_recon_listed": """
+        setting_id TEXT NOT NULL,
+        business_date TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        sale_id TEXT NOT NULL,
+        listing TEXT NOT NULL,
+        PRIMARY KEY (setting_id, business_date, reference, sale_id)""",
     "proj_recon_modes": """
         setting_id TEXT PRIMARY KEY,
         first_mode TEXT NOT NULL,
@@ -125,9 +132,6 @@ _INDEXES = (
     "proj_open_errors_by_cause ON proj_open_errors"
     " (setting_id, error_class, cause, kind, position)",
     "proj_recon_parts_by_source ON proj_recon_parts (setting_id, side, source_key)",
-    # In the order the sales behind a day's difference are listed, so no sort is needed.
-    "proj_recon_sales_differing ON proj_recon_sales"
-    " (setting_id, differs, business_date, reference, sale_id)",
 )
 
 TABLES = tuple(_TABLES)

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from infra.readmodel_schema import METRICS
-from infra.readmodels import ViewStore
+from infra.readmodels import Db, Row, ViewStore
 from projections.history import DAY_KEY, SUMMARY_KEYS
 from projections.open_errors import describe_cause
 from projections.reconciliation import SIDES, Metrics
@@ -277,24 +277,47 @@ def reconciliation_json(
             " WHERE setting_id = ? AND business_date BETWEEN ? AND ? ORDER BY business_date",
             (setting, first, last),
         )
-        sales = db.all(
-            "SELECT business_date, listing FROM ("
-            " SELECT business_date, listing, ROW_NUMBER() OVER"
-            " (PARTITION BY business_date ORDER BY reference, sale_id) AS n"
-            " FROM proj_recon_sales WHERE setting_id = ? AND differs = 1"
-            " AND business_date BETWEEN ? AND ?) AS ranked"
-            " WHERE n <= ? ORDER BY business_date, n",
-            (setting, first, last, sales_per_day),
-        )
-    by_day: dict[str, list[str]] = {}
-    for day, listing in sales:
-        by_day.setdefault(day, []).append(listing)
+        by_day: dict[str, list[str]] = {}
+        for day, listing in _first_sales(db, setting, first, last, sales_per_day):
+            by_day.setdefault(day, []).append(listing)
     entries = []
     for day, differing, *numbers in days:
         head = _json({"date": day, **_compared(numbers), "sales_count": differing})
         # The head's closing brace gives way to the day's stored sales.
         entries.append(f'{head[:-1]},"sales":[{",".join(by_day.get(day, ()))}]}}')
     return _days_text(entries)
+
+
+def _first_sales(db: Db, setting: str, first: str, last: str, limit: int) -> list[Row]:
+    """(day, listing) of each day's first `limit` differing sales by Moka reference, oldest day
+    first, read in the listed table's own order. A LIMIT per day reads only the rows it lists,
+    however many sales differ that day. SQLite answers a query a day in process; PostgreSQL
+    takes all the days in one statement, since a round trip each would cost more than the
+    queries."""
+    if db.postgres:
+        return db.all(
+            "SELECT d.business_date, s.listing FROM proj_recon_days AS d CROSS JOIN LATERAL"
+            " (SELECT listing, reference, sale_id FROM proj_recon_listed AS s"
+            "  WHERE s.setting_id = d.setting_id AND s.business_date = d.business_date"
+            "  ORDER BY reference, sale_id LIMIT ?) AS s"
+            " WHERE d.setting_id = ? AND d.business_date BETWEEN ? AND ? AND d.differing > 0"
+            " ORDER BY d.business_date, s.reference, s.sale_id",
+            (limit, setting, first, last),
+        )
+    days = db.all(
+        "SELECT business_date FROM proj_recon_days WHERE setting_id = ?"
+        " AND business_date BETWEEN ? AND ? AND differing > 0 ORDER BY business_date",
+        (setting, first, last),
+    )
+    return [
+        (day, listing)
+        for (day,) in days
+        for (listing,) in db.all(
+            "SELECT listing FROM proj_recon_listed WHERE setting_id = ? AND business_date = ?"
+            " ORDER BY reference, sale_id LIMIT ?",
+            (setting, day, limit),
+        )
+    ]
 
 
 def _days_text(entries: list[str]) -> str:

@@ -364,14 +364,13 @@ class Reconciliation:
             )
         else:
             difference = sides["moka"].plus(sides["jurnal"], -1)
-            listing = sale_listing(part.sale_id, reference, sides) if differs else None
             db.execute(
                 "INSERT INTO proj_recon_sales (setting_id, sale_id, business_date, reference, "
-                f"{_SIDE_COLUMNS}, {DIFFERENCE_COLUMNS}, differs, listing)"
-                f" VALUES ({', '.join('?' * 18)})"
+                f"{_SIDE_COLUMNS}, {DIFFERENCE_COLUMNS}, differs)"
+                f" VALUES ({', '.join('?' * 17)})"
                 " ON CONFLICT (setting_id, sale_id, business_date) DO UPDATE SET"
                 f" reference = excluded.reference, {_SIDE_UPDATES}, {_DIFFERENCE_UPDATES},"
-                " differs = excluded.differs, listing = excluded.listing",
+                " differs = excluded.differs",
                 (
                     setting_id,
                     part.sale_id,
@@ -380,7 +379,25 @@ class Reconciliation:
                     *_side_texts(sides),
                     *(decimal_text(v) for v in difference.values()),
                     int(differs),
-                    listing,
+                ),
+            )
+        if differed and (not differs or row[0] != reference):
+            db.execute(
+                "DELETE FROM proj_recon_listed WHERE setting_id = ? AND business_date = ?"
+                " AND reference = ? AND sale_id = ?",
+                (setting_id, day, row[0], part.sale_id),
+            )
+        if differs:
+            db.execute(
+                "INSERT INTO proj_recon_listed (setting_id, business_date, reference, sale_id,"
+                " listing) VALUES (?, ?, ?, ?, ?) ON CONFLICT (setting_id, business_date,"
+                " reference, sale_id) DO UPDATE SET listing = excluded.listing",
+                (
+                    setting_id,
+                    day,
+                    reference,
+                    part.sale_id,
+                    sale_listing(part.sale_id, reference, sides),
                 ),
             )
         delta = Metrics().plus(part.metrics, sign)

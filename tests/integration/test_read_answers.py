@@ -1,7 +1,7 @@
 """The read side's answers as the API sends them, on both stores: sent without a marshmallow
 dump (`gateway.routing.Dumped`), so each must already be exactly what its declared schema would
 dump; the reconciliation is joined from each differing sale's stored entry
-(`proj_recon_sales.listing`), so each entry must agree with the numbers stored beside it, follow
+(`proj_recon_listed`), so each entry must agree with the numbers stored beside it, follow
 every new event, and come back the same when views of the layout before it are rebuilt."""
 
 from __future__ import annotations
@@ -141,26 +141,33 @@ def _entry_from_columns(row):
 
 
 def _check_listings(container):
-    """Every differing sale's stored entry says what its columns say; an agreeing sale has
-    none. Returns the differing entries by day, in the order the answer lists them."""
+    """The listed entries are exactly the differing sales, each saying what the sale's columns
+    say. Returns the entries by day, in the order the answer lists them."""
     columns = ", ".join(
         [f"{side}_{m}" for side in ("moka", "jurnal") for m in METRICS]
         + [f"difference_{m}" for m in METRICS]
     )
-    rows = container.views.db().all(
-        f"SELECT business_date, differs, listing, sale_id, reference, {columns}"
-        " FROM proj_recon_sales ORDER BY business_date, reference, sale_id"
+    db = container.views.db()
+    rows = db.all(
+        f"SELECT business_date, differs, sale_id, reference, {columns} FROM proj_recon_sales"
+        " ORDER BY business_date, reference, sale_id"
     )
     assert rows
-    listed: dict[str, list[dict]] = {}
-    for day, differs, listing, *numbers in rows:
+    expected: dict[str, list[dict]] = {}
+    for day, differs, *numbers in rows:
         entry = _entry_from_columns(numbers)
         assert bool(differs) == (entry["moka"] != entry["jurnal"])
         if differs:
-            assert json.loads(listing) == entry
-            listed.setdefault(day, []).append(entry)
-        else:
-            assert listing is None
+            expected.setdefault(day, []).append(entry)
+    listed: dict[str, list[dict]] = {}
+    for day, reference, sale_id, listing in db.all(
+        "SELECT business_date, reference, sale_id, listing FROM proj_recon_listed"
+        " ORDER BY business_date, reference, sale_id"
+    ):
+        entry = json.loads(listing)
+        assert (entry["reference"], entry["sale_id"]) == (reference, sale_id)
+        listed.setdefault(day, []).append(entry)
+    assert listed == expected
     return listed
 
 
@@ -212,9 +219,13 @@ def test_views_of_the_layout_before_listings_are_rebuilt_with_the_same_answers(
     catch_up(container)
     current = canonical_dump(container)
     before = answers(container, headers, setting_id, run_id)
-    # The layout of schema version 6: no stored entries.
+    # The layout of schema version 6: no listed entries, an index over every sale instead.
     db = container.views.db()
-    db.execute("ALTER TABLE proj_recon_sales DROP COLUMN listing")
+    db.execute("DROP TABLE proj_recon_listed")
+    db.execute(
+        "CREATE INDEX proj_recon_sales_differing ON proj_recon_sales"
+        " (setting_id, differs, business_date, reference, sale_id)"
+    )
     db.execute("UPDATE proj_tracking SET version = 6")
 
     upgraded = Container(config)  # a process started with the new code
