@@ -270,54 +270,57 @@ def reconciliation_json(
     if setting is None:
         return _days_text([])
     first, last = _iso_date(date_from), _iso_date(date_to)
-    columns = ", ".join(f"{side}_{metric}" for side in SIDES for metric in METRICS)
-    with store.reading() as db:
-        days = db.all(
-            f"SELECT business_date, differing, {columns} FROM proj_recon_days"
-            " WHERE setting_id = ? AND business_date BETWEEN ? AND ? ORDER BY business_date",
-            (setting, first, last),
-        )
-        by_day: dict[str, list[str]] = {}
-        for day, listing in _first_sales(db, setting, first, last, sales_per_day):
-            by_day.setdefault(day, []).append(listing)
     entries = []
-    for day, differing, *numbers in days:
+    for day, differing, *numbers, sales in _days_with_sales(
+        store, setting, first, last, sales_per_day
+    ):
         head = _json({"date": day, **_compared(numbers), "sales_count": differing})
         # The head's closing brace gives way to the day's stored sales.
-        entries.append(f'{head[:-1]},"sales":[{",".join(by_day.get(day, ()))}]}}')
+        entries.append(f'{head[:-1]},"sales":[{sales or ""}]}}')
     return _days_text(entries)
 
 
-def _first_sales(db: Db, setting: str, first: str, last: str, limit: int) -> list[Row]:
-    """(day, listing) of each day's first `limit` differing sales by Moka reference, oldest day
-    first, read in the listed table's own order. A LIMIT per day reads only the rows it lists,
-    however many sales differ that day. SQLite answers a query a day in process; PostgreSQL
-    takes all the days in one statement, since a round trip each would cost more than the
-    queries."""
-    if db.postgres:
-        return db.all(
-            "SELECT d.business_date, s.listing FROM proj_recon_days AS d CROSS JOIN LATERAL"
-            " (SELECT listing, reference, sale_id FROM proj_recon_listed AS s"
-            "  WHERE s.setting_id = d.setting_id AND s.business_date = d.business_date"
-            "  ORDER BY reference, sale_id LIMIT ?) AS s"
-            " WHERE d.setting_id = ? AND d.business_date BETWEEN ? AND ? AND d.differing > 0"
-            " ORDER BY d.business_date, s.reference, s.sale_id",
+_DAY_COLUMNS = ", ".join(f"{side}_{metric}" for side in SIDES for metric in METRICS)
+
+
+def _days_with_sales(
+    store: ViewStore, setting: str, first: str, last: str, limit: int
+) -> list[Row]:
+    """Each day of the range with activity: (day, differing, its eight totals, the stored
+    entries of its first `limit` differing sales by Moka reference, joined by commas). Each
+    day's entries are read in the listed table's own order, and a LIMIT per day reads only the
+    rows it lists, however many sales differ that day. PostgreSQL answers in one statement (a
+    snapshot of its own, one round trip); SQLite, in process, a query a day in one read
+    transaction."""
+    days_sql = (
+        f"SELECT business_date, differing, {_DAY_COLUMNS} FROM proj_recon_days"
+        " WHERE setting_id = ? AND business_date BETWEEN ? AND ? ORDER BY business_date"
+    )
+    if store.postgres:
+        return store.db().all(
+            f"SELECT business_date, differing, {_DAY_COLUMNS}, CASE WHEN differing > 0 THEN"
+            " (SELECT string_agg(listing, ',' ORDER BY reference, sale_id) FROM"
+            "  (SELECT listing, reference, sale_id FROM proj_recon_listed AS s"
+            "   WHERE s.setting_id = d.setting_id AND s.business_date = d.business_date"
+            "   ORDER BY reference, sale_id LIMIT ?) AS first_sales) END"
+            " FROM proj_recon_days AS d"
+            " WHERE setting_id = ? AND business_date BETWEEN ? AND ? ORDER BY business_date",
             (limit, setting, first, last),
         )
-    days = db.all(
-        "SELECT business_date FROM proj_recon_days WHERE setting_id = ?"
-        " AND business_date BETWEEN ? AND ? AND differing > 0 ORDER BY business_date",
-        (setting, first, last),
+    with store.reading() as db:
+        return [
+            (*day, _sales_of_day(db, setting, day[0], limit) if day[1] else None)
+            for day in db.all(days_sql, (setting, first, last))
+        ]
+
+
+def _sales_of_day(db: Db, setting: str, day: str, limit: int) -> str:
+    rows = db.all(
+        "SELECT listing FROM proj_recon_listed WHERE setting_id = ? AND business_date = ?"
+        " ORDER BY reference, sale_id LIMIT ?",
+        (setting, day, limit),
     )
-    return [
-        (day, listing)
-        for (day,) in days
-        for (listing,) in db.all(
-            "SELECT listing FROM proj_recon_listed WHERE setting_id = ? AND business_date = ?"
-            " ORDER BY reference, sale_id LIMIT ?",
-            (setting, day, limit),
-        )
-    ]
+    return ",".join(listing for (listing,) in rows)
 
 
 def _days_text(entries: list[str]) -> str:

@@ -24,7 +24,9 @@ the mode of each day follows the setting's own events.
 
 Parts roll up into one row per sale and day (the sale found through the payment event the
 document resolves) and one row per day; both change by the part's delta, so a day's totals cost
-one row to read whatever the size of the log.
+one row to read whatever the size of the log. While a sale's two sides differ, its entry in the
+answer is also kept ready, as JSON text, in `proj_recon_listed` (in the order a day lists them),
+and leaves it when they agree again.
 """
 
 from __future__ import annotations
@@ -366,7 +368,7 @@ class Reconciliation:
             difference = sides["moka"].plus(sides["jurnal"], -1)
             db.execute(
                 "INSERT INTO proj_recon_sales (setting_id, sale_id, business_date, reference, "
-                f"{_SIDE_COLUMNS}, {DIFFERENCE_COLUMNS}, differs)"
+                f"{_SIDE_COLUMNS}, {_DIFFERENCE_COLUMNS}, differs)"
                 f" VALUES ({', '.join('?' * 17)})"
                 " ON CONFLICT (setting_id, sale_id, business_date) DO UPDATE SET"
                 f" reference = excluded.reference, {_SIDE_UPDATES}, {_DIFFERENCE_UPDATES},"
@@ -465,7 +467,7 @@ _SIDE_NAMES = [f"{side}_{metric}" for side in SIDES for metric in METRICS]
 _SIDE_COLUMNS = ", ".join(_SIDE_NAMES)
 _SIDE_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _SIDE_NAMES)
 _DIFFERENCE_NAMES = [f"difference_{metric}" for metric in METRICS]
-DIFFERENCE_COLUMNS = ", ".join(_DIFFERENCE_NAMES)
+_DIFFERENCE_COLUMNS = ", ".join(_DIFFERENCE_NAMES)
 _DIFFERENCE_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _DIFFERENCE_NAMES)
 
 
