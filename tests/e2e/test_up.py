@@ -6,6 +6,8 @@ the embedded Redis, and looks at the processes it made through /proc:
 - CLI commands run while the stack starts, again and again, and each finishes within a deadline
   (RQ's forks once carried the store's schema lock away and every later command hung);
 - SIGTERM or Ctrl-C (SIGINT) ends every process of the tree and the Redis it started;
+- so does SIGKILL, which leaves `sambung up` no clean-up of its own (parent-death signals and
+  the reaper do it), and Redis still stays for another process that uses it;
 - a second Sambung process on the same data dir keeps that Redis running until it stops too.
 """
 
