@@ -92,9 +92,10 @@ class ProcessTree:
             self.report(f"started {child.name} (pid {child.process.pid})")
 
     def close(self) -> None:
-        """Dismiss the reaper: the tree is stopped and whatever the caller releases after it is
-        released. (Without this, the reaper takes this process's exit for a death, finds
-        nothing left to stop, and releases the embedded Redis again, which is harmless.)"""
+        """Dismiss the reaper. Call it last: after `stop`, and after whatever the caller itself
+        releases then (the embedded Redis), so that a death in between is still cleaned up.
+        (Never called, the reaper takes this process's exit for a death, finds nothing left to
+        stop, and releases the embedded Redis a second time, which does no harm.)"""
         reaper, self._reaper = self._reaper, None
         if reaper is None:
             return
