@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format audit bench clean
+.PHONY: install demo test fuzz lint format audit bench clean
 
 install: $(STAMP)
 
@@ -26,6 +26,12 @@ PYTEST_WORKERS ?= 4
 
 test: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+
+# The property-based tests with fresh random examples (`make test` draws the same ones each run).
+FUZZ_TESTS := tests/unit/test_mapping_exactness.py tests/unit/test_jurnal_arithmetic.py \
+	tests/integration/test_fuzz_webhooks.py tests/integration/test_fuzz_openapi.py
+fuzz: install
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(FUZZ_TESTS)
 
 lint: install
 	$(BIN)/ruff check .

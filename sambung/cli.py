@@ -93,7 +93,8 @@ def up(
     """Run the gateway, workers and scheduler as one process tree on the embedded default.
 
     Ctrl-C or SIGTERM stops every process of the tree, and the embedded Redis too unless another
-    process on the same data dir still uses it."""
+    process on the same data dir still uses it. So does this process's death without clean-up
+    (SIGKILL): see `sambung/supervisor.py`."""
     import os
 
     from infra.embedded import release_redis
@@ -126,7 +127,11 @@ def up(
         overrides.setdefault("MOKA_BASE_URL", os.environ.get("MOKA_BASE_URL") or moka_url)
         overrides.setdefault("JURNAL_BASE_URL", os.environ.get("JURNAL_BASE_URL") or jurnal_url)
         urls += [f"moka: {overrides['MOKA_BASE_URL']}", f"jurnal: {overrides['JURNAL_BASE_URL']}"]
-    tree = ProcessTree(children, child_env(overrides))
+    tree = ProcessTree(
+        children,
+        child_env(overrides),
+        redis_data_dir=container.config.data_dir if embedded else None,
+    )
 
     def announce() -> None:
         for line in urls:
@@ -140,6 +145,7 @@ def up(
         container.close()
         if embedded and not release_redis(container.config.data_dir):
             click.echo("embedded Redis left running: another process still uses it", err=True)
+        tree.close()
     raise SystemExit(status)
 
 

@@ -169,7 +169,8 @@ def run_demo(config: Config, *, exit_after: bool, echo: Callable[[str], None] = 
         Child("scheduler", ["scheduler"]),
     ]
     process_log = open(data_dir / "processes.log", "ab")  # noqa: SIM115 - closed in finally
-    tree = ProcessTree(children, child_env(env), report=lambda line: None, output=process_log)
+    tree = ProcessTree(children, child_env(env), report=lambda line: None, output=process_log,
+                       redis_data_dir=data_dir)  # fmt: skip
     container = Container(Config.from_env(env))
     demo = Demo(echo, data_dir, gateway_url, moka, jurnal, tree, container)
     serving = threading.Event()
@@ -211,6 +212,7 @@ def run_demo(config: Config, *, exit_after: bool, echo: Callable[[str], None] = 
         moka.stop()
         jurnal.stop()
         release_redis(data_dir)
+        tree.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

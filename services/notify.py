@@ -21,7 +21,11 @@ Redis list for that person, and at `SAMBUNG_DIGEST_HOUR` (local time) one email 
 **Webhooks.** `notify_url` receives `POST {"text": ..., "sambung": {...notice}}` (Slack's
 incoming-webhook shape plus the notice's fields), with `X-Sambung-Signature: sha256=<hex>`, the
 HMAC-SHA256 of the raw body under the company's webhook secret, and `X-Sambung-Event` (the
-notice id, the same on every try).
+notice id, the same on every try). The URL is someone else's choice, so the call goes through
+`infra.pinned_http`: resolved once, every address checked (no loopback, private or link-local
+address unless `SAMBUNG_NOTIFY_PRIVATE_HOSTS`), and connected to the checked address, so that a
+name cannot answer one address to the check and another to the call. Only a 2xx answer counts
+as delivered.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ import json
 import logging
 import secrets
 import smtplib
-import socket
 import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -44,7 +47,6 @@ from urllib.parse import unquote, urlsplit
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import requests
 from eventsourcing.application import AggregateNotFoundError
 from rq import Retry
 
@@ -58,7 +60,7 @@ from domain.notifications import (
     NotificationsInvalid,
     notice_for,
 )
-from infra import queues
+from infra import pinned_http, queues
 from infra.bootstrap import Container
 from services import audit
 
@@ -388,7 +390,23 @@ def smtp_send(url: str, message: EmailMessage) -> None:
         server.send_message(message)
 
 
-def call_webhook(container: Container, company_id: str, notice: Mapping[str, Any]) -> None:
+class WebhookNotDelivered(RuntimeError):
+    """The receiver did not take the notice (no 2xx answer, or it could not be reached); RQ
+    tries the job again."""
+
+
+def call_webhook(
+    container: Container,
+    company_id: str,
+    notice: Mapping[str, Any],
+    *,
+    resolve: pinned_http.Resolver = pinned_http.system_resolver,
+    tls: ssl.SSLContext | None = None,
+) -> None:
+    """POST the notice to the company's webhook. The name is resolved once, here, and the call
+    goes to the address that was checked (`infra.pinned_http`): unless
+    `SAMBUNG_NOTIFY_PRIVATE_HOSTS` allows it, a name with any non-public address is not called.
+    `resolve` and `tls` are the resolver and trust to use (tests give their own)."""
     choices = stored_choices(container, UUID(company_id))
     if choices is None or not choices.notify_url:
         return  # the webhook was removed since: nothing to call
@@ -396,13 +414,6 @@ def call_webhook(container: Container, company_id: str, notice: Mapping[str, Any
     timezone = ZoneInfo(container.config.timezone)
     text = texts.webhook_text(found, container.config.public_url, timezone)
     body = json.dumps({"text": text, "sambung": found.as_dict()}, ensure_ascii=False).encode()
-    if not container.config.notify_private_hosts:
-        private = _private_address_of(choices.notify_url)
-        if private:
-            # Permanent: trying again would call the same address.
-            log.warning("notification %s not sent: the company's webhook %s resolves to %s, "
-                        "a non-public address", found.id, choices.notify_url, private)  # fmt: skip
-            return
     secret = container.log.secrets.unseal(choices.webhook_secret)
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -410,42 +421,38 @@ def call_webhook(container: Container, company_id: str, notice: Mapping[str, Any
         EVENT_HEADER: found.id,
         "User-Agent": "Sambung-Notifier/1",
     }
+    permitted = (
+        pinned_http.anywhere if container.config.notify_private_hosts else pinned_http.public_only
+    )
+    url = choices.notify_url
     try:
-        answer = requests.post(
-            choices.notify_url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT,
-            allow_redirects=False,
-        )  # fmt: skip
-        answer.raise_for_status()
-    except requests.RequestException as error:
+        answer = pinned_http.post(url, body, headers, timeout=WEBHOOK_TIMEOUT, resolve=resolve,
+                                  permitted=permitted, tls=tls)  # fmt: skip
+    except pinned_http.RefusedAddress as refused:
+        # Permanent: trying again would meet the same address.
+        log.warning("notification %s not sent: the company's webhook %s resolves to %s, "
+                    "a non-public address", found.id, refused.url, refused.address)  # fmt: skip
+        return
+    except pinned_http.Unreachable as error:
         log.warning("notification %s to %s not delivered (RQ tries again): %s",
-                    found.id, choices.notify_url, error)  # fmt: skip
-        raise
+                    found.id, url, error)  # fmt: skip
+        raise WebhookNotDelivered(str(error)) from error
+    if not answer.ok:
+        moved = f" (a redirect to {answer.location}, not followed)" if answer.location else ""
+        log.warning("notification %s to %s not delivered (RQ tries again): answered %s%s",
+                    found.id, answer.url, answer.status, moved)  # fmt: skip
+        raise WebhookNotDelivered(f"{answer.url} answered {answer.status}{moved}")
     log.info("notification %s posted to the company's webhook", found.id)
 
 
 def _refuse_a_literal_private_host(url: str) -> None:
-    """The address is checked again, resolved, before each call (`_private_address_of`); here
-    only what needs no name lookup, so that saving the form never waits on DNS."""
+    """The address is checked again, resolved, at each call (`call_webhook`); here only what
+    needs no name lookup, so that saving the form never waits on DNS."""
     host = (urlsplit(url).hostname or "").lower()
     if host == "localhost" or host.endswith(".localhost") or _is_private(host):
         raise NotificationsInvalid(
             {"notify_url": "must not point at a loopback, private or link-local address"}
         )
-
-
-def _private_address_of(url: str) -> str | None:
-    """The first non-public address the URL's host resolves to, if any. (A name that resolves
-    differently between this check and the call can still slip through; the check stops the
-    plain cases: 127.0.0.1, the cloud metadata address, the office network.)"""
-    parts = urlsplit(url)
-    try:
-        found = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return None  # unresolvable: the call fails on its own and RQ tries again
-    for *_, address in found:
-        if _is_private(str(address[0])):
-            return str(address[0])
-    return None
 
 
 def _is_private(host: str) -> bool:

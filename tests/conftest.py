@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import redis as redis_lib
+from hypothesis import settings
 
 from infra import bootstrap
 from infra.bootstrap import Container
@@ -27,6 +28,14 @@ pytest_plugins = [
 ]
 
 _database_numbers = itertools.count(1)
+
+# The property tests draw the same examples on every run of `make test`, so that the gate CI keeps
+# passes or fails on the code alone; `make fuzz` draws new ones each time (and remembers failures
+# in .hypothesis/) to look for cases the fixed draw misses. A failure prints its example to copy
+# into an `@example` or a unit test.
+settings.register_profile("gate", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

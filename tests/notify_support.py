@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as PEM files."""
+def self_signed_certificate(directory: Path, dns_names: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (and `dns_names`) and its key, as PEM files."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -126,13 +127,17 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                + [x509.DNSName(name) for name in dns_names]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = directory / "smtp.crt", directory / "smtp.key"
+    stem = "smtp" if not dns_names else dns_names[0]
+    cert_path, key_path = directory / f"{stem}.crt", directory / f"{stem}.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(
@@ -188,3 +193,53 @@ def burst(container: Container, *names: str) -> None:
     """Run the queued jobs (of `names`, default every queue) to the end, in this process."""
     queues = [container.queue(name) for name in names or QUEUE_NAMES]
     BurstWorker(queues, connection=container.redis).work(burst=True, with_scheduler=False)
+
+
+@dataclass
+class Recorder:
+    """A bare HTTP(S) server on one loopback address that records every request it is sent and
+    answers each with `status` (and `location`, for a redirect)."""
+
+    address: str
+    port: int
+    status: int = 200
+    location: str | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    server_names: list[str | None] = field(default_factory=list)  # the SNI of each handshake
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@contextmanager
+def recording(address: str, port: int = 0, tls: ssl.SSLContext | None = None) -> Iterator[Recorder]:
+    """Serve on `address`:`port` (0: any free port) until the block ends."""
+    recorder = Recorder(address, port)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            with recorder.lock:
+                recorder.calls.append({"path": self.path, "headers": dict(self.headers),
+                                       "body": self.rfile.read(length)})  # fmt: skip
+            self.send_response(recorder.status)
+            if recorder.location:
+                self.send_header("Location", recorder.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((address, port), Handler)
+    if tls is not None:
+        tls.sni_callback = lambda sock, name, context: recorder.server_names.append(name)
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    recorder.port = int(server.server_address[1])
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"recorder-{address}", daemon=True)  # fmt: skip
+    thread.start()
+    try:
+        yield recorder
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

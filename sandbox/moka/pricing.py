@@ -229,11 +229,18 @@ def price(
 
 
 def _discount_line(line: LineInput, gross: Decimal) -> list[AppliedDiscount]:
+    """Each discount in turn, none taking the line below zero: discounts that add up to the
+    whole line (two of 50 %) rounded each to the cent would otherwise take a cent too many of an
+    odd-cent refund (-500.005 twice is -1,000.02 of -1,000.01)."""
     applied = []
+    left = gross
     for given in line.discounts:
         if given.amount is not None:
             amount = given.amount
         else:
             amount = cents(gross * given.discount.rate / HUNDRED)
+        if abs(amount) > abs(left):
+            amount = left
+        left -= amount
         applied.append(AppliedDiscount(given.discount, given.bill_level, amount))
     return applied

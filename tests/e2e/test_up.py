@@ -6,6 +6,8 @@ the embedded Redis, and looks at the processes it made through /proc:
 - CLI commands run while the stack starts, again and again, and each finishes within a deadline
   (RQ's forks once carried the store's schema lock away and every later command hung);
 - SIGTERM or Ctrl-C (SIGINT) ends every process of the tree and the Redis it started;
+- so does SIGKILL, which leaves `sambung up` no clean-up of its own (parent-death signals and
+  the reaper do it), and Redis still stays for another process that uses it;
 - a second Sambung process on the same data dir keeps that Redis running until it stops too.
 """
 
@@ -207,8 +209,8 @@ def sambung(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def tree_size(workers: int, sandbox: bool = True) -> int:
     """gunicorn's master and 2 workers, the RQ workers, the one scheduler process that the worker
-    holding RQ's scheduler lock forks, `sambung scheduler`, and the sandboxes."""
-    return 3 + workers + 1 + 1 + (1 if sandbox else 0)
+    holding RQ's scheduler lock forks, `sambung scheduler`, the sandboxes, and the reaper."""
+    return 3 + workers + 1 + 1 + (1 if sandbox else 0) + 1
 
 
 STARTS = 5
@@ -269,6 +271,68 @@ def stops_cleanly(stack: Stack, sig: signal.Signals, workers: int = 1) -> None:
     assert not list((stack.data_dir / "redis.users").iterdir())
 
 
+def test_up_killed_with_sigkill_leaves_no_process_behind(tmp_path, stacks):
+    """No clean-up runs in a SIGKILLed `sambung up`: its children stop on their parent-death
+    signal, the reaper ends what they forked (RQ's scheduler process) and stops the embedded
+    Redis, which runs daemonized outside the tree."""
+    data_dir = tmp_path / "var"
+    stack = start_up(data_dir)
+    stacks.append(stack)
+    wait_until(stack.ready, START, lambda: f"/readyz of the gateway:\n{stack.output()}")
+    tree = whole_tree(stack, tree_size(1)) | descendants(stack.process.pid)
+    redis_pid = redis_server_pid(data_dir)
+    assert redis_pid is not None and redis_answers(data_dir)
+    stack.process.kill()
+    assert stack.process.wait(STOP) == -signal.SIGKILL
+    left = tree | {redis_pid}
+    wait_until(
+        lambda: not any(alive(pid) for pid in left),
+        STOP,
+        lambda: (
+            "the tree of a SIGKILLed sambung up to end; still running: "
+            + "; ".join(f"{pid} {command_line(pid)}" for pid in left if alive(pid))
+        ),
+    )
+    assert not socket_path(data_dir).exists()
+    assert "ended without stopping its processes" in stack.output()
+
+
+def test_a_sigkilled_up_leaves_redis_to_the_other_process_that_uses_it(tmp_path, stacks):
+    data_dir = tmp_path / "var"
+    first = start_up(data_dir, sandbox=False)
+    stacks.append(first)
+    wait_until(first.ready, START, lambda: f"the first stack:\n{first.output()}")
+    second = start_up(data_dir, sandbox=False)
+    stacks.append(second)
+    wait_until(second.ready, START, lambda: f"the second stack:\n{second.output()}")
+    redis_pid = redis_server_pid(data_dir)
+    assert redis_pid is not None
+    first_tree = whole_tree(first, tree_size(1, sandbox=False)) | descendants(first.process.pid)
+
+    first.process.kill()
+    first.process.wait(STOP)
+    wait_until(lambda: not any(alive(pid) for pid in first_tree), STOP, "the first tree to end")
+    assert "another process still uses it" in first.output(), "said by the first one's reaper"
+    assert alive(redis_pid) and redis_answers(data_dir)
+    assert second.ready(), "the second stack still serves on the same Redis"
+
+    # RQ's scheduler process runs under the first stack's worker, which took its lock first.
+    second_tree = whole_tree(second, tree_size(1, sandbox=False) - 1)
+    second_tree |= descendants(second.process.pid)
+    second.process.kill()
+    second.process.wait(STOP)
+    left = second_tree | {redis_pid}
+    wait_until(
+        lambda: not any(alive(pid) for pid in left),
+        STOP,
+        lambda: (
+            "the second tree and Redis to end; still running: "
+            + "; ".join(f"{pid} {command_line(pid)}" for pid in left if alive(pid))
+        ),
+    )
+    assert not socket_path(data_dir).exists()
+
+
 def test_a_second_process_on_the_same_data_dir_keeps_redis_running_until_it_stops(tmp_path, stacks):
     data_dir = tmp_path / "var"
     first = start_up(data_dir, sandbox=False)
@@ -304,9 +368,10 @@ def test_demo_stopped_mid_story_leaves_no_process_behind(tmp_path):
         )
     tree: set[int] = set()
     try:
-        # gunicorn's master and workers, two RQ workers, RQ's scheduler fork, the scheduler
+        # gunicorn's master and workers, two RQ workers, RQ's scheduler fork, the scheduler,
+        # the reaper
         tree = wait_until(
-            lambda: at_least(demo.pid, 3 + 2 + 1 + 1),
+            lambda: at_least(demo.pid, 3 + 2 + 1 + 1 + 1),
             START,
             lambda: f"the demo's processes:\n{log.read_text(errors='replace')[-3000:]}",
         )

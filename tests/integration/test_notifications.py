@@ -22,7 +22,13 @@ from infra import bootstrap
 from infra.bootstrap import Container
 from services import notify
 from tests.gateway_support import make_tenant
-from tests.notify_support import SMTP_USER, burst, running_smtp, self_signed_certificate
+from tests.notify_support import (
+    SMTP_USER,
+    burst,
+    recording,
+    running_smtp,
+    self_signed_certificate,
+)
 
 PEOPLE = [
     {"email": "ani@kafe.id", "lang": "id"},
@@ -320,3 +326,60 @@ def test_a_webhook_that_resolves_to_a_private_address_is_not_called(
         assert len(receiver.calls) == 1, "the same notice goes out where loopback is allowed"
     finally:
         strict.close()
+
+
+def _run_failed(tenant) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {"id": "n-2", "kind": "run_failed", "company_id": str(tenant.company_id),
+            "setting_id": str(tenant.setting_id), "setting_name": "Kafe", "cause": "Gagal",
+            "at": datetime.now(UTC).isoformat(), "failed": 1, "total": 1}  # fmt: skip
+
+
+def _point_webhook_at(api, tenant, url: str) -> None:  # type: ignore[no-untyped-def]
+    answer = api.put(f"/api/v1/companies/{tenant.company_id}/notifications",
+                     json={"notify_url": url}, headers=tenant.headers)  # fmt: skip
+    assert answer.status_code == 200, answer.json
+
+
+def test_the_webhook_is_called_at_the_address_its_name_had_when_checked(
+    gateway_config, notified, api, tenant, receiver
+):
+    """DNS rebinding: the name answers the receiver's address to the one lookup of the call and
+    another loopback address (where a second server listens) to any later one. The call goes to
+    the first; nothing resolves the name a second time."""
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+    with recording("127.0.0.2", port) as inside:
+        _point_webhook_at(api, tenant, f"http://hooks.example:{port}/hook")
+        answers = [["127.0.0.1"], ["127.0.0.2"]]
+        lookups: list[str] = []
+
+        def resolve(host: str, port: int) -> list[str]:
+            lookups.append(host)
+            return answers.pop(0) if len(answers) > 1 else answers[0]
+
+        notify.call_webhook(notified, str(tenant.company_id), _run_failed(tenant), resolve=resolve)
+        assert lookups == ["hooks.example"]
+        assert len(receiver.calls) == 1 and inside.calls == []
+        assert receiver.calls[0]["headers"]["Host"] == f"hooks.example:{port}"
+        # Where non-public addresses are refused, a name with one among its answers is not called
+        # (and the global one is never dialled: every address is checked before any call).
+        strict = Container(gateway_config)
+        try:
+            answers[:] = [["8.8.8.8", "127.0.0.1"]]
+            notify.call_webhook(strict, str(tenant.company_id), _run_failed(tenant),
+                                resolve=resolve)  # fmt: skip
+        finally:
+            strict.close()
+        assert len(receiver.calls) == 1 and inside.calls == []
+
+
+def test_a_redirect_is_not_taken_for_a_delivery(notified, api, tenant, caplog):
+    """A 302 used to count as delivered (only 4xx/5xx raised): the notice was lost. Now any answer
+    but a 2xx is a failed try, logged with where it pointed, and RQ tries again."""
+    with recording("127.0.0.1") as moved:
+        moved.status, moved.location = 302, "http://127.0.0.1:6379/"
+        _point_webhook_at(api, tenant, f"http://127.0.0.1:{moved.port}/hook")
+        caplog.set_level(logging.WARNING, logger="services.notify")
+        with pytest.raises(notify.WebhookNotDelivered, match="302"):
+            notify.call_webhook(notified, str(tenant.company_id), _run_failed(tenant))
+        assert len(moved.calls) == 1
+        assert any("not followed" in r.getMessage() for r in caplog.records)

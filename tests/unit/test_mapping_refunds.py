@@ -236,3 +236,21 @@ def test_a_refund_return_is_the_same_whenever_it_is_computed():
     after = returns_of(sync(sale, SETTING))
     assert after[0] == before[0]
     assert len(after) == 2
+
+
+def test_a_line_discounted_whole_by_two_halves_is_refunded_without_a_cent_too_many():
+    # Found by hypothesis: two 50 % discounts on 2 × Rp 1.000,01, one unit refunded. Each half of
+    # the refund rounds to -500,01, which would take the refund line a cent below zero.
+    half = Discount(21, "Diskon 50%", "percentage", Decimal(50))
+    variant = {"id": 7770, "name": "", "price": Decimal("1000.01")}
+    odd = {"id": 777, "name": "Produk Ganjil", "item_variants": [variant]}
+    till = Till()
+    sale = till.sell([line(odd, 2, discounts=[half, half]), line(KOPI)])
+    refund = till.refund(sale, {sale["checkouts"][0]["uuid"]: 1})
+
+    refunded = refund["checkouts"][0]
+    assert Decimal(str(refunded["gross_sales"])) == Decimal("-1000.01")
+    assert Decimal(str(refunded["discount_amount"])) == Decimal("-1000.01")
+    planned = sync(sale, SETTING)
+    assert not [p for p in planned if isinstance(p, Unmappable)]
+    assert_exact(sale, planned, company_taxes(SETTING, PB1))
