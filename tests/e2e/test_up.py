@@ -271,6 +271,17 @@ def stops_cleanly(stack: Stack, sig: signal.Signals, workers: int = 1) -> None:
     assert not list((stack.data_dir / "redis.users").iterdir())
 
 
+def wait_all_ended(pids: set[int], what: str) -> None:
+    wait_until(
+        lambda: not any(alive(pid) for pid in pids),
+        STOP,
+        lambda: (
+            f"{what} to end; still running: "
+            + "; ".join(f"{pid} {command_line(pid)}" for pid in pids if alive(pid))
+        ),
+    )
+
+
 def test_up_killed_with_sigkill_leaves_no_process_behind(tmp_path, stacks):
     """No clean-up runs in a SIGKILLed `sambung up`: its children stop on their parent-death
     signal, the reaper ends what they forked (RQ's scheduler process) and stops the embedded
@@ -284,15 +295,7 @@ def test_up_killed_with_sigkill_leaves_no_process_behind(tmp_path, stacks):
     assert redis_pid is not None and redis_answers(data_dir)
     stack.process.kill()
     assert stack.process.wait(STOP) == -signal.SIGKILL
-    left = tree | {redis_pid}
-    wait_until(
-        lambda: not any(alive(pid) for pid in left),
-        STOP,
-        lambda: (
-            "the tree of a SIGKILLed sambung up to end; still running: "
-            + "; ".join(f"{pid} {command_line(pid)}" for pid in left if alive(pid))
-        ),
-    )
+    wait_all_ended(tree | {redis_pid}, "the tree of a SIGKILLed sambung up")
     assert not socket_path(data_dir).exists()
     assert "ended without stopping its processes" in stack.output()
 
@@ -321,15 +324,7 @@ def test_a_sigkilled_up_leaves_redis_to_the_other_process_that_uses_it(tmp_path,
     second_tree |= descendants(second.process.pid)
     second.process.kill()
     second.process.wait(STOP)
-    left = second_tree | {redis_pid}
-    wait_until(
-        lambda: not any(alive(pid) for pid in left),
-        STOP,
-        lambda: (
-            "the second tree and Redis to end; still running: "
-            + "; ".join(f"{pid} {command_line(pid)}" for pid in left if alive(pid))
-        ),
-    )
+    wait_all_ended(second_tree | {redis_pid}, "the second tree and Redis")
     assert not socket_path(data_dir).exists()
 
 
