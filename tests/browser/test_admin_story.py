@@ -189,8 +189,10 @@ def test_the_merchants_story(page: Any, served_admin: Admin) -> None:
 
         # 8. Break the cash mapping; a new cash sale arrives by webhook and its payment fails.
         page.click("text=Kafe Sandbox Jaksel")
+        cash_account = page.locator("select[name='payment_accounts.cash.account']")
+        expect(cash_account).to_be_visible()  # the setting's page, whose address is kept below
         setting_url = page.url
-        page.select_option("select[name='payment_accounts.cash.account']", "")
+        cash_account.select_option("")
         page.click("#save-setting")
         expect(page.locator(".flash")).to_contain_text("Perubahan disimpan")
         ring_up_cash_sale(admin)
