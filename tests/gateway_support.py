@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ from infra.api_tokens import issue_token
 from infra.bootstrap import Container
 from infra.config import Config
 from infra.jsonlog import JsonFormatter
+from sandbox.jurnal import JurnalSandbox
+from sandbox.jurnal import create_app as jurnal_app
+from sandbox.serving import serve_in_thread
 
 WEBHOOK_SECRET = "gateway-test-webhook-secret"
 JURNAL_SECRET = "jurnal-secret-PLAINTEXT-must-never-leak"
@@ -116,6 +120,31 @@ def make_connection(container: Container, company_id: UUID, business_id: int = 9
         access_token=ACCESS_TOKEN,
         refresh_token=REFRESH_TOKEN,
     )
+
+
+def setting_company(
+    container: Container, name: str = "PT Prima FnB", **options: Any
+) -> tuple[UUID, UUID, dict[str, str]]:
+    """A company with a Moka connection and a token: its id, the connection's id, the token's
+    headers (what `post_setting` takes)."""
+    company_id = make_company(container, name, **options)
+    return company_id, make_connection(container, company_id), token_for(container, company_id)
+
+
+@contextmanager
+def served_jurnal(*more_companies: tuple[str, str]) -> Iterator[str]:
+    """A Jurnal sandbox on the English chart with the companies `make_company` registers, "PT
+    Prima FnB" and each (name, package) given; yields its URL."""
+    sandbox = JurnalSandbox(
+        client_id="client-PT Prima FnB", client_secret=JURNAL_SECRET, chart="en"
+    )
+    for name, package in more_companies:
+        sandbox.add_company(name, package, f"client-{name}", JURNAL_SECRET, chart="en")
+    server = serve_in_thread(jurnal_app(sandbox))
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 def setting_fields(company_id: UUID, connection_id: UUID, **changes: Any) -> dict[str, Any]:

@@ -16,16 +16,11 @@ from click.testing import CliRunner
 from domain.log import SettingChanged
 from infra.users import add_user
 from sambung.cli import main
-from sandbox.jurnal import JurnalSandbox
-from sandbox.jurnal import create_app as jurnal_app
-from sandbox.serving import serve_in_thread
 from tests.gateway_support import (
-    JURNAL_SECRET,
-    make_company,
-    make_connection,
     post_setting,
+    served_jurnal,
+    setting_company,
     setting_fields,
-    token_for,
 )
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -34,12 +29,8 @@ PASSWORD = "kata-sandi-rahasia"
 
 @pytest.fixture
 def jurnal_sandbox():
-    sandbox = JurnalSandbox(
-        client_id="client-PT Prima FnB", client_secret=JURNAL_SECRET, chart="en"
-    )
-    server = serve_in_thread(jurnal_app(sandbox))
-    yield server.url
-    server.stop()
+    with served_jurnal() as url:
+        yield url
 
 
 @pytest.fixture
@@ -49,9 +40,7 @@ def gateway_config(gateway_config, jurnal_sandbox):
 
 @pytest.fixture
 def company(gateway_container):
-    company_id = make_company(gateway_container, quota=3)
-    connection_id = make_connection(gateway_container, company_id)
-    return company_id, connection_id, token_for(gateway_container, company_id)
+    return setting_company(gateway_container, quota=3)
 
 
 def tomorrow_in_jakarta() -> set[str]:

@@ -11,21 +11,16 @@ import pytest
 
 from domain.log import SyncRequested
 from projections.runner import catch_up
-from sandbox.jurnal import JurnalSandbox
-from sandbox.jurnal import create_app as jurnal_app
-from sandbox.serving import serve_in_thread
 from tests.gateway_support import (
-    JURNAL_SECRET,
     customer,
     deliver,
     envelope,
     finish_master_data,
-    make_company,
-    make_connection,
     make_tenant,
     post_setting,
+    served_jurnal,
+    setting_company,
     setting_fields,
-    token_for,
 )
 
 EVERY_FIELD = {
@@ -54,16 +49,8 @@ EVERY_FIELD = {
 
 @pytest.fixture
 def jurnal_sandbox():
-    """The companies `make_company` registers, in one Jurnal sandbox with the English chart."""
-    sandbox = JurnalSandbox(
-        client_id="client-PT Prima FnB",
-        client_secret=JURNAL_SECRET,
-        chart="en",
-    )
-    sandbox.add_company("PT Basic", "Basic", "client-PT Basic", JURNAL_SECRET, chart="en")
-    server = serve_in_thread(jurnal_app(sandbox))
-    yield server.url
-    server.stop()
+    with served_jurnal(("PT Basic", "Basic")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -73,9 +60,7 @@ def gateway_config(gateway_config, jurnal_sandbox):
 
 @pytest.fixture
 def company(gateway_container):
-    company_id = make_company(gateway_container, quota=2)
-    connection_id = make_connection(gateway_container, company_id)
-    return company_id, connection_id, token_for(gateway_container, company_id)
+    return setting_company(gateway_container, quota=2)
 
 
 def test_a_setting_takes_every_field_and_answers_201_with_it(client, company):
@@ -182,9 +167,9 @@ def test_an_outlet_the_connection_does_not_have_answers_422(client, company):
 
 
 def test_a_tag_or_warehouse_above_the_companys_package_is_refused(client, gateway_container):
-    company_id = make_company(gateway_container, "PT Basic", package="Basic")
-    connection_id = make_connection(gateway_container, company_id)
-    headers = token_for(gateway_container, company_id)
+    company_id, connection_id, headers = setting_company(
+        gateway_container, "PT Basic", package="Basic"
+    )
     body = setting_fields(company_id, connection_id, tag="T", warehouse="W")
     response = client.post("/api/v1/settings", json=body, headers=headers)
     assert response.status_code == 422
