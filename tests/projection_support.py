@@ -18,6 +18,9 @@ from infra.readmodel_schema import TABLES, TRACKING_TABLE
 
 WIB = timezone(timedelta(hours=7))
 DAY = date(2024, 5, 2)
+NEXT_DAY = date(2024, 5, 3)
+# A payment failure's cause, as the engine words it.
+OVO = "no deposit account mapped for OVO"
 
 
 def make_setting(

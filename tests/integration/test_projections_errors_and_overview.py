@@ -4,9 +4,7 @@ import pytest
 
 from projections.queries import open_errors, run_detail, settings_overview, sync_history
 from projections.runner import catch_up
-from tests.projection_support import EngineRun, make_setting, sale, synced_setting
-
-OVO = "no deposit account mapped for OVO"
+from tests.projection_support import OVO, EngineRun, make_setting, sale, synced_setting
 
 
 @pytest.fixture

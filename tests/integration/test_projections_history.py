@@ -9,9 +9,7 @@ from freezegun.api import FakeDatetime
 
 from projections.queries import format_summary, run_detail, sync_history
 from projections.runner import catch_up
-from tests.projection_support import EngineRun, make_setting, sale, synced_setting
-
-OVO = "no deposit account mapped for OVO"
+from tests.projection_support import OVO, EngineRun, make_setting, sale, synced_setting
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from projections.runner import catch_up
 from sandbox.moka.generator import generate_outlet
 from tests.projection_support import (
     DAY,
+    NEXT_DAY,
     WIB,
     EngineRun,
     invoice_amounts,
@@ -21,7 +22,6 @@ from tests.projection_support import (
     synced_setting,
 )
 
-NEXT_DAY = date(2024, 5, 3)
 ZERO = {"sales": "0", "returns": "0", "taxes": "0", "collected": "0"}
 
 

@@ -12,6 +12,7 @@ from projections.runner import VIEWS, Projector, catch_up, projector, rebuild, r
 from sambung.cli import main
 from tests.projection_support import (
     DAY,
+    OVO,
     EngineRun,
     canonical_dump,
     invoice_amounts,
@@ -21,8 +22,6 @@ from tests.projection_support import (
     synced_setting,
 )
 from tests.waiting import wait_until
-
-OVO = "no deposit account mapped for OVO"
 
 
 @pytest.fixture

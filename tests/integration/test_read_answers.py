@@ -7,7 +7,6 @@ every new event, and come back the same when views of the layout before it are r
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 
@@ -21,6 +20,8 @@ from projections.queries import reconciliation, reconciliation_json, sync_histor
 from projections.runner import catch_up
 from tests.projection_support import (
     DAY,
+    NEXT_DAY,
+    OVO,
     EngineRun,
     canonical_dump,
     invoice_amounts,
@@ -29,9 +30,6 @@ from tests.projection_support import (
     sale,
     synced_setting,
 )
-
-NEXT_DAY = date(2024, 5, 3)
-OVO = "no deposit account mapped for OVO"
 
 
 @pytest.fixture
