@@ -258,15 +258,7 @@ def stops_cleanly(stack: Stack, sig: signal.Signals, workers: int = 1) -> None:
     redis_pid = redis_server_pid(stack.data_dir)
     assert redis_pid is not None and redis_answers(stack.data_dir)
     assert stack.stop(sig) == 0, stack.output()
-    left = tree | {redis_pid}
-    wait_until(
-        lambda: not any(alive(pid) for pid in left),
-        STOP,
-        lambda: (
-            f"the tree to end after {sig.name}; still running: "
-            + "; ".join(f"{pid} {command_line(pid)}" for pid in left if alive(pid))
-        ),
-    )
+    wait_all_ended(tree | {redis_pid}, f"the tree after {sig.name}")
     assert not socket_path(stack.data_dir).exists()
     assert not list((stack.data_dir / "redis.users").iterdir())
 
