@@ -168,18 +168,19 @@ def _checked_addresses(
     resolve: Resolver,
     permitted: Callable[[Address], bool],
 ) -> list[str]:
-    literal = _address(host)
+    literal = literal_address(host)
     found = [host] if literal is not None else list(resolve(host, port))
     if not found:
         raise Unreachable(f"{host} has no address")
     for text in found:
-        address = _address(text)
+        address = literal_address(text)
         if address is None or not permitted(address):
             raise RefusedAddress(url, text)
     return found
 
 
-def _address(text: str) -> Address | None:
+def literal_address(text: str) -> Address | None:
+    """The address `text` spells (a zone index dropped), or None for a name."""
     try:
         return ipaddress.ip_address(text.split("%")[0])
     except ValueError:

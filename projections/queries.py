@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from infra.readmodel_schema import METRICS
 from infra.readmodels import Db, Row, ViewStore
 from projections.history import DAY_KEY, SUMMARY_KEYS
 from projections.open_errors import describe_cause
-from projections.reconciliation import SIDES, Metrics
+from projections.reconciliation import SIDE_COLUMNS, compared, sides_of
 
 ITEMS_PER_CAUSE = 100
 SALES_PER_DAY = 100
@@ -274,13 +272,10 @@ def reconciliation_json(
     for day, differing, *numbers, sales in _days_with_sales(
         store, setting, first, last, sales_per_day
     ):
-        head = _json({"date": day, **_compared(numbers), "sales_count": differing})
+        head = _json({"date": day, **compared(sides_of(numbers)), "sales_count": differing})
         # The head's closing brace gives way to the day's stored sales.
         entries.append(f'{head[:-1]},"sales":[{sales or ""}]}}')
     return _days_text(entries)
-
-
-_DAY_COLUMNS = ", ".join(f"{side}_{metric}" for side in SIDES for metric in METRICS)
 
 
 def _days_with_sales(
@@ -293,12 +288,12 @@ def _days_with_sales(
     snapshot of its own, one round trip); SQLite, in process, a query a day in one read
     transaction."""
     days_sql = (
-        f"SELECT business_date, differing, {_DAY_COLUMNS} FROM proj_recon_days"
+        f"SELECT business_date, differing, {SIDE_COLUMNS} FROM proj_recon_days"
         " WHERE setting_id = ? AND business_date BETWEEN ? AND ? ORDER BY business_date"
     )
     if store.postgres:
         return store.db().all(
-            f"SELECT business_date, differing, {_DAY_COLUMNS}, CASE WHEN differing > 0 THEN"
+            f"SELECT business_date, differing, {SIDE_COLUMNS}, CASE WHEN differing > 0 THEN"
             " (SELECT string_agg(listing, ',' ORDER BY reference, sale_id) FROM"
             "  (SELECT listing, reference, sale_id FROM proj_recon_listed AS s"
             "   WHERE s.setting_id = d.setting_id AND s.business_date = d.business_date"
@@ -329,14 +324,6 @@ def _days_text(entries: list[str]) -> str:
 
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
-
-
-def _compared(numbers: list[str]) -> dict[str, dict[str, str]]:
-    size = len(METRICS)
-    moka = Metrics.of([Decimal(n) for n in numbers[:size]])
-    jurnal = Metrics.of([Decimal(n) for n in numbers[size:]])
-    difference = moka.plus(jurnal, -1)
-    return {"moka": moka.as_dict(), "jurnal": jurnal.as_dict(), "difference": difference.as_dict()}
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -348,11 +348,11 @@ class Reconciliation:
         """Add (or take away) a part's metrics to its sale's day and to the day's totals."""
         day = part.business_date.isoformat()
         row = db.one(
-            "SELECT reference, " + _SIDE_COLUMNS + " FROM proj_recon_sales"
+            "SELECT reference, " + SIDE_COLUMNS + " FROM proj_recon_sales"
             " WHERE setting_id = ? AND sale_id = ? AND business_date = ?",
             (setting_id, part.sale_id, day),
         )
-        sides = _sides(row[1:]) if row else {s: Metrics() for s in SIDES}
+        sides = sides_of(row[1:]) if row else {s: Metrics() for s in SIDES}
         differed = row is not None and sides["moka"] != sides["jurnal"]
         sides[side] = sides[side].plus(part.metrics, sign)
         differs = sides["moka"] != sides["jurnal"]
@@ -368,7 +368,7 @@ class Reconciliation:
             difference = sides["moka"].plus(sides["jurnal"], -1)
             db.execute(
                 "INSERT INTO proj_recon_sales (setting_id, sale_id, business_date, reference, "
-                f"{_SIDE_COLUMNS}, {_DIFFERENCE_COLUMNS}, differs)"
+                f"{SIDE_COLUMNS}, {_DIFFERENCE_COLUMNS}, differs)"
                 f" VALUES ({', '.join('?' * 17)})"
                 " ON CONFLICT (setting_id, sale_id, business_date) DO UPDATE SET"
                 f" reference = excluded.reference, {_SIDE_UPDATES}, {_DIFFERENCE_UPDATES},"
@@ -412,11 +412,11 @@ class Reconciliation:
         days = _days(db)
         if (setting_id, day) not in days:
             row = db.one(
-                f"SELECT differing, {_SIDE_COLUMNS} FROM proj_recon_days"
+                f"SELECT differing, {SIDE_COLUMNS} FROM proj_recon_days"
                 " WHERE setting_id = ? AND business_date = ?",
                 (setting_id, day),
             )
-            sides = _sides(row[1:]) if row else {s: Metrics() for s in SIDES}
+            sides = sides_of(row[1:]) if row else {s: Metrics() for s in SIDES}
             days[setting_id, day] = _Day(sides, row[0] if row else 0)
         totals = days[setting_id, day]
         totals.sides[side] = totals.sides[side].plus(delta)
@@ -437,7 +437,7 @@ def _days(db: Db) -> dict[tuple[str, str], _Day]:
 
 def _write_days(db: Db, days: dict[tuple[str, str], _Day]) -> None:
     db.executemany(
-        f"INSERT INTO proj_recon_days (setting_id, business_date, {_SIDE_COLUMNS}, differing)"
+        f"INSERT INTO proj_recon_days (setting_id, business_date, {SIDE_COLUMNS}, differing)"
         f" VALUES ({', '.join('?' * 11)})"
         f" ON CONFLICT (setting_id, business_date) DO UPDATE SET {_SIDE_UPDATES},"
         " differing = excluded.differing",
@@ -464,7 +464,7 @@ def _write_positions(db: Db, positions: dict[tuple[str, int], str]) -> None:
 
 
 _SIDE_NAMES = [f"{side}_{metric}" for side in SIDES for metric in METRICS]
-_SIDE_COLUMNS = ", ".join(_SIDE_NAMES)
+SIDE_COLUMNS = ", ".join(_SIDE_NAMES)
 _SIDE_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _SIDE_NAMES)
 _DIFFERENCE_NAMES = [f"difference_{metric}" for metric in METRICS]
 _DIFFERENCE_COLUMNS = ", ".join(_DIFFERENCE_NAMES)
@@ -474,18 +474,21 @@ _DIFFERENCE_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in _DIFFERE
 def sale_listing(sale_id: str, reference: str, sides: Mapping[str, Metrics]) -> str:
     """A differing sale's entry in the reconciliation answer, as the JSON text it is stored as:
     {sale_id, reference, moka, jurnal, difference} (moka − jurnal), money as Decimal strings."""
+    entry = {"sale_id": sale_id, "reference": reference, **compared(sides)}
+    return json.dumps(entry, separators=(",", ":"))
+
+
+def compared(sides: Mapping[str, Metrics]) -> dict[str, dict[str, str]]:
+    """The two sides and their difference (moka − jurnal), as the answers give them."""
     moka, jurnal = sides["moka"], sides["jurnal"]
-    entry = {
-        "sale_id": sale_id,
-        "reference": reference,
+    return {
         "moka": moka.as_dict(),
         "jurnal": jurnal.as_dict(),
         "difference": moka.plus(jurnal, -1).as_dict(),
     }
-    return json.dumps(entry, separators=(",", ":"))
 
 
-def _sides(texts: Sequence[str]) -> dict[str, Metrics]:
+def sides_of(texts: Sequence[str]) -> dict[str, Metrics]:
     numbers = [Decimal(text) for text in texts]
     size = len(METRICS)
     return {side: Metrics.of(numbers[i * size : (i + 1) * size]) for i, side in enumerate(SIDES)}

@@ -32,7 +32,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sambung.supervisor import end_group, proc_stat
+from sambung.supervisor import end_group, live_stat
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,8 +84,8 @@ def stop_children(children: Sequence[int], grace: float, *, send_term: bool) -> 
 def _leading(pid: int) -> bool:
     """Whether the child `pid` still runs: alive and leading its group (a process that took the
     number after the child ended would not be leading a group of that id)."""
-    fields = proc_stat(pid)
-    return fields is not None and fields[0] not in ("Z", "X") and int(fields[2]) == pid
+    fields = live_stat(pid)
+    return fields is not None and int(fields[2]) == pid
 
 
 def say(line: str) -> None:

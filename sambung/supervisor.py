@@ -219,16 +219,17 @@ def parent_death_signal(
 
 def alive(pid: int) -> bool:
     """Whether `pid` is a live process (a zombie is dead: only not yet reaped)."""
-    fields = proc_stat(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
+    return live_stat(pid) is not None
 
 
-def proc_stat(pid: int | str) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command name: state, ppid, pgrp, ..."""
+def live_stat(pid: int | str) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, pgrp, ...) of a live
+    process; None for no process or a zombie."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return None
+    return fields if fields[0] not in ("Z", "X") else None
 
 
 def child_env(overrides: Mapping[str, str]) -> dict[str, str]:
@@ -244,8 +245,8 @@ def group_members(pgid: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        fields = proc_stat(entry.name)
-        if fields is not None and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+        fields = live_stat(entry.name)
+        if fields is not None and int(fields[2]) == pgid:
             members.append(int(entry.name))
     return members
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
@@ -449,17 +448,12 @@ def _refuse_a_literal_private_host(url: str) -> None:
     """The address is checked again, resolved, at each call (`call_webhook`); here only what
     needs no name lookup, so that saving the form never waits on DNS."""
     host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost") or _is_private(host):
+    literal = pinned_http.literal_address(host)
+    private = literal is not None and not pinned_http.public_only(literal)
+    if host == "localhost" or host.endswith(".localhost") or private:
         raise NotificationsInvalid(
             {"notify_url": "must not point at a loopback, private or link-local address"}
         )
-
-
-def _is_private(host: str) -> bool:
-    try:
-        return not ipaddress.ip_address(host.split("%")[0]).is_global
-    except ValueError:
-        return False  # a name, not an address
 
 
 def signature(secret: str, body: bytes) -> str:
