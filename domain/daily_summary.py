@@ -48,6 +48,7 @@ from domain.mapping.invoice import (
     ROUNDING_DESCRIPTION,
     line_discount_percent,
     sale_lines,
+    tax_reference,
 )
 from domain.mapping.moka import HUNDRED, ZERO, Line, Payment, Refund
 from domain.mapping.naming import outlet_custom_id, plain_text
@@ -322,10 +323,7 @@ def _line_body(setting: MappingSetting, day: date, batch: int, row: SummaryLine)
         "rate": number(rate),
     }
     if row.tax is not None:
-        if row.tax.id is not None:
-            line["line_tax_id"] = row.tax.id
-        else:
-            line["line_tax_name"] = row.tax.name
+        line.update(tax_reference(row.tax))
     line["custom_id"] = line_custom_id(setting, day, batch, row.key)
     return line
 
