@@ -131,13 +131,13 @@ class LogState:
     outcomes: dict[str, DocumentPosted | PostingFailed] = field(default_factory=dict)
     head: int = 0
 
-    def horizons(self, day: date) -> dict[int, int]:
-        """Batch number → horizon, of the batches of `day` that have any outcome."""
-        found: dict[int, int] = {}
+    def horizons(self) -> dict[str, dict[int, int]]:
+        """Per ISO day, batch number → horizon, of the batches that have any outcome."""
+        found: dict[str, dict[int, int]] = defaultdict(dict)
         for custom_id, outcome in self.outcomes.items():
             match = _DAY_ID.search(custom_id)
-            if match and match.group(1) == day.isoformat():
-                found[int(match.group(2))] = outcome.resolves
+            if match:
+                found[match.group(1)][int(match.group(2))] = outcome.resolves
         return found
 
 
@@ -208,14 +208,14 @@ def plan_batches(state: LogState, timezone: str, closed: date) -> list[PlannedBa
         for refund in seen.sale.refunds:
             when = business_day(refund.created_at, timezone)
             refunds[when].append((seen, refund.uuid, seen.refunds_first[refund.uuid]))
-    horizons = {day: state.horizons(day) for day in sales.keys() | refunds.keys()}
+    horizons = state.horizons()
     # Where each sale's goods were invoiced: the batch of its day that took it.
     placed: dict[str, tuple[date, int]] = {}
     batches: list[PlannedBatch] = []
     for day in sorted(sales.keys() | refunds.keys()):
         if day > closed:
             break
-        known = horizons[day]
+        known = horizons.get(day.isoformat(), {})
         next_number = max(known, default=0) + 1
         content: dict[int, tuple[list[Payment], list[DayRefund]]] = defaultdict(lambda: ([], []))
         for seen in sorted(sales.get(day, ()), key=lambda s: (s.sale.created_at, s.sale.id)):
