@@ -48,6 +48,7 @@ from domain.mapping.invoice import (
     ROUNDING_DESCRIPTION,
     line_discount_percent,
     sale_lines,
+    tax_reference,
 )
 from domain.mapping.moka import HUNDRED, ZERO, Line, Payment, Refund
 from domain.mapping.naming import outlet_custom_id, plain_text
@@ -205,12 +206,12 @@ def plan_batch(
     documents += returns
     if any(doc.custom_id not in posted for doc in returns):
         return documents
-    money_back = _money_back(batch, setting, refs, posted)
+    money_back = _money_back(batch, setting, refs, posted, returns)
     if money_back is not None:
         documents.append(money_back)
         if money_back.custom_id not in posted:
             return documents
-    entry = balancing_entry(batch, setting, refs, posted, invoice_tax_gap)
+    entry = balancing_entry(batch, setting, refs, posted, invoice_tax_gap, returns)
     if entry is not None:
         documents.append(entry)
     return documents
@@ -322,10 +323,7 @@ def _line_body(setting: MappingSetting, day: date, batch: int, row: SummaryLine)
         "rate": number(rate),
     }
     if row.tax is not None:
-        if row.tax.id is not None:
-            line["line_tax_id"] = row.tax.id
-        else:
-            line["line_tax_name"] = row.tax.name
+        line.update(tax_reference(row.tax))
     line["custom_id"] = line_custom_id(setting, day, batch, row.key)
     return line
 
@@ -578,13 +576,10 @@ def _largest(buckets: Mapping[str, tuple[Decimal, str, str]]) -> str:
 
 
 def _credit_memos(
-    batch: Batch,
-    setting: MappingSetting,
-    refs: JurnalRefs,
-    posted: Mapping[str, Mapping[str, Any]],
+    returns: Sequence[Planned], posted: Mapping[str, Mapping[str, Any]]
 ) -> list[tuple[Mapping[str, Any], Decimal, Mapping[str, Any]]]:
     found = []
-    for doc in _returns(batch, setting, refs, posted):
+    for doc in returns:
         answer = posted.get(doc.custom_id)
         memo = answer.get("credit_memo") if answer else None
         if isinstance(memo, Mapping) and memo.get("id") is not None:
@@ -599,8 +594,9 @@ def _money_back(
     setting: MappingSetting,
     refs: JurnalRefs,
     posted: Mapping[str, Mapping[str, Any]],
+    returns: Sequence[Planned],
 ) -> Planned | None:
-    memos = _credit_memos(batch, setting, refs, posted)
+    memos = _credit_memos(returns, posted)
     if not memos:
         return None
     custom_id = day_custom_id(setting, batch.day, batch.number, "payback")
@@ -668,17 +664,21 @@ def balance_of(
     refs: JurnalRefs,
     posted: Mapping[str, Mapping[str, Any]],
     invoice_tax_gap: Decimal,
+    returns: Sequence[Planned] | None = None,
 ) -> Balance:
+    """`returns`: the batch's `_returns`, when the caller has them already."""
+    if returns is None:
+        returns = _returns(batch, setting, refs, posted)
     buckets = refund_buckets(batch.refunds)
     cash = {key: -amount for key, (amount, _, _) in buckets.items()}
-    memos = _credit_memos(batch, setting, refs, posted)
+    memos = _credit_memos(returns, posted)
     paid_back = sum((amount for _, amount, _ in memos), ZERO)
     if memos:
         largest = _largest(buckets)
         cash[largest] = cash[largest] + paid_back
     tax = invoice_tax_gap - sum((item.refund.totals.taxes for item in batch.refunds), ZERO)
     returned = ZERO
-    for doc in _returns(batch, setting, refs, posted):
+    for doc in returns:
         answer = posted.get(doc.custom_id)
         if answer is None or not isinstance(doc, JurnalDocument):
             continue
@@ -694,8 +694,9 @@ def balancing_entry(
     refs: JurnalRefs,
     posted: Mapping[str, Mapping[str, Any]],
     invoice_tax_gap: Decimal,
+    returns: Sequence[Planned],
 ) -> Planned | None:
-    balance = balance_of(batch, setting, refs, posted, invoice_tax_gap)
+    balance = balance_of(batch, setting, refs, posted, invoice_tax_gap, returns)
     if balance.empty:
         return None
     custom_id = day_custom_id(setting, batch.day, batch.number, "balance")

@@ -21,12 +21,10 @@ from domain.log import PaymentReceived
 from infra import bootstrap
 from infra.bootstrap import Container
 from jobs.engine import DryRun, Poster
-from jobs.summary import SUMMARY_KEY, DayRange, SummaryPoster
+from jobs.summary import SUMMARY_KEY, DayRange, SummaryPoster, log_events
 from jobs.sync import post_under_lock
 from services.plain import plain
 from services.replay import replay_params
-
-PAGE = 500
 
 
 def replay(setting_id: str, run_id: str) -> dict[str, dict[str, int]]:
@@ -138,15 +136,9 @@ def selected_payments(
 
 
 def _payment_events(container: Container, setting_id: UUID) -> Iterator[PaymentReceived]:
-    after = 0
-    while True:
-        events = container.log.read(setting_id, after=after, limit=PAGE)
-        if not events:
-            return
-        for event in events:
-            if isinstance(event, PaymentReceived):
-                yield event
-        after = events[-1].position
+    for event in log_events(container, setting_id):
+        if isinstance(event, PaymentReceived):
+            yield event
 
 
 def _all_posted(poster: Poster, payment: Mapping[str, Any]) -> bool:

@@ -131,13 +131,13 @@ class LogState:
     outcomes: dict[str, DocumentPosted | PostingFailed] = field(default_factory=dict)
     head: int = 0
 
-    def horizons(self, day: date) -> dict[int, int]:
-        """Batch number → horizon, of the batches of `day` that have any outcome."""
-        found: dict[int, int] = {}
+    def horizons(self) -> dict[str, dict[int, int]]:
+        """Per ISO day, batch number → horizon, of the batches that have any outcome."""
+        found: dict[str, dict[int, int]] = defaultdict(dict)
         for custom_id, outcome in self.outcomes.items():
             match = _DAY_ID.search(custom_id)
-            if match and match.group(1) == day.isoformat():
-                found[int(match.group(2))] = outcome.resolves
+            if match:
+                found[match.group(1)][int(match.group(2))] = outcome.resolves
         return found
 
 
@@ -208,14 +208,14 @@ def plan_batches(state: LogState, timezone: str, closed: date) -> list[PlannedBa
         for refund in seen.sale.refunds:
             when = business_day(refund.created_at, timezone)
             refunds[when].append((seen, refund.uuid, seen.refunds_first[refund.uuid]))
-    horizons = {day: state.horizons(day) for day in sales.keys() | refunds.keys()}
+    horizons = state.horizons()
     # Where each sale's goods were invoiced: the batch of its day that took it.
     placed: dict[str, tuple[date, int]] = {}
     batches: list[PlannedBatch] = []
     for day in sorted(sales.keys() | refunds.keys()):
         if day > closed:
             break
-        known = horizons[day]
+        known = horizons.get(day.isoformat(), {})
         next_number = max(known, default=0) + 1
         content: dict[int, tuple[list[Payment], list[DayRefund]]] = defaultdict(lambda: ([], []))
         for seen in sorted(sales.get(day, ()), key=lambda s: (s.sale.created_at, s.sale.id)):
@@ -316,12 +316,13 @@ class SummaryPoster:
             key=lambda p: (p.horizon, p.batch.day, p.batch.number),
         )
         allocated = allocate_returns([p.batch for p in ordered], self.setting, refs)
+        recorded = recorded_answers(state)
         self.keep_lease()
         for planned, batch in zip(ordered, allocated, strict=True):
             if days is not None and batch.day not in days:
                 continue
             planned = PlannedBatch(batch, planned.horizon)
-            complete = self._post_batch(planned, state, refs, retry_failed, dry_run)
+            complete = self._post_batch(planned, state, recorded, refs, retry_failed, dry_run)
             tally.add(batch.day, complete)
         return tally
 
@@ -329,12 +330,13 @@ class SummaryPoster:
         self,
         planned: PlannedBatch,
         state: LogState,
+        recorded: Mapping[str, Mapping[str, Any]],
         refs: JurnalRefs,
         retry_failed: bool,
         dry_run: DryRun | None,
     ) -> bool:
         batch = planned.batch
-        done = self._settled(batch, state, refs, retry_failed)
+        done = self._settled(batch, state, recorded, refs, retry_failed)
         if done is not None and dry_run is None:
             return done
         handled: set[str] = set()
@@ -375,15 +377,16 @@ class SummaryPoster:
                 return complete
 
     def _settled(
-        self, batch: Batch, state: LogState, refs: JurnalRefs, retry_failed: bool
+        self,
+        batch: Batch,
+        state: LogState,
+        recorded: Mapping[str, Mapping[str, Any]],
+        refs: JurnalRefs,
+        retry_failed: bool,
     ) -> bool | None:
         """Whether the batch is settled (True: all in Jurnal; False: only failures are left,
-        not retried now), known from the log's recorded amounts without a call to Jurnal;
-        None when something is still to post."""
-        recorded: dict[str, dict[str, Any]] = {}
-        for custom_id, outcome in state.outcomes.items():
-            if isinstance(outcome, DocumentPosted) and outcome.amounts is not None:
-                recorded[custom_id] = recorded_answer(outcome)
+        not retried now), known from the log's recorded amounts (`recorded_answers`) without a
+        call to Jurnal; None when something is still to post."""
         plan = plan_batch(batch, self.setting, refs, recorded)
         complete = True
         for doc in plan:
@@ -479,6 +482,15 @@ def post_summaries(poster: Poster, now: datetime) -> DayTally:
     if days.days:
         poster.tally.counts[SUMMARY_KEY] = days.as_count()
     return days
+
+
+def recorded_answers(state: LogState) -> dict[str, dict[str, Any]]:
+    """`recorded_answer` of every posted summary document with recorded amounts."""
+    return {
+        custom_id: recorded_answer(outcome)
+        for custom_id, outcome in state.outcomes.items()
+        if isinstance(outcome, DocumentPosted) and outcome.amounts is not None
+    }
 
 
 def recorded_answer(outcome: DocumentPosted) -> dict[str, Any]:

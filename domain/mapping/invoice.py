@@ -81,13 +81,17 @@ class DraftLine:
         if self.discount:
             line["discount"] = number(self.discount)
         if self.taxed and tax is not None:
-            # By id once the company's taxes are known: Jurnal tax names need not be unique.
-            if tax.id is not None:
-                line["line_tax_id"] = tax.id
-            else:
-                line["line_tax_name"] = tax.name
+            line.update(tax_reference(tax))
         line["custom_id"] = self.custom_id
         return line
+
+
+def tax_reference(tax: Tax) -> dict[str, Any]:
+    """A transaction line's tax field."""
+    # By id once the company's taxes are known: Jurnal tax names need not be unique.
+    if tax.id is not None:
+        return {"line_tax_id": tax.id}
+    return {"line_tax_name": tax.name}
 
 
 @dataclass(frozen=True)
